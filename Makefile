@@ -1,0 +1,30 @@
+# Everything a developer or CI runs. `make test` works from a fresh clone.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= $(shell scripts/find-python)
+STAGE ?= dev
+
+.PHONY: test lint unit package clean
+
+test: lint unit ## Build the virtualenv if needed, lint, and run the whole suite.
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "no Python 3.12+ found (see scripts/find-python)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: $(BIN)/.installed
+	$(BIN)/pytest
+
+package: $(BIN)/.installed ## SAM template and deployment zip for STAGE in build/STAGE
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-west-2} $(BIN)/chalice package --stage $(STAGE) build/$(STAGE)
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .hypothesis

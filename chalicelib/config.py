@@ -1,0 +1,118 @@
+"""Settings of one deployment stage, read from its environment variables.
+
+Every variable is documented in the README ("Configuration"); `.chalice/config.json`
+sets them per stage. `Settings.from_env` validates them all at once and names the
+variable at fault, so a misconfigured stage fails on its first event with a clear message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from chalicelib.policy import Policy, PolicyError, parse_categories, parse_thresholds
+
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_ROOM_ARN = re.compile(r"^arn:aws[a-z-]*:ivschat:[a-z0-9-]+:\d{12}:room/[A-Za-z0-9]+$")
+
+DEFAULTS = {
+    "MIN_CONFIDENCE": "50",
+    "ALERT_THRESHOLDS": "*=80",
+    "AUTO_STOP_THRESHOLDS": "",
+    "IGNORED_CATEGORIES": "",
+    "AUTO_STOP_REVOKE_STREAM_KEY": "false",
+    "DECISION_TTL_DAYS": "30",
+    "FLAGGED_DECISION_TTL_DAYS": "365",
+}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message starts with its variable name."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    recording_bucket: str
+    decisions_table: str
+    idempotency_table: str
+    moderation_room_arn: str
+    min_confidence: float
+    policy: Policy
+    revoke_stream_key_on_auto_stop: bool
+    decision_ttl_days: int
+    flagged_decision_ttl_days: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        env = {**DEFAULTS, **{k: v for k, v in environ.items() if k in DEFAULTS or k in _REQUIRED}}
+        policy = Policy(
+            alert=_policy("ALERT_THRESHOLDS", env, parse_thresholds),
+            auto_stop=_policy("AUTO_STOP_THRESHOLDS", env, parse_thresholds),
+            ignored=_policy("IGNORED_CATEGORIES", env, parse_categories),
+        )
+        return cls(
+            recording_bucket=_required("RECORDING_BUCKET", env, _BUCKET_NAME, "an S3 bucket name"),
+            decisions_table=_required("DECISIONS_TABLE", env, _TABLE_NAME, "a DynamoDB table name"),
+            idempotency_table=_required(
+                "IDEMPOTENCY_TABLE", env, _TABLE_NAME, "a DynamoDB table name"
+            ),
+            moderation_room_arn=_required(
+                "MODERATION_ROOM_ARN", env, _ROOM_ARN, "an IVS chat room ARN"
+            ),
+            min_confidence=_number("MIN_CONFIDENCE", env, 0, 100),
+            policy=policy,
+            revoke_stream_key_on_auto_stop=_boolean("AUTO_STOP_REVOKE_STREAM_KEY", env),
+            decision_ttl_days=int(_number("DECISION_TTL_DAYS", env, 0, 3650, integer=True)),
+            flagged_decision_ttl_days=int(
+                _number("FLAGGED_DECISION_TTL_DAYS", env, 0, 3650, integer=True)
+            ),
+        )
+
+
+_REQUIRED = ("RECORDING_BUCKET", "DECISIONS_TABLE", "IDEMPOTENCY_TABLE", "MODERATION_ROOM_ARN")
+
+
+def recording_bucket_from_env(environ: Mapping[str, str]) -> str:
+    """The recording bucket alone: the event rule needs it when app.py is imported."""
+    return _required("RECORDING_BUCKET", environ, _BUCKET_NAME, "an S3 bucket name")
+
+
+def _required(name: str, env: Mapping[str, str], pattern: re.Pattern[str], what: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set: it must be {what}")
+    if not pattern.match(value):
+        raise ConfigError(f"{name}={value!r} is not {what}")
+    return value
+
+
+def _number(
+    name: str, env: Mapping[str, str], low: float, high: float, integer: bool = False
+) -> float:
+    raw = env[name].strip()
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{name}={raw!r} is not {kind}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={raw!r} must be between {low:g} and {high:g}")
+    return value
+
+
+def _boolean(name: str, env: Mapping[str, str]) -> bool:
+    raw = env[name].strip().lower()
+    if raw in ("true", "1", "yes"):
+        return True
+    if raw in ("false", "0", "no", ""):
+        return False
+    raise ConfigError(f"{name}={env[name]!r} must be true or false")
+
+
+def _policy[T](name: str, env: Mapping[str, str], parse: Callable[[str], T]) -> T:
+    try:
+        return parse(env[name])
+    except PolicyError as error:
+        raise ConfigError(f"{name}: {error}") from error

@@ -1,0 +1,88 @@
+"""The decision log: one DynamoDB item per moderated frame (and, later, per moderator action).
+
+Key schema (see infra/tables.yaml): ``channelArn`` (partition) and ``sortKey`` =
+``<ISO-8601 time>#<id>``, so a channel's history reads newest first with one Query; the
+``byDay`` index (``day``, ``sortKey``) serves the history of all channels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+
+def sort_key(at: datetime, item_id: str) -> str:
+    return f"{iso_time(at)}#{item_id}"
+
+
+def iso_time(at: datetime) -> str:
+    """UTC, millisecond precision, ``Z`` suffix: sorts as text in time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def expiry(now: datetime, days: int) -> int | None:
+    """TTL attribute value (epoch seconds), or None to keep the item for good."""
+    return int((now + timedelta(days=days)).timestamp()) if days > 0 else None
+
+
+class DecisionStore:
+    def __init__(self, table) -> None:
+        self._table = table
+
+    def get(self, channel_arn: str, key: str) -> dict[str, Any] | None:
+        response = self._table.get_item(
+            Key={"channelArn": channel_arn, "sortKey": key}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _from_dynamo(item) if item is not None else None
+
+    def create(self, item: Mapping[str, Any]) -> bool:
+        """Write a new item; False (and nothing written) when one with its key exists."""
+        try:
+            self._table.put_item(
+                Item=_to_dynamo({k: v for k, v in item.items() if v is not None}),
+                ConditionExpression="attribute_not_exists(sortKey)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def update(self, channel_arn: str, key: str, changes: Mapping[str, Any]) -> None:
+        """Set the given attributes of an existing item."""
+        names = {f"#a{i}": name for i, name in enumerate(changes)}
+        values = {f":v{i}": _to_dynamo(value) for i, value in enumerate(changes.values())}
+        assignments = ", ".join(f"#a{i} = :v{i}" for i in range(len(changes)))
+        self._table.update_item(
+            Key={"channelArn": channel_arn, "sortKey": key},
+            UpdateExpression=f"SET {assignments}",
+            ConditionExpression="attribute_exists(sortKey)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+
+def _to_dynamo(value: Any) -> Any:
+    """DynamoDB takes Decimal, not float."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, Mapping):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    return value

@@ -1,0 +1,266 @@
+"""Moderating one thumbnail: detect, decide, record, act, tell the moderators.
+
+Delivery of S3 events is at-least-once and Lambda retries a failed invoke, so every step
+is resumable: the decision is recorded before anything is acted on, and a retry of the
+same object reuses it (no second Rekognition call), finishing only what is left (the
+auto-stop, the chat event). Concurrent duplicates are kept out one level up by the
+Powertools idempotency layer that wraps `ThumbnailModerator.moderate` in app.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.chat import ModerationRoom, event_attributes
+from chalicelib.decisions import DecisionStore, expiry, iso_time, sort_key
+from chalicelib.detection import UnscannableImage, detect_moderation_labels
+from chalicelib.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label, Policy
+from chalicelib.recordings import Thumbnail, parse_thumbnail_key
+from chalicelib.streams import revoke_stream_keys, stop_stream
+
+logger = logging.getLogger(__name__)
+
+# What became of the decision's action and of its chat event (attributes `action`, `delivery`).
+ACTION_NONE = "none"
+ACTION_PENDING = "pending"
+ACTION_STOP_FAILED = "stop-failed"
+DELIVERY_NOT_REQUIRED = "not-required"
+DELIVERY_PENDING = "pending"
+DELIVERY_DELIVERED = "delivered"
+DELIVERY_FAILED = "failed"
+
+# The fields of ObjectCreated that tell one write of an object from another.
+IDEMPOTENCY_KEY_JMESPATH = "[bucket, key, version]"
+
+
+@dataclass(frozen=True)
+class ObjectCreated:
+    """The parts of an EventBridge S3 "Object Created" event that moderation needs."""
+
+    event_id: str
+    region: str
+    time: str  # ISO-8601, when S3 created the object
+    bucket: str
+    key: str
+    version: str  # the sequencer (or ETag): an overwritten LATEST thumbnail is a new frame
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> ObjectCreated:
+        parsed = S3EventBridgeNotificationEvent(dict(event))
+        obj = parsed.detail.object
+        return cls(
+            event_id=parsed.get_id,
+            region=parsed.region,
+            time=parsed.time,
+            bucket=parsed.detail.bucket.name,
+            key=obj.key,
+            version=obj.get("sequencer") or obj.get("etag") or obj.get("version-id") or "",
+        )
+
+    @property
+    def decision_id(self) -> str:
+        digest = hashlib.sha256(f"{self.bucket}\n{self.key}\n{self.version}".encode())
+        return digest.hexdigest()[:24]
+
+    @property
+    def created_at(self) -> datetime:
+        return datetime.fromisoformat(self.time.replace("Z", "+00:00")).astimezone(UTC)
+
+
+class ModerationIncomplete(Exception):
+    """The decision is recorded but an action or its chat event failed; a retry finishes it."""
+
+
+class ThumbnailModerator:
+    def __init__(
+        self,
+        *,
+        rekognition,
+        ivs,
+        room: ModerationRoom,
+        store: DecisionStore,
+        policy: Policy,
+        recording_bucket: str,
+        min_confidence: float,
+        revoke_stream_key_on_auto_stop: bool,
+        decision_ttl_days: int,
+        flagged_decision_ttl_days: int,
+        metrics,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._rekognition = rekognition
+        self._ivs = ivs
+        self._room = room
+        self._store = store
+        self._policy = policy
+        self._bucket = recording_bucket
+        self._min_confidence = min_confidence
+        self._revoke = revoke_stream_key_on_auto_stop
+        self._ttl_days = decision_ttl_days
+        self._flagged_ttl_days = flagged_decision_ttl_days
+        self._metrics = metrics
+        self._clock = clock
+
+    def moderate(self, frame: ObjectCreated) -> dict[str, str]:
+        """Moderate one created object; returns a summary of the decision."""
+        thumbnail = parse_thumbnail_key(frame.key, frame.region)
+        if frame.bucket != self._bucket or thumbnail is None:
+            logger.info(
+                "ignored: not an IVS thumbnail of the recording bucket",
+                extra={"bucket": frame.bucket, "key": frame.key},
+            )
+            return {"decision": "ignored", "key": frame.key}
+
+        key = sort_key(frame.created_at, frame.decision_id)
+        item = self._store.get(thumbnail.channel_arn, key)
+        if item is None:
+            item = self._decide(frame, thumbnail, key)
+        else:
+            logger.info("resuming a recorded decision", extra={"decision_id": frame.decision_id})
+
+        failures: list[Exception] = []
+        if item["action"] in (ACTION_PENDING, ACTION_STOP_FAILED):
+            item.update(self._auto_stop(item, failures))
+        if item["delivery"] in (DELIVERY_PENDING, DELIVERY_FAILED):
+            item.update(self._deliver(item, failures))
+
+        summary = {
+            "decisionId": item["decisionId"],
+            "channelArn": item["channelArn"],
+            "decision": item["decision"],
+            "action": item["action"],
+            "delivery": item["delivery"],
+        }
+        logger.info("frame moderated", extra=summary)
+        if failures:
+            raise ModerationIncomplete(
+                f"decision {item['decisionId']} recorded, {summary}"
+            ) from failures[0]
+        return summary
+
+    def _decide(self, frame: ObjectCreated, thumbnail: Thumbnail, key: str) -> dict[str, Any]:
+        now = self._clock()
+        item: dict[str, Any] = {
+            "channelArn": thumbnail.channel_arn,
+            "sortKey": key,
+            "day": key[:10],
+            "kind": "frame",
+            "decisionId": frame.decision_id,
+            "eventId": frame.event_id,
+            "recordingId": thumbnail.recording_id,
+            "bucket": frame.bucket,
+            "thumbnailKey": frame.key,
+            "sequence": thumbnail.sequence,
+            "frameTime": iso_time(frame.created_at),
+            "recordedAt": iso_time(now),
+            "action": ACTION_NONE,
+            "delivery": DELIVERY_NOT_REQUIRED,
+        }
+        try:
+            detection = detect_moderation_labels(
+                self._rekognition, frame.bucket, frame.key, self._min_confidence
+            )
+        except UnscannableImage as error:
+            logger.warning("unscannable frame", extra={"key": frame.key, "error": str(error)})
+            self._metrics.add_metric(name="FramesUnscannable", unit=MetricUnit.Count, value=1)
+            item.update(decision=UNSCANNABLE, unscannableReason=error.code, error=error.message)
+            item["expiresAt"] = expiry(now, self._ttl_days)
+        else:
+            self._metrics.add_metric(
+                name="RekognitionLatency", unit=MetricUnit.Milliseconds, value=detection.latency_ms
+            )
+            verdict = self._policy.evaluate(detection.labels)
+            item.update(
+                decision=verdict.decision,
+                labels=[_label_item(label) for label in detection.labels],
+                modelVersion=detection.model_version,
+            )
+            if verdict.top_label is not None:
+                item.update(
+                    topLabel=verdict.top_label.name,
+                    topCategory=verdict.top_label.category,
+                    topConfidence=round(verdict.top_label.confidence, 2),
+                    delivery=DELIVERY_PENDING,
+                )
+            if verdict.decision == AUTO_STOP:
+                item["action"] = ACTION_PENDING
+            flagged = verdict.decision != CLEAN
+            item["expiresAt"] = expiry(now, self._flagged_ttl_days if flagged else self._ttl_days)
+            if flagged:
+                self._metrics.add_metric(name="FramesFlagged", unit=MetricUnit.Count, value=1)
+        self._metrics.add_metric(name="FramesModerated", unit=MetricUnit.Count, value=1)
+
+        if not self._store.create(item):
+            # A concurrent delivery of the same object recorded it first: go on from its record.
+            recorded = self._store.get(item["channelArn"], key)
+            if recorded is not None:
+                return recorded
+        return {k: v for k, v in item.items() if v is not None}
+
+    def _auto_stop(self, item: Mapping[str, Any], failures: list[Exception]) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        try:
+            changes["action"] = stop_stream(self._ivs, item["channelArn"])
+            if self._revoke:
+                changes["streamKeysRevoked"] = revoke_stream_keys(self._ivs, item["channelArn"])
+        except (ClientError, BotoCoreError) as error:
+            logger.error("auto-stop failed", extra={"error": str(error)})
+            changes.update(action=ACTION_STOP_FAILED, actionError=str(error))
+            failures.append(error)
+        else:
+            self._metrics.add_metric(name="AutoStops", unit=MetricUnit.Count, value=1)
+            logger.warning("stream auto-stopped", extra=changes)
+        changes["actedAt"] = iso_time(self._clock())
+        self._store.update(item["channelArn"], item["sortKey"], changes)
+        return changes
+
+    def _deliver(self, item: Mapping[str, Any], failures: list[Exception]) -> dict[str, Any]:
+        fields = {
+            "decisionId": item["decisionId"],
+            "decision": item["decision"],
+            "action": item["action"],
+            "streamKeysRevoked": item.get("streamKeysRevoked", 0),
+            "channelArn": item["channelArn"],
+            "recordingId": item["recordingId"],
+            "thumbnailKey": item["thumbnailKey"],
+            "frameTime": item["frameTime"],
+            "topLabel": item["topLabel"],
+            "topCategory": item["topCategory"],
+            "topConfidence": f"{item['topConfidence']:.2f}",
+            "modelVersion": item.get("modelVersion", ""),
+        }
+        labels = [
+            Label(label["name"], label["parent"], label["level"], label["confidence"])
+            for label in item.get("labels", [])
+        ]
+        try:
+            event_id = self._room.send(event_attributes(fields, labels))
+        except (ClientError, BotoCoreError) as error:
+            logger.error("STREAM_MODERATION not delivered", extra={"error": str(error)})
+            self._metrics.add_metric(name="DeliveryFailures", unit=MetricUnit.Count, value=1)
+            changes = {"delivery": DELIVERY_FAILED, "deliveryError": str(error)}
+            failures.append(error)
+        else:
+            changes = {"delivery": DELIVERY_DELIVERED, "chatEventId": event_id}
+        changes["deliveryAttemptedAt"] = iso_time(self._clock())
+        self._store.update(item["channelArn"], item["sortKey"], changes)
+        return changes
+
+
+def _label_item(label: Label) -> dict[str, Any]:
+    return {
+        "name": label.name,
+        "parent": label.parent,
+        "level": label.level,
+        "category": label.category,
+        "confidence": round(label.confidence, 3),
+    }
