@@ -51,19 +51,23 @@ class ObjectCreated:
     time: str  # ISO-8601, when S3 created the object
     bucket: str
     key: str
-    version: str  # the sequencer (or ETag): an overwritten LATEST thumbnail is a new frame
+    version: str  # tells two writes of one key apart: an overwritten LATEST thumbnail is new
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> ObjectCreated:
         parsed = S3EventBridgeNotificationEvent(dict(event))
-        obj = parsed.detail.object
+        obj = parsed.detail.object.raw_event
+        # The sequencer orders writes of one key; the ETag tells different contents apart.
+        version = "|".join(
+            str(obj.get(name) or "") for name in ("sequencer", "etag", "eTag", "version-id")
+        )
         return cls(
             event_id=parsed.get_id,
             region=parsed.region,
             time=parsed.time,
             bucket=parsed.detail.bucket.name,
-            key=obj.key,
-            version=obj.get("sequencer") or obj.get("etag") or obj.get("version-id") or "",
+            key=obj["key"],
+            version=version,
         )
 
     @property

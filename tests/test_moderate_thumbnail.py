@@ -1,0 +1,362 @@
+"""The thumbnail handler end to end: EventBridge event in, decision log and chat event out.
+
+S3 and DynamoDB are moto; Rekognition, IVS and IVS chat are Stubbers with expected_params,
+so a request of the wrong shape fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import (
+    BUCKET,
+    CHANNEL_ARN,
+    CLEAN,
+    RECORDING_ID,
+    ROOM_ARN,
+    VIOLENCE,
+    decisions,
+    detect_params,
+    moderation_labels,
+    object_created,
+    thumbnail_key,
+)
+
+from chalicelib.config import ConfigError
+from chalicelib.moderation import ModerationIncomplete, ObjectCreated
+
+HANDLER = "moderate_thumbnail"
+
+
+def expected_event(event: dict, **overrides: str) -> dict:
+    """The SendEvent request the VIOLENCE labels must produce (README: schema version 1)."""
+    frame = ObjectCreated.from_event(event)
+    attributes = {
+        "schemaVersion": "1",
+        "decisionId": frame.decision_id,
+        "decision": "alert",
+        "action": "none",
+        "streamKeysRevoked": "0",
+        "channelArn": CHANNEL_ARN,
+        "recordingId": RECORDING_ID,
+        "thumbnailKey": frame.key,
+        "frameTime": "2026-11-21T10:00:12.000Z",
+        "topLabel": "Graphic Violence",
+        "topCategory": "Violence",
+        "topConfidence": "96.40",
+        "modelVersion": "7.0",
+        "labelCount": "3",
+        "labels": json.dumps(
+            [
+                ["Graphic Violence", "Violence", 96.4],
+                ["Violence", "", 96.4],
+                ["Weapon Violence", "Graphic Violence", 95.1],
+            ],
+            separators=(",", ":"),
+        ),
+        **overrides,
+    }
+    return {"roomIdentifier": ROOM_ARN, "eventName": "STREAM_MODERATION", "attributes": attributes}
+
+
+def test_flagged_frame_sends_one_event_to_the_moderators_room_and_is_recorded(
+    client, rekognition, ivschat
+):
+    # GIVEN a thumbnail Rekognition finds violent at 96%
+    key = thumbnail_key(12)
+    event = object_created(key)
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, expected_event(event))
+
+    # WHEN its Object Created event arrives
+    result = client.lambda_.invoke(HANDLER, event).payload
+
+    # THEN the moderators' room got exactly that event and the log holds the decision
+    assert result["decision"] == "alert"
+    [item] = decisions()
+    assert item["channelArn"] == CHANNEL_ARN
+    assert item["recordingId"] == RECORDING_ID
+    assert item["thumbnailKey"] == key
+    assert item["sequence"] == 12
+    assert item["frameTime"] == "2026-11-21T10:00:12.000Z"
+    assert item["decision"] == "alert"
+    assert item["topLabel"] == "Graphic Violence"
+    assert item["modelVersion"] == "7.0"
+    assert [label["name"] for label in item["labels"]] == [
+        "Violence",
+        "Graphic Violence",
+        "Weapon Violence",
+    ]
+    assert item["delivery"] == "delivered"
+    assert item["chatEventId"] == "AbCdEfGh1234"
+    assert item["action"] == "none"
+    assert item["expiresAt"] > 0
+
+
+def test_clean_frame_is_recorded_and_nothing_is_sent(client, rekognition, ivschat):
+    key = thumbnail_key(3)
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(key))
+
+    result = client.lambda_.invoke(HANDLER, object_created(key)).payload
+
+    # ivschat has no stubbed response: any SendEvent would have failed the invoke
+    assert result["decision"] == "clean"
+    [item] = decisions()
+    assert item["decision"] == "clean"
+    assert item["labels"] == []
+    assert item["delivery"] == "not-required"
+
+
+def test_labels_below_the_alert_threshold_are_clean(client, rekognition):
+    key = thumbnail_key(4)
+    labels = moderation_labels(("Violence", "", 1, 79.9), ("Weapons", "Violence", 2, 79.9))
+    rekognition.add_response("detect_moderation_labels", labels, detect_params(key))
+
+    assert client.lambda_.invoke(HANDLER, object_created(key)).payload["decision"] == "clean"
+    assert decisions()[0]["decision"] == "clean"
+
+
+def test_duplicate_delivery_gives_one_decision_and_one_event(client, rekognition, ivschat):
+    key = thumbnail_key(12)
+    event = object_created(key)
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, expected_event(event))
+
+    first = client.lambda_.invoke(HANDLER, event).payload
+    # The same object, delivered again (a second event for the same write)
+    again = client.lambda_.invoke(HANDLER, {**event, "id": "another-delivery"}).payload
+
+    assert again == first
+    assert len(decisions()) == 1
+
+
+def test_overwritten_latest_thumbnail_is_a_new_frame(client, rekognition, ivschat):
+    key = thumbnail_key(None)  # media/latest_thumbnail/thumb.jpg, overwritten every interval
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(key))
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(key))
+
+    client.lambda_.invoke(HANDLER, object_created(key, sequencer="00AA", etag="e1"))
+    client.lambda_.invoke(
+        HANDLER, object_created(key, sequencer="00AB", etag="e2", time="2026-11-21T10:00:17Z")
+    )
+
+    assert [item["frameTime"] for item in decisions()] == [
+        "2026-11-21T10:00:17.000Z",
+        "2026-11-21T10:00:12.000Z",
+    ]
+    assert all("sequence" not in item for item in decisions())
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "uploads/avatar.jpg",
+        f"ivs/v1/123456789012/{'AbCdEfGh1234'}/2026/11/21/9/58/Rec0AbCdEfGh/media/hls/720p30/0.jpg",
+        "ivs/v1/123456789012/AbCdEfGh1234/2026/13/21/9/58/Rec0AbCdEfGh/media/thumbnails/thumb1.jpg",
+    ],
+)
+def test_a_jpg_that_is_not_an_ivs_thumbnail_is_ignored(client, rekognition, ivschat, key):
+    result = client.lambda_.invoke(HANDLER, object_created(key)).payload
+
+    assert result == {"decision": "ignored", "key": key}
+    assert decisions() == []
+
+
+def test_an_object_of_another_bucket_is_ignored(client, rekognition):
+    event = object_created(thumbnail_key(1), bucket="someone-elses-bucket")
+
+    assert client.lambda_.invoke(HANDLER, event).payload["decision"] == "ignored"
+    assert decisions() == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "InvalidImageFormatException",
+        "ImageTooLargeException",
+        "InvalidS3ObjectException",
+        "InvalidParameterException",
+    ],
+)
+def test_an_image_rekognition_cannot_scan_is_recorded_as_unscannable(
+    client, rekognition, ivschat, code
+):
+    key = thumbnail_key(7)
+    rekognition.add_client_error(
+        "detect_moderation_labels",
+        service_error_code=code,
+        service_message="Request has invalid image format",
+        http_status_code=400,
+        expected_params=detect_params(key),
+    )
+
+    result = client.lambda_.invoke(HANDLER, object_created(key)).payload
+
+    assert result["decision"] == "unscannable"
+    [item] = decisions()
+    assert item["decision"] == "unscannable"
+    assert item["unscannableReason"] == code
+    assert item["delivery"] == "not-required"
+
+
+def test_rekognition_failure_that_outlasts_retries_raises_and_a_retry_starts_afresh(
+    client, rekognition, ivschat
+):
+    # GIVEN Rekognition still throttles after the client's own retries
+    key = thumbnail_key(12)
+    event = object_created(key)
+    rekognition.add_client_error(
+        "detect_moderation_labels",
+        service_error_code="ProvisionedThroughputExceededException",
+        http_status_code=400,
+        expected_params=detect_params(key),
+    )
+    # WHEN the event is handled THEN the invoke fails, so Lambda retries it
+    with pytest.raises(Exception, match="ProvisionedThroughputExceeded"):
+        client.lambda_.invoke(HANDLER, event)
+    assert decisions() == []
+
+    # AND Lambda's retry is not mistaken for a duplicate
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, expected_event(event))
+    assert client.lambda_.invoke(HANDLER, event).payload["delivery"] == "delivered"
+
+
+def test_failed_send_keeps_the_decision_and_the_retry_delivers_it_once(
+    client, rekognition, ivschat
+):
+    key = thumbnail_key(12)
+    event = object_created(key)
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    ivschat.add_client_error(
+        "send_event",
+        service_error_code="ThrottlingException",
+        http_status_code=429,
+        expected_params=expected_event(event),
+    )
+
+    # WHEN SendEvent fails after the client's retries THEN the invoke fails (Lambda retries) ...
+    with pytest.raises(ModerationIncomplete):
+        client.lambda_.invoke(HANDLER, event)
+    # ... and the decision is recorded, marked not delivered
+    [item] = decisions()
+    assert item["decision"] == "alert"
+    assert item["delivery"] == "failed"
+    assert "ThrottlingException" in item["deliveryError"]
+
+    # WHEN Lambda retries THEN the recorded decision is delivered, without a second scan
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, expected_event(event))
+    assert client.lambda_.invoke(HANDLER, event).payload["delivery"] == "delivered"
+    [item] = decisions()
+    assert item["delivery"] == "delivered"
+    assert item["chatEventId"] == "AbCdEfGh1234"
+
+
+def test_auto_stop_stops_the_stream_revokes_its_key_and_says_so(
+    client, rekognition, ivschat, ivs, monkeypatch
+):
+    monkeypatch.setenv("AUTO_STOP_THRESHOLDS", "Violence=95")
+    monkeypatch.setenv("AUTO_STOP_REVOKE_STREAM_KEY", "true")
+    key = thumbnail_key(12)
+    event = object_created(key)
+    key_arn = "arn:aws:ivs:us-west-2:123456789012:stream-key/g1H2I3j4k5L6"
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+    ivs.add_response(
+        "list_stream_keys",
+        {"streamKeys": [{"arn": key_arn, "channelArn": CHANNEL_ARN, "tags": {}}]},
+        {"channelArn": CHANNEL_ARN},
+    )
+    ivs.add_response("delete_stream_key", {}, {"arn": key_arn})
+    ivschat.add_response(
+        "send_event",
+        {"id": "AbCdEfGh1234"},
+        expected_event(event, decision="auto-stop", action="stopped", streamKeysRevoked="1"),
+    )
+
+    result = client.lambda_.invoke(HANDLER, event).payload
+
+    assert result == {
+        "decisionId": ObjectCreated.from_event(event).decision_id,
+        "channelArn": CHANNEL_ARN,
+        "decision": "auto-stop",
+        "action": "stopped",
+        "delivery": "delivered",
+    }
+    [item] = decisions()
+    assert item["streamKeysRevoked"] == 1
+
+
+def test_auto_stop_of_a_channel_already_offline_is_not_a_failure(
+    client, rekognition, ivschat, ivs, monkeypatch
+):
+    monkeypatch.setenv("AUTO_STOP_THRESHOLDS", "Violence=95")
+    key = thumbnail_key(12)
+    event = object_created(key)
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    ivs.add_client_error(
+        "stop_stream",
+        service_error_code="ChannelNotBroadcasting",
+        http_status_code=404,
+        expected_params={"channelArn": CHANNEL_ARN},
+    )
+    ivschat.add_response(
+        "send_event",
+        {"id": "AbCdEfGh1234"},
+        expected_event(event, decision="auto-stop", action="already-offline"),
+    )
+
+    assert client.lambda_.invoke(HANDLER, event).payload["action"] == "already-offline"
+
+
+def test_failed_auto_stop_still_alerts_and_the_retry_stops_without_alerting_twice(
+    client, rekognition, ivschat, ivs, monkeypatch
+):
+    monkeypatch.setenv("AUTO_STOP_THRESHOLDS", "Violence=95")
+    key = thumbnail_key(12)
+    event = object_created(key)
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    ivs.add_client_error(
+        "stop_stream", service_error_code="StreamUnavailable", http_status_code=503
+    )
+    ivschat.add_response(
+        "send_event",
+        {"id": "AbCdEfGh1234"},
+        expected_event(event, decision="auto-stop", action="stop-failed"),
+    )
+    with pytest.raises(ModerationIncomplete):
+        client.lambda_.invoke(HANDLER, event)
+    assert decisions()[0]["action"] == "stop-failed"
+
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+    assert client.lambda_.invoke(HANDLER, event).payload["action"] == "stopped"
+    assert decisions()[0]["action"] == "stopped"
+
+
+def test_ignored_categories_never_alert(client, rekognition, monkeypatch):
+    monkeypatch.setenv("IGNORED_CATEGORIES", "Violence; Alcohol")
+    key = thumbnail_key(12)
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+
+    assert client.lambda_.invoke(HANDLER, object_created(key)).payload["decision"] == "clean"
+
+
+def test_min_confidence_setting_reaches_rekognition(client, rekognition, monkeypatch):
+    monkeypatch.setenv("MIN_CONFIDENCE", "70")
+    key = thumbnail_key(12)
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(key, 70.0))
+
+    client.lambda_.invoke(HANDLER, object_created(key))
+
+
+def test_a_bad_setting_fails_with_its_name(client, monkeypatch):
+    monkeypatch.setenv("ALERT_THRESHOLDS", "*=80; Violense=60")
+
+    with pytest.raises(ConfigError, match="ALERT_THRESHOLDS: unknown category 'Violense'"):
+        client.lambda_.invoke(HANDLER, object_created(thumbnail_key(1)))
+
+
+def test_the_handler_reads_the_recording_bucket_of_its_stage(app_module):
+    [source] = app_module.app.event_sources
+    assert source.event_pattern["detail"]["bucket"]["name"] == [BUCKET]
