@@ -29,7 +29,7 @@ app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 
 # Standard retry mode backs off and retries throttling; what still fails raises, so the
 # invoke fails and Lambda retries the event.
-AWS_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+AWS_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 5})
 # EventBridge retries an event for up to 24 hours; a duplicate within that is recognised.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
