@@ -20,7 +20,7 @@ from chalicelib.decisions import DecisionStore
 from chalicelib.moderation import IDEMPOTENCY_KEY_JMESPATH, ObjectCreated, ThumbnailModerator
 from chalicelib.recordings import parse_thumbnail_key, thumbnail_event_pattern
 
-app = Chalice(app_name="ivs-moderation")
+app = Chalice(app_name="ivs-moderation", configure_logs=False)  # Powertools logs instead
 logger = Logger(service="ivs-moderation")
 metrics = Metrics(namespace="IvsModeration", service="ivs-moderation")
 copy_config_to_registered_loggers(source_logger=logger, include={"chalicelib"})

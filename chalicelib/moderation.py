@@ -122,6 +122,7 @@ class ThumbnailModerator:
                 "ignored: not an IVS thumbnail of the recording bucket",
                 extra={"bucket": frame.bucket, "key": frame.key},
             )
+            self._metrics.add_metric(name="ObjectsIgnored", unit=MetricUnit.Count, value=1)
             return {"decision": "ignored", "key": frame.key}
 
         key = sort_key(frame.created_at, frame.decision_id)

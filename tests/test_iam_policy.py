@@ -1,0 +1,147 @@
+"""The hand-written IAM policies grant exactly what the code calls, scoped by resource.
+
+Every AWS call the handler makes is recorded (botocore's before-parameter-build event,
+fired for stubbed and moto calls alike) while it runs through every path that calls AWS:
+auto-stop with key revocation, a failed SendEvent, Lambda's retry and a duplicate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from conftest import (
+    CHANNEL_ARN,
+    DECISIONS_TABLE,
+    IDEMPOTENCY_TABLE,
+    ROOT,
+    VIOLENCE,
+    object_created,
+    thumbnail_key,
+)
+
+from chalicelib.moderation import ModerationIncomplete
+
+STAGES = ("dev", "prod")
+# Granted although our code does not call them, and why.
+NOT_CALLED_BUT_NEEDED = {
+    ("s3:GetObject", "recordings"): "Rekognition reads the S3Object with the caller's rights",
+    ("dynamodb:GetItem", "idempotency"): "Powertools reads a record a failed put did not return",
+    ("logs:CreateLogGroup", "logs"): "the Lambda runtime writes the function's logs",
+    ("logs:CreateLogStream", "logs"): "the Lambda runtime writes the function's logs",
+    ("logs:PutLogEvents", "logs"): "the Lambda runtime writes the function's logs",
+}
+
+
+class CallRecorder:
+    def __init__(self) -> None:
+        self.calls: set[tuple[str, str]] = set()
+        self._on = False
+
+    def __call__(self, params, model, **kwargs) -> None:
+        if not self._on:
+            return
+        service = model.service_model.signing_name
+        action = f"{service}:{model.name}"
+        if service == "dynamodb":
+            role = {DECISIONS_TABLE: "decisions", IDEMPOTENCY_TABLE: "idempotency"}[
+                params["TableName"]
+            ]
+        else:
+            role = {"rekognition": "any", "ivschat": "room", "ivs": "channels"}[service]
+        self.calls.add((action, role))
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[None]:
+        self._on = True
+        try:
+            yield
+        finally:
+            self._on = False
+
+
+@pytest.fixture
+def recorder(app_module) -> CallRecorder:
+    # Registered before the app builds its clients (each copies the session's handlers).
+    boto3.setup_default_session()
+    calls = CallRecorder()
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build", calls)
+    return calls
+
+
+def stage_config(stage: str) -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {**config["environment_variables"], **config["stages"][stage]["environment_variables"]}
+
+
+def grants(stage: str) -> set[tuple[str, str]]:
+    """(action, resource role) pairs the stage's policy allows."""
+    env = stage_config(stage)
+    room = env["MODERATION_ROOM_ARN"]
+    region, account = room.split(":")[3:5]
+    roles = {
+        f"arn:aws:s3:::{env['RECORDING_BUCKET']}/ivs/v1/*": "recordings",
+        f"arn:aws:dynamodb:{region}:{account}:table/{env['DECISIONS_TABLE']}": "decisions",
+        f"arn:aws:dynamodb:{region}:{account}:table/{env['IDEMPOTENCY_TABLE']}": "idempotency",
+        room: "room",
+        f"arn:aws:ivs:{region}:{account}:channel/*": "channels",
+        f"arn:aws:ivs:{region}:{account}:stream-key/*": "channels",
+        f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/ivs-moderation-{stage}-*": "logs",
+        "*": "any",
+    }
+    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    granted = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"]
+        resources = statement["Resource"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            for resource in [resources] if isinstance(resources, str) else resources:
+                assert resource in roles, f"{stage}: {resource} is not a resource of this stage"
+                granted.add((action, roles[resource]))
+    return granted
+
+
+def run_every_path(client, rekognition, ivschat, ivs, monkeypatch) -> None:
+    monkeypatch.setenv("AUTO_STOP_THRESHOLDS", "Violence=95")
+    monkeypatch.setenv("AUTO_STOP_REVOKE_STREAM_KEY", "true")
+    event = object_created(thumbnail_key(12))
+    key_arn = "arn:aws:ivs:us-west-2:123456789012:stream-key/g1H2I3j4k5L6"
+    rekognition.add_response("detect_moderation_labels", VIOLENCE)
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+    ivs.add_response("list_stream_keys", {"streamKeys": [{"arn": key_arn}]})
+    ivs.add_response("delete_stream_key", {}, {"arn": key_arn})
+    ivschat.add_client_error("send_event", "ThrottlingException", http_status_code=429)
+    with pytest.raises(ModerationIncomplete):
+        client.lambda_.invoke("moderate_thumbnail", event)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"})
+    client.lambda_.invoke("moderate_thumbnail", event)  # Lambda's retry
+    client.lambda_.invoke("moderate_thumbnail", event)  # a duplicate delivery
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_policy_grants_exactly_what_the_handler_calls(
+    stage, recorder, client, rekognition, ivschat, ivs, monkeypatch
+):
+    with recorder.recording():
+        run_every_path(client, rekognition, ivschat, ivs, monkeypatch)
+
+    called = recorder.calls
+    granted = grants(stage)
+    assert called - granted == set(), "called but not allowed"
+    assert granted - called == set(NOT_CALLED_BUT_NEEDED), "allowed but never called"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_policy_has_no_wildcard_action_and_star_only_where_iam_allows_nothing_else(stage):
+    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    for statement in policy["Statement"]:
+        actions = statement["Action"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            assert "*" not in action
+        if statement["Resource"] == "*":
+            # DetectModerationLabels has no resource-level permissions
+            assert statement["Action"] == "rekognition:DetectModerationLabels"
