@@ -49,16 +49,11 @@ def moderator() -> ThumbnailModerator:
     config = settings()
     table = boto3.resource("dynamodb", config=AWS_CONFIG).Table(config.decisions_table)
     return ThumbnailModerator(
+        settings=config,
         rekognition=aws_client("rekognition"),
         ivs=aws_client("ivs"),
         room=ModerationRoom(aws_client("ivschat"), config.moderation_room_arn),
         store=DecisionStore(table),
-        policy=config.policy,
-        recording_bucket=config.recording_bucket,
-        min_confidence=config.min_confidence,
-        revoke_stream_key_on_auto_stop=config.revoke_stream_key_on_auto_stop,
-        decision_ttl_days=config.decision_ttl_days,
-        flagged_decision_ttl_days=config.flagged_decision_ttl_days,
         metrics=metrics,
     )
 

@@ -21,9 +21,10 @@ from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificati
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.chat import ModerationRoom, event_attributes
+from chalicelib.config import Settings
 from chalicelib.decisions import DecisionStore, expiry, iso_time, sort_key
 from chalicelib.detection import UnscannableImage, detect_moderation_labels
-from chalicelib.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label, Policy
+from chalicelib.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label
 from chalicelib.recordings import Thumbnail, parse_thumbnail_key
 from chalicelib.streams import revoke_stream_keys, stop_stream
 
@@ -88,36 +89,26 @@ class ThumbnailModerator:
     def __init__(
         self,
         *,
+        settings: Settings,
         rekognition,
         ivs,
         room: ModerationRoom,
         store: DecisionStore,
-        policy: Policy,
-        recording_bucket: str,
-        min_confidence: float,
-        revoke_stream_key_on_auto_stop: bool,
-        decision_ttl_days: int,
-        flagged_decision_ttl_days: int,
         metrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._settings = settings
         self._rekognition = rekognition
         self._ivs = ivs
         self._room = room
         self._store = store
-        self._policy = policy
-        self._bucket = recording_bucket
-        self._min_confidence = min_confidence
-        self._revoke = revoke_stream_key_on_auto_stop
-        self._ttl_days = decision_ttl_days
-        self._flagged_ttl_days = flagged_decision_ttl_days
         self._metrics = metrics
         self._clock = clock
 
     def moderate(self, frame: ObjectCreated) -> dict[str, str]:
         """Moderate one created object; returns a summary of the decision."""
         thumbnail = parse_thumbnail_key(frame.key, frame.region)
-        if frame.bucket != self._bucket or thumbnail is None:
+        if frame.bucket != self._settings.recording_bucket or thumbnail is None:
             logger.info(
                 "ignored: not an IVS thumbnail of the recording bucket",
                 extra={"bucket": frame.bucket, "key": frame.key},
@@ -172,18 +163,18 @@ class ThumbnailModerator:
         }
         try:
             detection = detect_moderation_labels(
-                self._rekognition, frame.bucket, frame.key, self._min_confidence
+                self._rekognition, frame.bucket, frame.key, self._settings.min_confidence
             )
         except UnscannableImage as error:
             logger.warning("unscannable frame", extra={"key": frame.key, "error": str(error)})
             self._metrics.add_metric(name="FramesUnscannable", unit=MetricUnit.Count, value=1)
             item.update(decision=UNSCANNABLE, unscannableReason=error.code, error=error.message)
-            item["expiresAt"] = expiry(now, self._ttl_days)
+            item["expiresAt"] = expiry(now, self._settings.decision_ttl_days)
         else:
             self._metrics.add_metric(
                 name="RekognitionLatency", unit=MetricUnit.Milliseconds, value=detection.latency_ms
             )
-            verdict = self._policy.evaluate(detection.labels)
+            verdict = self._settings.policy.evaluate(detection.labels)
             item.update(
                 decision=verdict.decision,
                 labels=[_label_item(label) for label in detection.labels],
@@ -199,7 +190,12 @@ class ThumbnailModerator:
             if verdict.decision == AUTO_STOP:
                 item["action"] = ACTION_PENDING
             flagged = verdict.decision != CLEAN
-            item["expiresAt"] = expiry(now, self._flagged_ttl_days if flagged else self._ttl_days)
+            days = (
+                self._settings.flagged_decision_ttl_days
+                if flagged
+                else self._settings.decision_ttl_days
+            )
+            item["expiresAt"] = expiry(now, days)
             if flagged:
                 self._metrics.add_metric(name="FramesFlagged", unit=MetricUnit.Count, value=1)
         self._metrics.add_metric(name="FramesModerated", unit=MetricUnit.Count, value=1)
@@ -215,7 +211,7 @@ class ThumbnailModerator:
         changes: dict[str, Any] = {}
         try:
             changes["action"] = stop_stream(self._ivs, item["channelArn"])
-            if self._revoke:
+            if self._settings.revoke_stream_key_on_auto_stop:
                 changes["streamKeysRevoked"] = revoke_stream_keys(self._ivs, item["channelArn"])
         except (ClientError, BotoCoreError) as error:
             logger.error("auto-stop failed", extra={"error": str(error)})
