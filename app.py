@@ -1,6 +1,7 @@
 """ivs-moderation: Chalice wiring only; the service lives in chalicelib/."""
 
 import os
+from datetime import UTC, datetime
 from functools import cache
 
 import boto3
@@ -12,20 +13,26 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from botocore.config import Config
-from chalice import Chalice, ConvertToMiddleware
+from chalice import Chalice, ConvertToMiddleware, Response
+from jwt import PyJWKClient
 
-from chalicelib.chat import ModerationRoom
+from chalicelib.auth import CognitoVerifier, Moderator, user_pool_issuer
+from chalicelib.chat import ModerationRoom, requested_capabilities
 from chalicelib.config import Settings, recording_bucket_from_env
 from chalicelib.decisions import DecisionStore
+from chalicelib.frames import frame_url
+from chalicelib.history import HistoryQuery, list_decisions
+from chalicelib.http import ApiError, cors_headers
 from chalicelib.moderation import IDEMPOTENCY_KEY_JMESPATH, ObjectCreated, ThumbnailModerator
 from chalicelib.recordings import parse_thumbnail_key, thumbnail_event_pattern
+from chalicelib.stops import StopRequest, stop_for_moderator
 
 app = Chalice(app_name="ivs-moderation", configure_logs=False)  # Powertools logs instead
 logger = Logger(service="ivs-moderation")
 metrics = Metrics(namespace="IvsModeration", service="ivs-moderation")
 copy_config_to_registered_loggers(source_logger=logger, include={"chalicelib"})
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
-app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "cloudwatch")
 
 # Standard retry mode backs off and retries throttling; what still fails raises, so the
 # invoke fails and Lambda retries the event.
@@ -41,20 +48,42 @@ def settings() -> Settings:
 
 @cache
 def aws_client(service: str):
-    return boto3.client(service, config=AWS_CONFIG)
+    # Presigned S3 links are SigV4 (SigV2 is deprecated and fails in newer regions).
+    config = AWS_CONFIG.merge(Config(signature_version="s3v4")) if service == "s3" else AWS_CONFIG
+    return boto3.client(service, config=config)
 
 
 @cache
-def moderator() -> ThumbnailModerator:
-    config = settings()
-    table = boto3.resource("dynamodb", config=AWS_CONFIG).Table(config.decisions_table)
+def decision_store() -> DecisionStore:
+    table = boto3.resource("dynamodb", config=AWS_CONFIG).Table(settings().decisions_table)
+    return DecisionStore(table)
+
+
+@cache
+def moderation_room() -> ModerationRoom:
+    return ModerationRoom(aws_client("ivschat"), settings().moderation_room_arn)
+
+
+@cache
+def thumbnail_moderator() -> ThumbnailModerator:
     return ThumbnailModerator(
-        settings=config,
+        settings=settings(),
         rekognition=aws_client("rekognition"),
         ivs=aws_client("ivs"),
-        room=ModerationRoom(aws_client("ivschat"), config.moderation_room_arn),
-        store=DecisionStore(table),
+        room=moderation_room(),
+        store=decision_store(),
         metrics=metrics,
+    )
+
+
+@cache
+def verifier() -> CognitoVerifier:
+    config = settings()
+    return CognitoVerifier(
+        PyJWKClient(config.jwks_url, timeout=5),
+        issuer=user_pool_issuer(config.user_pool_id),
+        client_ids=config.app_client_ids,
+        group=config.moderators_group,
     )
 
 
@@ -67,12 +96,12 @@ def idempotency_config() -> IdempotencyConfig:
 
 @cache
 def moderate_once():
-    """`moderator().moderate`, run at most once per object write (Powertools idempotency)."""
+    """`thumbnail_moderator().moderate`, at most once per object write (Powertools)."""
     store = DynamoDBPersistenceLayer(
         table_name=settings().idempotency_table, boto3_client=aws_client("dynamodb")
     )
     return idempotent_function(
-        moderator().moderate,
+        thumbnail_moderator().moderate,
         data_keyword_argument="frame",
         persistence_store=store,
         config=idempotency_config(),
@@ -86,3 +115,62 @@ def moderate_thumbnail(event):
     logger.append_keys(event_id=frame.event_id, channel=thumbnail and thumbnail.channel_arn)
     idempotency_config().register_lambda_context(event.context)
     return moderate_once()(frame=frame)
+
+
+def signed_in() -> Moderator:
+    """The moderator making this request; 401 or 403 for anyone else."""
+    moderator = verifier().moderator(app.current_request.headers.get("authorization"))
+    logger.append_keys(moderator=moderator.username)
+    return moderator
+
+
+@app.middleware("http")
+def api_errors_and_cors(event, get_response):
+    cors = cors_headers(event.headers.get("origin"), settings().dashboard_origins)
+    if event.method == "OPTIONS":  # a CORS preflight: answered here, for allowed origins only
+        return Response(body="", status_code=204 if cors else 403, headers=cors)
+    try:
+        response = get_response(event)
+    except ApiError as error:
+        response = error.response()
+    response.headers.update(cors)
+    return response
+
+
+@app.route("/stop-stream", methods=["POST", "OPTIONS"])
+def stop_stream():
+    moderator = signed_in()
+    config = settings()
+    request = StopRequest.from_body(
+        app.current_request.json_body, region=config.region, account=config.account
+    )
+    return stop_for_moderator(request, moderator, ivs=aws_client("ivs"), store=decision_store())
+
+
+@app.route("/chat-token", methods=["POST", "OPTIONS"])
+def chat_token():
+    moderator = signed_in()
+    capabilities = requested_capabilities(app.current_request.json_body)
+    config = settings()
+    token = moderation_room().token(
+        moderator.user_id, moderator.username, capabilities, config.chat_token_minutes
+    )
+    return {**token, "endpoint": config.chat_messaging_endpoint}
+
+
+@app.route("/decisions", methods=["GET", "OPTIONS"])
+def decisions():
+    signed_in()
+    query = HistoryQuery.from_params(app.current_request.query_params, datetime.now(UTC))
+    return list_decisions(query, decision_store(), presign=lambda item: frame(item["thumbnailKey"]))
+
+
+@app.route("/frames", methods=["GET", "OPTIONS"])
+def frames():
+    signed_in()
+    return frame((app.current_request.query_params or {}).get("key"))
+
+
+def frame(key: str) -> dict[str, str]:
+    config = settings()
+    return frame_url(aws_client("s3"), config.recording_bucket, key, config.frame_url_seconds)

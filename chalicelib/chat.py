@@ -7,9 +7,17 @@ strings only, and never more than 1 KB in all, however many or long the labels a
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
+from botocore.exceptions import ClientError
+
+from chalicelib.http import BadRequest, ServerError, ServiceUnavailable, json_object
 from chalicelib.policy import Label
+
+logger = logging.getLogger(__name__)
 
 EVENT_NAME = "STREAM_MODERATION"
 SCHEMA_VERSION = "1"
@@ -63,6 +71,14 @@ def _shorten_to_fit(attributes: dict[str, str], limit: int) -> None:
         attributes[longest] = encoded[:target].decode(errors="ignore") + _ELLIPSIS
 
 
+CAPABILITIES = ("SEND_MESSAGE", "DISCONNECT_USER", "DELETE_MESSAGE")
+
+
+def messaging_endpoint(room_arn: str) -> str:
+    """The IVS Chat Messaging WebSocket of the room's region."""
+    return f"wss://edge.ivschat.{room_arn.split(':')[3]}.amazonaws.com"
+
+
 class ModerationRoom:
     """The moderators' chat room; never the viewers' room, whose every member would see it."""
 
@@ -76,3 +92,48 @@ class ModerationRoom:
             roomIdentifier=self.room_arn, eventName=EVENT_NAME, attributes=dict(attributes)
         )
         return response["id"]
+
+    def token(
+        self, user_id: str, username: str, capabilities: list[str], minutes: int
+    ) -> dict[str, Any]:
+        """A chat token for a moderator (view-only without capabilities); single use."""
+        try:
+            response = self._ivschat.create_chat_token(
+                roomIdentifier=self.room_arn,
+                userId=user_id,
+                capabilities=capabilities,
+                sessionDurationInMinutes=minutes,
+                attributes={"username": username[:128]},
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == "ThrottlingException":
+                raise ServiceUnavailable("IVS chat is throttling requests: try again") from error
+            logger.error("CreateChatToken failed", extra={"error": str(error)})
+            if code == "ResourceNotFoundException":
+                raise ServerError("the moderators' room does not exist") from error
+            raise ServerError(f"IVS chat refused a token: {code}") from error
+        return {
+            "token": response["token"],
+            "tokenExpirationTime": _iso(response["tokenExpirationTime"]),
+            "sessionExpirationTime": _iso(response["sessionExpirationTime"]),
+            "roomArn": self.room_arn,
+        }
+
+
+def requested_capabilities(body: Any) -> list[str]:
+    """Capabilities asked for in a POST /chat-token body: none (view only) by default."""
+    if body is None:
+        return []
+    body = json_object(body)
+    unknown = sorted(set(body) - {"capabilities"})
+    if unknown:
+        raise BadRequest(f"unknown field(s): {', '.join(unknown)}")
+    capabilities = body.get("capabilities", [])
+    if not isinstance(capabilities, list) or not set(capabilities) <= set(CAPABILITIES):
+        raise BadRequest(f"capabilities must be a list of {', '.join(CAPABILITIES)}")
+    return sorted(set(capabilities))
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

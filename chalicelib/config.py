@@ -11,11 +11,18 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from chalicelib.auth import user_pool_issuer
+from chalicelib.chat import messaging_endpoint
 from chalicelib.policy import Policy, PolicyError, parse_categories, parse_thresholds
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _ROOM_ARN = re.compile(r"^arn:aws[a-z-]*:ivschat:[a-z0-9-]+:\d{12}:room/[A-Za-z0-9]+$")
+_USER_POOL_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$")
+_CLIENT_IDS = re.compile(r"^[\w+]+(\s*[,;]\s*[\w+]+)*$")
+_URL = re.compile(r"^(https?|wss?)://[^\s/]+(/\S*)?$")
+_ORIGINS = re.compile(r"^(https?://[^\s/,;]+(\s*[,;]\s*https?://[^\s/,;]+)*)?$")
+_GROUP = re.compile(r"^[\w\s+=,.@-]{1,128}$")
 
 DEFAULTS = {
     "MIN_CONFIDENCE": "50",
@@ -25,6 +32,12 @@ DEFAULTS = {
     "AUTO_STOP_REVOKE_STREAM_KEY": "false",
     "DECISION_TTL_DAYS": "30",
     "FLAGGED_DECISION_TTL_DAYS": "365",
+    "MODERATORS_GROUP": "moderators",
+    "COGNITO_JWKS_URL": "",
+    "CHAT_MESSAGING_ENDPOINT": "",
+    "CHAT_TOKEN_MINUTES": "60",
+    "DASHBOARD_ORIGINS": "",
+    "FRAME_URL_SECONDS": "300",
 }
 
 
@@ -43,10 +56,30 @@ class Settings:
     revoke_stream_key_on_auto_stop: bool
     decision_ttl_days: int
     flagged_decision_ttl_days: int
+    user_pool_id: str
+    app_client_ids: tuple[str, ...]
+    moderators_group: str
+    jwks_url: str
+    chat_messaging_endpoint: str
+    chat_token_minutes: int
+    dashboard_origins: tuple[str, ...]
+    frame_url_seconds: int
+
+    @property
+    def region(self) -> str:
+        """The deployment's region: the moderators' room's."""
+        return self.moderation_room_arn.split(":")[3]
+
+    @property
+    def account(self) -> str:
+        """The deployment's account: the moderators' room's."""
+        return self.moderation_room_arn.split(":")[4]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         env = {**DEFAULTS, **{k: v for k, v in environ.items() if k in DEFAULTS or k in _REQUIRED}}
+        room_arn = _required("MODERATION_ROOM_ARN", env, _ROOM_ARN, "an IVS chat room ARN")
+        pool_id = _required("COGNITO_USER_POOL_ID", env, _USER_POOL_ID, "a user pool id")
         policy = Policy(
             alert=_policy("ALERT_THRESHOLDS", env, parse_thresholds),
             auto_stop=_policy("AUTO_STOP_THRESHOLDS", env, parse_thresholds),
@@ -58,9 +91,7 @@ class Settings:
             idempotency_table=_required(
                 "IDEMPOTENCY_TABLE", env, _TABLE_NAME, "a DynamoDB table name"
             ),
-            moderation_room_arn=_required(
-                "MODERATION_ROOM_ARN", env, _ROOM_ARN, "an IVS chat room ARN"
-            ),
+            moderation_room_arn=room_arn,
             min_confidence=_number("MIN_CONFIDENCE", env, 0, 100),
             policy=policy,
             revoke_stream_key_on_auto_stop=_boolean("AUTO_STOP_REVOKE_STREAM_KEY", env),
@@ -68,10 +99,31 @@ class Settings:
             flagged_decision_ttl_days=int(
                 _number("FLAGGED_DECISION_TTL_DAYS", env, 0, 3650, integer=True)
             ),
+            user_pool_id=pool_id,
+            app_client_ids=_list(
+                _required("COGNITO_APP_CLIENT_IDS", env, _CLIENT_IDS, "user pool app client ids")
+            ),
+            moderators_group=_required("MODERATORS_GROUP", env, _GROUP, "a user pool group name"),
+            jwks_url=_optional("COGNITO_JWKS_URL", env, _URL, "a URL")
+            or user_pool_issuer(pool_id) + "/.well-known/jwks.json",
+            chat_messaging_endpoint=_optional("CHAT_MESSAGING_ENDPOINT", env, _URL, "a URL")
+            or messaging_endpoint(room_arn),
+            chat_token_minutes=int(_number("CHAT_TOKEN_MINUTES", env, 1, 180, integer=True)),
+            dashboard_origins=_list(
+                _optional("DASHBOARD_ORIGINS", env, _ORIGINS, "a list of https://host origins")
+            ),
+            frame_url_seconds=int(_number("FRAME_URL_SECONDS", env, 10, 3600, integer=True)),
         )
 
 
-_REQUIRED = ("RECORDING_BUCKET", "DECISIONS_TABLE", "IDEMPOTENCY_TABLE", "MODERATION_ROOM_ARN")
+_REQUIRED = (
+    "RECORDING_BUCKET",
+    "DECISIONS_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "MODERATION_ROOM_ARN",
+    "COGNITO_USER_POOL_ID",
+    "COGNITO_APP_CLIENT_IDS",
+)
 
 
 def recording_bucket_from_env(environ: Mapping[str, str]) -> str:
@@ -86,6 +138,17 @@ def _required(name: str, env: Mapping[str, str], pattern: re.Pattern[str], what:
     if not pattern.match(value):
         raise ConfigError(f"{name}={value!r} is not {what}")
     return value
+
+
+def _optional(name: str, env: Mapping[str, str], pattern: re.Pattern[str], what: str) -> str:
+    value = env.get(name, "").strip()
+    if value and not pattern.match(value):
+        raise ConfigError(f"{name}={value!r} is not {what}")
+    return value
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in re.split(r"[,;]", value) if part.strip())
 
 
 def _number(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 
@@ -65,6 +66,35 @@ class DecisionStore:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+    def query(
+        self,
+        *,
+        channel_arn: str | None,
+        day: str | None,
+        lower: str,
+        upper: str,
+        limit: int,
+        start: Mapping[str, Any] | None = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Items of one channel, or of one UTC day (``byDay``), newest first, sortKey in range."""
+        if channel_arn is not None:
+            condition = Key("channelArn").eq(channel_arn)
+            index: dict[str, str] = {}
+        else:
+            condition = Key("day").eq(day)
+            index = {"IndexName": "byDay"}
+        kwargs: dict[str, Any] = {
+            **index,
+            "KeyConditionExpression": condition & Key("sortKey").between(lower, upper),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = dict(start)
+        response = self._table.query(**kwargs)
+        items = [_from_dynamo(item) for item in response.get("Items", [])]
+        return items, response.get("LastEvaluatedKey")
 
 
 def _to_dynamo(value: Any) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -28,6 +29,8 @@ ROOM_ARN = f"arn:aws:ivschat:{REGION}:{ACCOUNT}:room/Moderators01"
 CHANNEL_ID = "AbCdEfGh1234"
 CHANNEL_ARN = f"arn:aws:ivs:{REGION}:{ACCOUNT}:channel/{CHANNEL_ID}"
 RECORDING_ID = "Rec0AbCdEfGh"
+USER_POOL_ID = f"{REGION}_TestPool1"
+APP_CLIENT_ID = "4hdsl2k3m1test0client0id0ab"
 
 TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -39,6 +42,10 @@ TEST_ENV = {
     "DECISIONS_TABLE": DECISIONS_TABLE,
     "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
     "MODERATION_ROOM_ARN": ROOM_ARN,
+    "COGNITO_USER_POOL_ID": USER_POOL_ID,
+    "COGNITO_APP_CLIENT_IDS": APP_CLIENT_ID,
+    # No JWKS is reachable unless a test serves one (tests/test_api.py does).
+    "COGNITO_JWKS_URL": "http://127.0.0.1:9/jwks.json",
 }
 # Nothing from the developer's shell may point the tests at a real account or endpoint.
 for name in list(os.environ):
@@ -50,6 +57,11 @@ for name in list(os.environ):
         "AUTO_STOP_REVOKE_STREAM_KEY",
         "DECISION_TTL_DAYS",
         "FLAGGED_DECISION_TTL_DAYS",
+        "MODERATORS_GROUP",
+        "CHAT_MESSAGING_ENDPOINT",
+        "CHAT_TOKEN_MINUTES",
+        "DASHBOARD_ORIGINS",
+        "FRAME_URL_SECONDS",
     ):
         del os.environ[name]
 os.environ.update(TEST_ENV)
@@ -151,15 +163,10 @@ def aws() -> Iterator[None]:
 def app_module(aws):
     import app
 
-    def reset() -> None:
-        for getter in (
-            app.settings,
-            app.aws_client,
-            app.moderator,
-            app.idempotency_config,
-            app.moderate_once,
-        ):
-            getter.cache_clear()
+    def reset() -> None:  # every lazily built dependency of the app
+        for value in vars(app).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
 
     reset()
     yield app
@@ -170,6 +177,18 @@ def app_module(aws):
 def client(app_module, tmp_path) -> Client:
     # A project dir without .chalice/config.json: the test's environment is the whole config.
     return Client(app_module.app, project_dir=str(tmp_path))
+
+
+@pytest.fixture
+def jwks(monkeypatch):
+    """The user pool's keys (tests/tokens.py), served at the COGNITO_JWKS_URL the app reads."""
+    from tokens import Jwks
+
+    served = Jwks()
+    threading.Thread(target=served.server.serve_forever, args=(0.05,), daemon=True).start()
+    monkeypatch.setenv("COGNITO_JWKS_URL", served.url)
+    yield served
+    served.server.shutdown()
 
 
 def _stubber(app_module, service: str) -> Iterator[Stubber]:

@@ -131,13 +131,15 @@ def sam_template(packaged) -> dict:
 @pytest.fixture
 def cfn_template(sam_template, monkeypatch) -> dict:
     """The SAM template after the AWS::Serverless-2016-10-31 transform."""
-    sam_template["Resources"][FUNCTION]["Properties"]["CodeUri"] = CODE_URI
+    for resource in sam_template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = CODE_URI
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)  # the translator's pseudo parameters need it
     return transform(sam_template, {}, NoManagedPolicies())
 
 
-def function_properties(sam_template: dict) -> dict:
-    resource = sam_template["Resources"][FUNCTION]
+def function_properties(sam_template: dict, function: str = FUNCTION) -> dict:
+    resource = sam_template["Resources"][function]
     assert resource["Type"] == "AWS::Serverless::Function"
     return resource["Properties"]
 
@@ -165,12 +167,15 @@ def test_GIVEN_stage_config_WHEN_packaged_THEN_function_gets_the_stage_environme
     assert {name: variables.get(name) for name in expected} == expected
 
 
-def test_GIVEN_stage_policy_file_WHEN_packaged_THEN_role_has_exactly_that_policy(
-    stage, sam_template
+@pytest.mark.parametrize(
+    ("function", "policy_name"),
+    [(FUNCTION, "policy-{stage}.json"), ("APIHandler", "policy-api-{stage}.json")],
+)
+def test_GIVEN_stage_policy_files_WHEN_packaged_THEN_each_role_has_exactly_its_policy(
+    stage, sam_template, function, policy_name
 ):
-    policy_file = ROOT / ".chalice" / CONFIG["stages"][stage]["iam_policy_file"]
-    assert policy_file.name == f"policy-{stage}.json"
-    role_ref = function_properties(sam_template)["Role"]
+    policy_file = ROOT / ".chalice" / policy_name.format(stage=stage)
+    role_ref = function_properties(sam_template, function)["Role"]
     role_id = role_ref["Fn::GetAtt"][0]
     role = sam_template["Resources"][role_id]
 
@@ -180,6 +185,19 @@ def test_GIVEN_stage_policy_file_WHEN_packaged_THEN_role_has_exactly_that_policy
     assert role_ref == {"Fn::GetAtt": [role_id, "Arn"]}
     assert documents == [json.loads(policy_file.read_text())]
     assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_GIVEN_stage_config_WHEN_packaged_THEN_the_api_serves_the_moderator_routes(sam_template):
+    [api] = [r for r in sam_template["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
+
+    paths = api["Properties"]["DefinitionBody"]["paths"]
+
+    assert {path: sorted(methods) for path, methods in paths.items()} == {
+        "/stop-stream": ["options", "post"],
+        "/chat-token": ["options", "post"],
+        "/decisions": ["get", "options"],
+        "/frames": ["get", "options"],
+    }
 
 
 def test_GIVEN_stage_sam_template_WHEN_linted_THEN_no_errors_or_warnings(sam_template):
@@ -210,6 +228,7 @@ def test_GIVEN_stage_sam_template_WHEN_transformed_THEN_rule_targets_function_wi
         resource["Properties"]
         for resource in resources.values()
         if resource["Type"] == "AWS::Lambda::Permission"
+        and resource["Properties"]["Principal"] == "events.amazonaws.com"
     ]
     assert permissions == [
         {

@@ -1,8 +1,10 @@
-"""The hand-written IAM policies grant exactly what the code calls, scoped by resource.
+"""The hand-written IAM policies grant exactly what each function calls, scoped by resource.
 
-Every AWS call the handler makes is recorded (botocore's before-parameter-build event,
+Every AWS call a function makes is recorded (botocore's before-parameter-build event,
 fired for stubbed and moto calls alike) while it runs through every path that calls AWS:
-auto-stop with key revocation, a failed SendEvent, Lambda's retry and a duplicate.
+for the thumbnail handler auto-stop with key revocation, a failed SendEvent, Lambda's
+retry and a duplicate; for the API a stop with revocation, a chat token, both kinds of
+history query and a frame link.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -22,18 +25,25 @@ from conftest import (
     object_created,
     thumbnail_key,
 )
+from tokens import signed_in
 
 from chalicelib.moderation import ModerationIncomplete
 
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
 STAGES = ("dev", "prod")
 # Granted although our code does not call them, and why.
-NOT_CALLED_BUT_NEEDED = {
-    ("s3:GetObject", "recordings"): "Rekognition reads the S3Object with the caller's rights",
-    ("dynamodb:GetItem", "idempotency"): "Powertools reads a record a failed put did not return",
+LOGS = {
     ("logs:CreateLogGroup", "logs"): "the Lambda runtime writes the function's logs",
     ("logs:CreateLogStream", "logs"): "the Lambda runtime writes the function's logs",
     ("logs:PutLogEvents", "logs"): "the Lambda runtime writes the function's logs",
 }
+THUMBNAIL_HANDLER_NEEDS = {
+    ("s3:GetObject", "recordings"): "Rekognition reads the S3Object with the caller's rights",
+    ("dynamodb:GetItem", "idempotency"): "Powertools reads a record a failed put did not return",
+    **LOGS,
+}
+API_NEEDS = LOGS
 
 
 class CallRecorder:
@@ -50,8 +60,13 @@ class CallRecorder:
             role = {DECISIONS_TABLE: "decisions", IDEMPOTENCY_TABLE: "idempotency"}[
                 params["TableName"]
             ]
+            if "IndexName" in params:
+                role += f"/index/{params['IndexName']}"
         else:
-            role = {"rekognition": "any", "ivschat": "room", "ivs": "channels"}[service]
+            # s3: a presigned GetObject link, signed with the function's credentials
+            role = {"rekognition": "any", "ivschat": "room", "ivs": "channels", "s3": "recordings"}[
+                service
+            ]
         self.calls.add((action, role))
 
     @contextlib.contextmanager
@@ -77,14 +92,17 @@ def stage_config(stage: str) -> dict[str, str]:
     return {**config["environment_variables"], **config["stages"][stage]["environment_variables"]}
 
 
-def grants(stage: str) -> set[tuple[str, str]]:
-    """(action, resource role) pairs the stage's policy allows."""
+def grants(stage: str, policy_file: str) -> set[tuple[str, str]]:
+    """(action, resource role) pairs a stage's policy file allows."""
     env = stage_config(stage)
     room = env["MODERATION_ROOM_ARN"]
     region, account = room.split(":")[3:5]
     roles = {
         f"arn:aws:s3:::{env['RECORDING_BUCKET']}/ivs/v1/*": "recordings",
         f"arn:aws:dynamodb:{region}:{account}:table/{env['DECISIONS_TABLE']}": "decisions",
+        f"arn:aws:dynamodb:{region}:{account}:table/{env['DECISIONS_TABLE']}/index/byDay": (
+            "decisions/index/byDay"
+        ),
         f"arn:aws:dynamodb:{region}:{account}:table/{env['IDEMPOTENCY_TABLE']}": "idempotency",
         room: "room",
         f"arn:aws:ivs:{region}:{account}:channel/*": "channels",
@@ -92,7 +110,7 @@ def grants(stage: str) -> set[tuple[str, str]]:
         f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/ivs-moderation-{stage}-*": "logs",
         "*": "any",
     }
-    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    policy = json.loads((ROOT / ".chalice" / policy_file.format(stage=stage)).read_text())
     granted = set()
     for statement in policy["Statement"]:
         assert statement["Effect"] == "Allow"
@@ -122,22 +140,57 @@ def run_every_path(client, rekognition, ivschat, ivs, monkeypatch) -> None:
     client.lambda_.invoke("moderate_thumbnail", event)  # a duplicate delivery
 
 
+def run_api_paths(client, ivs, ivschat) -> None:
+    key_arn = "arn:aws:ivs:us-west-2:123456789012:stream-key/g1H2I3j4k5L6"
+    ivs.add_response("stop_stream", {})
+    ivs.add_response("list_stream_keys", {"streamKeys": [{"arn": key_arn}]})
+    ivs.add_response("delete_stream_key", {})
+    body = {"channelArn": CHANNEL_ARN, "reason": "policy test", "revokeStreamKey": True}
+    headers = {"Content-Type": "application/json", **signed_in()}
+    assert (
+        client.http.post("/stop-stream", headers=headers, body=json.dumps(body)).status_code == 200
+    )
+    ivschat.add_response(
+        "create_chat_token",
+        {"token": "t", "tokenExpirationTime": NOW, "sessionExpirationTime": NOW},
+    )
+    assert client.http.post("/chat-token", headers=signed_in()).status_code == 200
+    for query in (f"channelArn={CHANNEL_ARN}", "limit=5"):
+        assert client.http.get(f"/decisions?{query}", headers=signed_in()).status_code == 200
+    key = thumbnail_key(3)
+    assert client.http.get(f"/frames?key={key}", headers=signed_in()).status_code == 200
+
+
 @pytest.mark.parametrize("stage", STAGES)
-def test_policy_grants_exactly_what_the_handler_calls(
+def test_thumbnail_handler_policy_grants_exactly_what_it_calls(
     stage, recorder, client, rekognition, ivschat, ivs, monkeypatch
 ):
     with recorder.recording():
         run_every_path(client, rekognition, ivschat, ivs, monkeypatch)
 
     called = recorder.calls
-    granted = grants(stage)
+    granted = grants(stage, "policy-{stage}.json")
     assert called - granted == set(), "called but not allowed"
-    assert granted - called == set(NOT_CALLED_BUT_NEEDED), "allowed but never called"
+    assert granted - called == set(THUMBNAIL_HANDLER_NEEDS), "allowed but never called"
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_policy_has_no_wildcard_action_and_star_only_where_iam_allows_nothing_else(stage):
-    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+def test_api_policy_grants_exactly_what_it_calls(stage, recorder, jwks, client, ivschat, ivs):
+    with recorder.recording():
+        run_api_paths(client, ivs, ivschat)
+
+    called = recorder.calls
+    granted = grants(stage, "policy-api-{stage}.json")
+    assert called - granted == set(), "called but not allowed"
+    assert granted - called == set(API_NEEDS), "allowed but never called"
+
+
+@pytest.mark.parametrize(
+    "policy_file",
+    ["policy-dev.json", "policy-prod.json", "policy-api-dev.json", "policy-api-prod.json"],
+)
+def test_policy_has_no_wildcard_action_and_star_only_where_iam_allows_nothing_else(policy_file):
+    policy = json.loads((ROOT / ".chalice" / policy_file).read_text())
     for statement in policy["Statement"]:
         actions = statement["Action"]
         for action in [actions] if isinstance(actions, str) else actions:

@@ -130,6 +130,8 @@ VALID = {
     "DECISIONS_TABLE": "decisions",
     "IDEMPOTENCY_TABLE": "idempotency",
     "MODERATION_ROOM_ARN": "arn:aws:ivschat:us-west-2:123456789012:room/Moderators01",
+    "COGNITO_USER_POOL_ID": "us-west-2_AbCdEf123",
+    "COGNITO_APP_CLIENT_IDS": "1example23456789, 2example23456789",
 }
 
 
@@ -140,6 +142,15 @@ def test_settings_defaults():
     assert settings.policy == Policy()
     assert settings.revoke_stream_key_on_auto_stop is False
     assert settings.decision_ttl_days == 30
+    assert settings.app_client_ids == ("1example23456789", "2example23456789")
+    assert settings.moderators_group == "moderators"
+    assert settings.jwks_url == (
+        "https://cognito-idp.us-west-2.amazonaws.com/us-west-2_AbCdEf123/.well-known/jwks.json"
+    )
+    assert settings.chat_messaging_endpoint == "wss://edge.ivschat.us-west-2.amazonaws.com"
+    assert settings.chat_token_minutes == 60
+    assert settings.dashboard_origins == ()
+    assert (settings.region, settings.account) == ("us-west-2", "123456789012")
 
 
 @pytest.mark.parametrize(
@@ -153,6 +164,11 @@ def test_settings_defaults():
         ("AUTO_STOP_REVOKE_STREAM_KEY", "maybe", "AUTO_STOP_REVOKE_STREAM_KEY='maybe'"),
         ("DECISION_TTL_DAYS", "1.5", "DECISION_TTL_DAYS='1.5' is not a whole number"),
         ("IGNORED_CATEGORIES", "Beer", "IGNORED_CATEGORIES: unknown category 'Beer'"),
+        ("COGNITO_USER_POOL_ID", "", "COGNITO_USER_POOL_ID is not set"),
+        ("COGNITO_USER_POOL_ID", "AbCdEf123", "COGNITO_USER_POOL_ID='AbCdEf123' is not"),
+        ("CHAT_TOKEN_MINUTES", "181", "CHAT_TOKEN_MINUTES='181' must be between 1 and 180"),
+        ("DASHBOARD_ORIGINS", "moderators.example.com", "DASHBOARD_ORIGINS="),
+        ("COGNITO_JWKS_URL", "not a url", "COGNITO_JWKS_URL='not a url' is not a URL"),
     ],
 )
 def test_a_bad_setting_is_named_in_the_error(name, value, message):

@@ -55,7 +55,7 @@ class FakeRekognition:
 @pytest.fixture
 def fake_rekognition(monkeypatch) -> Iterator[FakeRekognition]:
     fake = FakeRekognition()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=fake.server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     monkeypatch.setenv("AWS_ENDPOINT_URL_REKOGNITION", fake.url)
     yield fake
