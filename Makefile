@@ -5,7 +5,11 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell scripts/find-python)
 STAGE ?= dev
 
-.PHONY: test lint unit package clean
+.PHONY: local test lint unit package clean
+
+local: $(BIN)/.installed ## Run the whole service locally (moto + emulator); Ctrl-C stops it.
+	$(BIN)/python -m local.stack $(ARGS)
+
 
 test: lint unit ## Build the virtualenv if needed, lint, and run the whole suite.
 

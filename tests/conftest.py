@@ -14,10 +14,11 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-import yaml
 from botocore.stub import Stubber
 from chalice.test import Client
 from moto import mock_aws
+
+from local.resources import create_tables
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REGION = "us-west-2"
@@ -129,33 +130,15 @@ def detect_params(key: str, min_confidence: float = 50.0) -> dict:
     return {"Image": {"S3Object": {"Bucket": BUCKET, "Name": key}}, "MinConfidence": min_confidence}
 
 
-def create_tables(dynamodb) -> None:
-    """Create the tables exactly as infra/tables.yaml declares them."""
-    template = yaml.safe_load((ROOT / "infra" / "tables.yaml").read_text())
-    names = {"DecisionsTable": DECISIONS_TABLE, "IdempotencyTable": IDEMPOTENCY_TABLE}
-    for logical_id, resource in template["Resources"].items():
-        props = resource["Properties"]
-        kwargs = {
-            key: props[key]
-            for key in (
-                "AttributeDefinitions",
-                "KeySchema",
-                "GlobalSecondaryIndexes",
-                "BillingMode",
-            )
-            if key in props
-        }
-        dynamodb.create_table(TableName=names[logical_id], **kwargs)
-        ttl = props["TimeToLiveSpecification"]
-        dynamodb.update_time_to_live(TableName=names[logical_id], TimeToLiveSpecification=ttl)
-
-
 @pytest.fixture
 def aws() -> Iterator[None]:
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        create_tables(boto3.client("dynamodb"))
+        create_tables(
+            boto3.client("dynamodb"),
+            {"DecisionsTable": DECISIONS_TABLE, "IdempotencyTable": IDEMPOTENCY_TABLE},
+        )
         yield
 
 

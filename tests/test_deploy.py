@@ -30,7 +30,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHALICE = pathlib.Path(sys.executable).parent / "chalice"
 REGION = "us-west-2"
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
-STAGES = sorted(CONFIG["stages"])
+# The stages that deploy to AWS; `local` is the local stack's (local/stack.py supplies the rest).
+STAGES = sorted(name for name, stage in CONFIG["stages"].items() if "iam_policy_file" in stage)
 TABLES = yaml.safe_load((ROOT / "infra" / "tables.yaml").read_text())
 
 FUNCTION = "ModerateThumbnail"  # Chalice's logical id for the `moderate_thumbnail` handler

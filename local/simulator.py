@@ -1,0 +1,189 @@
+"""The stream simulator: IVS channels going live and IVS auto-record writing their thumbnails.
+
+For each channel of a scenario file it creates the channel (IVS CreateChannel on the
+emulator), connects an "encoder" with the channel's stream key, and every interval writes a
+generated JPEG under the real IVS key layout
+``ivs/v1/<account>/<channel>/<y>/<m>/<d>/<h>/<mi>/<recording>/media/thumbnails/thumb<N>.jpg``.
+Frames the scenario marks as violating have their labels declared to the emulator first,
+since no model runs here. When a stream is stopped (StopStream) the channel stops writing;
+like a real encoder it reconnects after a while, as a new recording, unless its stream key
+was revoked.
+
+Scenario file (JSON)::
+
+    {"interval_seconds": 5, "reconnect_after_seconds": 15,
+     "channels": [{"name": "arena", "frames": ["clean", "clean", {"Weapon Violence": 93.5}]}]}
+
+`frames` repeats; an entry is "clean" or the labels (leaf names and confidences) of a frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import logging
+import pathlib
+import random
+import signal
+import string
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import boto3
+import requests
+from botocore.exceptions import ClientError
+from PIL import Image, ImageDraw
+
+log = logging.getLogger("local.simulator")
+
+
+@dataclass
+class Channel:
+    name: str
+    frames: list
+    arn: str = ""
+    stream_key: str = ""
+    prefix: str = ""  # the current recording's key prefix
+    sequence: int = 0
+    live: bool = False
+    stopped_at: float | None = None
+    gave_up: bool = False
+    written: int = field(default=0)
+
+
+class Simulator:
+    def __init__(self, scenario: dict, bucket: str, emulator_url: str) -> None:
+        self.interval = float(scenario.get("interval_seconds", 5))
+        self.reconnect_after = float(scenario.get("reconnect_after_seconds", 15))
+        self.channels = [
+            Channel(c["name"], c.get("frames", ["clean"])) for c in scenario["channels"]
+        ]
+        self.bucket = bucket
+        self.emulator = emulator_url.rstrip("/")
+        self.s3 = boto3.client("s3")
+        self.ivs = boto3.client("ivs")
+
+    def create_channels(self) -> list[dict]:
+        for channel in self.channels:
+            response = self.ivs.create_channel(name=channel.name, latencyMode="LOW")
+            channel.arn = response["channel"]["arn"]
+            channel.stream_key = response["streamKey"]["value"]
+        return [{"name": c.name, "channelArn": c.arn} for c in self.channels]
+
+    def run(self, stopping: threading.Event) -> None:
+        threads = [
+            threading.Thread(target=self._broadcast, args=(c, stopping), daemon=True)
+            for c in self.channels
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def _broadcast(self, channel: Channel, stopping: threading.Event) -> None:
+        stopping.wait(random.uniform(0, min(self.interval, 2)))  # not all in step
+        while not stopping.is_set():
+            try:
+                self._tick(channel)
+            except Exception:
+                log.exception("%s: tick failed", channel.name)
+            if channel.gave_up:
+                return
+            stopping.wait(self.interval)
+
+    def _tick(self, channel: Channel) -> None:
+        if not channel.live:
+            if (
+                channel.stopped_at is None
+                or time.time() - channel.stopped_at >= self.reconnect_after
+            ):
+                self._connect(channel)
+            return
+        if not self._is_live(channel):
+            log.info("%s: stream stopped; the encoder will try to reconnect", channel.name)
+            channel.live, channel.stopped_at = False, time.time()
+            return
+        self._write_frame(channel)
+
+    def _connect(self, channel: Channel) -> None:
+        response = requests.post(
+            f"{self.emulator}/_emulator/encoder/connect",
+            json={"streamKey": channel.stream_key},
+            timeout=5,
+        )
+        if response.status_code == 403:
+            log.info("%s: stream key refused (revoked); the encoder gives up", channel.name)
+            channel.gave_up = True
+            return
+        response.raise_for_status()
+        started = datetime.now(UTC)
+        recording = "".join(random.choices(string.ascii_letters + string.digits, k=12))
+        account, channel_id = channel.arn.split(":")[4], channel.arn.rsplit("/", 1)[1]
+        channel.prefix = (
+            f"ivs/v1/{account}/{channel_id}/{started.year}/{started.month}/"
+            f"{started.day}/{started.hour}/{started.minute}/{recording}"
+        )
+        channel.sequence, channel.live = 0, True
+        log.info("%s: live, recording %s", channel.name, recording)
+
+    def _is_live(self, channel: Channel) -> bool:
+        try:
+            self.ivs.get_stream(channelArn=channel.arn)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ChannelNotBroadcasting":
+                return False
+            raise
+        return True
+
+    def _write_frame(self, channel: Channel) -> None:
+        spec = channel.frames[channel.sequence % len(channel.frames)]
+        labels = [] if spec == "clean" else [{"Name": n, "Confidence": c} for n, c in spec.items()]
+        key = f"{channel.prefix}/media/thumbnails/thumb{channel.sequence}.jpg"
+        image = thumbnail(channel.name, channel.sequence, violating=bool(labels))
+        requests.put(
+            f"{self.emulator}/_emulator/labels", json={"key": key, "labels": labels}, timeout=5
+        ).raise_for_status()
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=image, ContentType="image/jpeg")
+        channel.sequence += 1
+        channel.written += 1
+
+
+def thumbnail(name: str, sequence: int, *, violating: bool) -> bytes:
+    """A 640x360 JPEG that looks different for each channel and frame."""
+    seed = int(hashlib.sha256(name.encode()).hexdigest()[:6], 16)
+    background = ((seed >> 16) % 200, (seed >> 8) % 200, seed % 200)
+    image = Image.new("RGB", (640, 360), background)
+    draw = ImageDraw.Draw(image)
+    x = 40 + (sequence * 37) % 520
+    draw.ellipse((x, 120, x + 80, 200), fill=(240, 240, 240))
+    if violating:
+        draw.rectangle((0, 0, 639, 359), outline=(220, 20, 20), width=12)
+    draw.text((20, 20), f"{name}  frame {sequence}", fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", type=pathlib.Path, required=True)
+    parser.add_argument("--bucket", required=True)
+    parser.add_argument("--emulator-url", required=True)
+    parser.add_argument("--channels-out", type=pathlib.Path, required=True)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s simulator %(message)s")
+    simulator = Simulator(json.loads(args.scenario.read_text()), args.bucket, args.emulator_url)
+    channels = simulator.create_channels()
+    args.channels_out.write_text(json.dumps(channels, indent=2))
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    simulator.run(stopping)
+
+
+if __name__ == "__main__":
+    main()

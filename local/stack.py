@@ -1,0 +1,375 @@
+"""The local stack: the whole service on this machine, with no AWS account.
+
+    python -m local.stack [--headless] [--scenario FILE] [--api-port 8000] ...
+
+Starts, on 127.0.0.1 only: moto in server mode (S3, DynamoDB, EventBridge, SQS, Cognito),
+the emulator (Rekognition, IVS, IVS chat and its WebSocket: local/emulator), the relay
+that plays Lambda for the thumbnail handler (local/relay.py), the API under `chalice
+local --stage local`, and the stream simulator (local/simulator.py). It creates what the
+README's deploy steps create in AWS (bucket with EventBridge notifications, tables, the
+app's own rule, the moderators' room, a user pool with a moderator), writes the endpoints
+to .local/stack.json, and stops every process it started on Ctrl-C (or SIGTERM).
+The production code runs unchanged: it reaches the stand-ins through boto3's standard
+endpoint variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_REKOGNITION, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import boto3
+import requests
+
+from local.resources import (
+    create_moderators_pool,
+    create_recording_bucket,
+    create_tables,
+    create_user,
+    route_rule_to_queue,
+)
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+STATE = ROOT / ".local"
+STAGE = "local"
+REGION = "us-west-2"
+ACCOUNT = "123456789012"  # moto's default account; the emulator uses the same
+MODERATOR = "moderator"
+
+
+class StackError(Exception):
+    """Something a person can fix: said in one line, no stack trace."""
+
+
+@dataclass
+class Ports:
+    api: int
+    moto: int
+    emulator: int
+
+
+def stage_environment() -> dict[str, str]:
+    """The `local` stage's variables from .chalice/config.json, as Chalice applies them."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {**config["environment_variables"], **config["stages"][STAGE]["environment_variables"]}
+
+
+class Stack:
+    def __init__(
+        self,
+        ports: Ports,
+        scenario: pathlib.Path | None,
+        say: Callable[[str], None],
+        state: pathlib.Path = STATE,
+    ) -> None:
+        self.ports = ports
+        self.state = state
+        self.scenario = scenario
+        self.say = say
+        self.processes: list[tuple[str, subprocess.Popen]] = []
+        self.moto_url = f"http://127.0.0.1:{ports.moto}"
+        self.emulator_url = f"http://127.0.0.1:{ports.emulator}"
+        self.api_url = f"http://127.0.0.1:{ports.api}"
+        self.stage = stage_environment()
+        self.env = self._base_environment()
+
+    # --- processes ---------------------------------------------------------------------
+
+    def _base_environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local",
+            AWS_REGION=REGION,
+            AWS_DEFAULT_REGION=REGION,
+            AWS_ENDPOINT_URL=self.moto_url,
+            AWS_ENDPOINT_URL_REKOGNITION=self.emulator_url,
+            AWS_ENDPOINT_URL_IVS=self.emulator_url,
+            AWS_ENDPOINT_URL_IVSCHAT=self.emulator_url,
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    def _start(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
+        logs = self.state / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / f"{name}.log", "w") as out:
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env or self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C reaches the stack, which stops its children
+            )
+        self.processes.append((name, process))
+
+    def _wait(self, name: str, ready: Callable[[], bool], timeout: float = 30) -> None:
+        started = time.monotonic()
+        process = dict(self.processes)[name]
+        while time.monotonic() - started < timeout:
+            if process.poll() is not None:
+                raise StackError(f"{name} exited ({process.returncode}):\n{self._tail(name)}")
+            with contextlib.suppress(requests.RequestException, OSError):
+                if ready():
+                    self.say(f"  {name} ready ({time.monotonic() - started:.1f} s)")
+                    return
+            time.sleep(0.2)
+        raise StackError(f"{name} was not ready after {timeout:.0f} s:\n{self._tail(name)}")
+
+    def _tail(self, name: str, lines: int = 15) -> str:
+        text = (self.state / "logs" / f"{name}.log").read_text(errors="replace").splitlines()
+        return "\n".join("    " + line for line in text[-lines:])
+
+    def stop(self) -> None:
+        for _, process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for name, process in reversed(self.processes):
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                self.say(f"  {name} did not stop in time: killed")
+        self.processes.clear()
+
+    # --- the stack -----------------------------------------------------------------------
+
+    def start(self) -> dict:
+        python = sys.executable
+        self.say(f"Starting moto (S3, DynamoDB, EventBridge, SQS, Cognito) on {self.moto_url}")
+        self._start(
+            "moto", [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.ports.moto)]
+        )
+        self._wait("moto", lambda: requests.get(f"{self.moto_url}/moto-api/", timeout=1).ok)
+
+        self.say(f"Starting the emulator (Rekognition, IVS, IVS chat) on {self.emulator_url}")
+        self._start(
+            "emulator",
+            [
+                python, "-m", "local.emulator", "--host", "127.0.0.1",
+                "--port", str(self.ports.emulator), "--s3-endpoint", self.moto_url,
+                "--region", REGION, "--account", ACCOUNT,
+            ],
+        )  # fmt: skip
+        self._wait(
+            "emulator", lambda: requests.get(f"{self.emulator_url}/_emulator/health", timeout=1).ok
+        )
+
+        self.say("Creating the bucket, tables, rule, moderators' room and user pool")
+        resources = self._create_resources()
+        app_env = {**self.env, **self.stage, **resources["environment"]}
+
+        self.say("Starting the relay (EventBridge -> the thumbnail handler)")
+        self._start("relay", [python, "-m", "local.relay", resources["queue_url"]], app_env)
+        self._wait("relay", lambda: "ready" in self._tail("relay"))
+
+        self.say(f"Starting the API (chalice local --stage {STAGE}) on {self.api_url}")
+        chalice = str(pathlib.Path(python).parent / "chalice")
+        self._start(
+            "api",
+            [chalice, "local", "--stage", STAGE, "--host", "127.0.0.1",
+             "--port", str(self.ports.api), "--no-autoreload"],
+            app_env,
+        )  # fmt: skip
+        self._wait(
+            "api", lambda: requests.get(f"{self.api_url}/decisions", timeout=2).status_code == 401
+        )
+
+        channels: list[dict] = []
+        if self.scenario is not None:
+            self.say(f"Starting the stream simulator ({self.scenario.relative_to(ROOT)})")
+            channels_file = self.state / "channels.json"
+            channels_file.unlink(missing_ok=True)
+            self._start(
+                "simulator",
+                [python, "-m", "local.simulator", "--scenario", str(self.scenario),
+                 "--bucket", self.stage["RECORDING_BUCKET"], "--emulator-url", self.emulator_url,
+                 "--channels-out", str(channels_file)],
+                app_env,
+            )  # fmt: skip
+            self._wait("simulator", channels_file.exists)
+            channels = json.loads(channels_file.read_text())
+
+        return {
+            "api_url": self.api_url,
+            "dashboard_url": f"{self.api_url}/",
+            "aws_endpoint_url": self.moto_url,
+            "emulator_url": self.emulator_url,
+            "chat_ws_url": resources["environment"]["CHAT_MESSAGING_ENDPOINT"],
+            "region": REGION,
+            "account": ACCOUNT,
+            "recording_bucket": self.stage["RECORDING_BUCKET"],
+            "decisions_table": self.stage["DECISIONS_TABLE"],
+            "moderation_room_arn": resources["environment"]["MODERATION_ROOM_ARN"],
+            "queue_url": resources["queue_url"],
+            "user_pool_id": resources["environment"]["COGNITO_USER_POOL_ID"],
+            "client_id": resources["environment"]["COGNITO_APP_CLIENT_IDS"],
+            "moderator": resources["moderator"],
+            "viewer": resources["viewer"],
+            "channels": channels,
+            "logs": str(self.state / "logs"),
+        }
+
+    def _create_resources(self) -> dict:
+        def client(service: str, endpoint: str):
+            return boto3.client(
+                service,
+                endpoint_url=endpoint,
+                region_name=REGION,
+                aws_access_key_id="local",
+                aws_secret_access_key="local",
+            )
+
+        stage = self.stage
+        create_recording_bucket(client("s3", self.moto_url), stage["RECORDING_BUCKET"], REGION)
+        create_tables(
+            client("dynamodb", self.moto_url),
+            {
+                "DecisionsTable": stage["DECISIONS_TABLE"],
+                "IdempotencyTable": stage["IDEMPOTENCY_TABLE"],
+            },
+        )
+        queue_url = route_rule_to_queue(
+            client("events", self.moto_url),
+            client("sqs", self.moto_url),
+            "ivs-moderation-local-moderate-thumbnail",
+            self._app_event_pattern(),
+        )
+        room_arn = client("ivschat", self.emulator_url).create_room(name="moderators")["arn"]
+        idp = client("cognito-idp", self.moto_url)
+        pool = create_moderators_pool(
+            idp, "ivs-moderation-local", stage.get("MODERATORS_GROUP", "moderators")
+        )
+        moderator_password = create_user(idp, pool, MODERATOR, moderator=True)
+        viewer_password = create_user(idp, pool, "viewer", moderator=False)
+        return {
+            "queue_url": queue_url,
+            "environment": {
+                "MODERATION_ROOM_ARN": room_arn,
+                "COGNITO_USER_POOL_ID": pool.user_pool_id,
+                "COGNITO_APP_CLIENT_IDS": pool.client_id,
+                "COGNITO_JWKS_URL": f"{self.moto_url}/{pool.user_pool_id}/.well-known/jwks.json",
+                "CHAT_MESSAGING_ENDPOINT": f"ws://127.0.0.1:{self.ports.emulator}",
+            },
+            "moderator": {"username": MODERATOR, "password": moderator_password},
+            "viewer": {"username": "viewer", "password": viewer_password},
+        }
+
+    def _app_event_pattern(self) -> dict:
+        """The rule pattern of the app itself, as `chalice deploy` would read it."""
+        os.environ.update(self.stage)  # app.py reads the stage's bucket on import
+        import app
+
+        [source] = app.app.event_sources
+        return source.event_pattern
+
+
+# --- command line --------------------------------------------------------------------------
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def claim(state: pathlib.Path, ports: Ports) -> pathlib.Path:
+    """Refuse, in words, to start a second stack or to fight over a port; the pid file."""
+    pid_file = state / "stack.pid"
+    if pid_file.exists():
+        pid = int(pid_file.read_text() or 0)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, 0)
+            raise StackError(
+                f"a local stack is already running (pid {pid}); stop it with Ctrl-C in its "
+                f"terminal or `kill {pid}`, or use it: its endpoints are in {state}/stack.json"
+            )
+    for name, port in vars(ports).items():
+        if port_in_use(port):
+            raise StackError(f"port {port} (--{name}-port) is in use on 127.0.0.1; pick another")
+    state.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text(str(os.getpid()))
+    return pid_file
+
+
+def banner(info: dict) -> str:
+    channels = "\n".join(f"    {c['name']:<20} {c['channelArn']}" for c in info["channels"])
+    return f"""
+ivs-moderation is running locally.
+
+  Dashboard   {info["dashboard_url"]}
+  Sign in as  {info["moderator"]["username"]} / {info["moderator"]["password"]}
+              (not a moderator: {info["viewer"]["username"]} / {info["viewer"]["password"]})
+  API         {info["api_url"]}
+  AWS (moto)  {info["aws_endpoint_url"]}    emulator {info["emulator_url"]}
+  Chat WS     {info["chat_ws_url"]}
+  Channels
+{channels or "    (no simulator)"}
+  Logs        {info["logs"]}/*.log
+  Endpoints   {info["logs"].rsplit("/", 1)[0]}/stack.json
+
+Press Ctrl-C to stop everything.
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run ivs-moderation locally, with no AWS account.")
+    parser.add_argument("--headless", action="store_true", help="no banner; for scripts and tests")
+    parser.add_argument("--scenario", type=pathlib.Path, default=ROOT / "local/scenarios/demo.json")
+    parser.add_argument("--no-simulator", action="store_true", help="start no simulated streams")
+    parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument("--moto-port", type=int, default=5100)
+    parser.add_argument("--emulator-port", type=int, default=5101)
+    parser.add_argument("--state-dir", type=pathlib.Path, default=STATE, help="default .local/")
+    args = parser.parse_args()
+
+    ports = Ports(api=args.api_port, moto=args.moto_port, emulator=args.emulator_port)
+    scenario = None if args.no_simulator else args.scenario.resolve()
+    say = (lambda _: None) if args.headless else (lambda line: print(line, flush=True))
+    state = args.state_dir.resolve()
+    stack_file, pid_file = state / "stack.json", None
+
+    def stop_on_signal(*_) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    stack = None
+    try:
+        pid_file = claim(state, ports)
+        stack = Stack(ports, scenario, say, state)
+        info = stack.start()
+        stack_file.write_text(json.dumps(info, indent=2))
+        say(banner(info))
+        while all(process.poll() is None for _, process in stack.processes):
+            time.sleep(0.5)
+        dead = [name for name, process in stack.processes if process.poll() is not None]
+        raise StackError(f"{', '.join(dead)} stopped unexpectedly; see {state}/logs/")
+    except KeyboardInterrupt:
+        if not args.headless:
+            print("\nStopping the local stack…", flush=True)
+        return 0
+    except StackError as error:
+        print(f"local stack: {error}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        if stack is not None:
+            stack.stop()
+            stack_file.unlink(missing_ok=True)
+        if pid_file is not None:
+            pid_file.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
