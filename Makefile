@@ -20,11 +20,18 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The official IVS chat SDK, for the conformance test of the emulator's WebSocket.
+SDK := tests/conformance/node_modules/.installed
+$(SDK): tests/conformance/package.json tests/conformance/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required (apt-get install nodejs npm)"; exit 1; }
+	cd tests/conformance && npm ci --no-audit --no-fund
+	touch $@
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-unit: $(BIN)/.installed
+unit: $(BIN)/.installed $(SDK)
 	$(BIN)/pytest
 
 package: $(BIN)/.installed ## SAM template and deployment zip for STAGE in build/STAGE
