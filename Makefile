@@ -23,7 +23,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 # The official IVS chat SDK, for the conformance test of the emulator's WebSocket.
 SDK := tests/conformance/node_modules/.installed
 $(SDK): tests/conformance/package.json tests/conformance/package-lock.json
-	@command -v npm >/dev/null || { echo "npm is required (apt-get install nodejs npm)"; exit 1; }
+	scripts/ensure-debian-packages node=nodejs npm=npm
 	cd tests/conformance && npm ci --no-audit --no-fund
 	touch $@
 

@@ -1,0 +1,91 @@
+"""The emulator's one aiohttp server, routed by protocol as AWS endpoints are.
+
+- ``POST /`` with ``X-Amz-Target``: awsJson1_1 services (Rekognition).
+- ``POST /<Operation>``: rest-json services, IVS and ivschat, told apart by the service in
+  the SigV4 credential scope (``Credential=.../<region>/ivs/aws4_request``). Signatures
+  are not verified: any credentials do.
+- ``GET /`` with ``Upgrade: websocket``: the IVS Chat Messaging API.
+- ``/_emulator/...``: the admin API (admin.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from local.emulator.admin import admin_routes
+from local.emulator.clock import Clock
+from local.emulator.faults import Faults
+from local.emulator.ivs import Ivs
+from local.emulator.ivschat import IvsChat
+from local.emulator.messaging import ChatMessaging
+from local.emulator.rekognition import Rekognition
+from local.emulator.wire import AwsService, plain_error
+
+# Inline images up to 5 MB arrive base64-encoded; a larger body must still reach
+# Rekognition's ImageTooLargeException rather than aiohttp's 413.
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/\s,]+/\d{8}/[^/\s,]+/([^/\s,]+)/aws4_request")
+
+
+def signing_service(authorization: str) -> str | None:
+    """The service a SigV4 Authorization header was signed for."""
+    match = _CREDENTIAL_SCOPE.search(authorization)
+    return match.group(1) if match else None
+
+
+class Emulator:
+    """Every emulated service, and the shared clock and faults."""
+
+    def __init__(self, region: str, account: str, s3_endpoint: str) -> None:
+        self.region = region
+        self.account = account
+        self.clock = Clock()
+        self.faults = Faults()
+        self.rekognition = Rekognition(self.faults, region, s3_endpoint)
+        self.ivs = Ivs(self.faults, self.clock, region, account)
+        self.ivschat = IvsChat(self.faults, self.clock, region, account)
+        self.messaging = ChatMessaging(self.ivschat.redeem, self.clock, self.faults)
+        self._by_target: dict[str, AwsService] = {
+            self.rekognition.model.metadata["targetPrefix"]: self.rekognition
+        }
+        self._by_scope: dict[str, AwsService] = {
+            self.ivs.model.signing_name: self.ivs,
+            self.ivschat.model.signing_name: self.ivschat,
+        }
+
+    async def aws_json(self, request: web.Request) -> web.Response:
+        prefix, _, operation = request.headers.get("X-Amz-Target", "").partition(".")
+        service = self._by_target.get(prefix)
+        if service is None:
+            return plain_error(400, "UnknownOperationException", f"Unknown target {prefix!r}")
+        return await service.call(operation, await request.read())
+
+    async def rest_json(self, request: web.Request) -> web.Response:
+        scope = signing_service(request.headers.get("Authorization", ""))
+        service = self._by_scope.get(scope or "")
+        if service is None:
+            message = f"Sign requests for one of {', '.join(self._by_scope)} (got {scope!r})"
+            return plain_error(403, "MissingAuthenticationTokenException", message)
+        return await service.call(request.match_info["operation"], await request.read())
+
+
+def create_app(region: str, account: str, s3_endpoint: str) -> web.Application:
+    """The emulator for one region and account; Rekognition reads S3 from `s3_endpoint`."""
+    emulator = Emulator(region, account, s3_endpoint)
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app.add_routes(admin_routes(emulator))
+    app.add_routes(
+        [
+            web.get("/", emulator.messaging.connect),
+            web.post("/", emulator.aws_json),
+            web.post("/{operation}", emulator.rest_json),
+        ]
+    )
+
+    async def close_chat_connections(app: web.Application) -> None:
+        await emulator.messaging.close_all()
+
+    app.on_shutdown.append(close_chat_connections)
+    return app
