@@ -24,6 +24,7 @@ from chalicelib.frames import frame_url
 from chalicelib.history import HistoryQuery, list_decisions
 from chalicelib.http import ApiError, cors_headers
 from chalicelib.moderation import IDEMPOTENCY_KEY_JMESPATH, ObjectCreated, ThumbnailModerator
+from chalicelib.pages import dashboard_file, origin
 from chalicelib.recordings import parse_thumbnail_key, thumbnail_event_pattern
 from chalicelib.stops import StopRequest, stop_for_moderator
 
@@ -174,3 +175,38 @@ def frames():
 def frame(key: str) -> dict[str, str]:
     config = settings()
     return frame_url(aws_client("s3"), config.recording_bucket, key, config.frame_url_seconds)
+
+
+# --- the dashboard: public files; everything it does goes through the routes above -------
+
+
+@app.route("/")
+def dashboard():
+    return page("index.html")
+
+
+@app.route("/static/{name}")
+def dashboard_static(name: str):
+    return page(name)
+
+
+@app.route("/config")
+def dashboard_config():
+    """What the dashboard needs to sign in; nothing secret."""
+    config = settings()
+    return {
+        "region": config.region,
+        "userPoolId": config.user_pool_id,
+        "clientId": config.app_client_ids[0],
+        "cognitoEndpoint": config.cognito_endpoint,
+    }
+
+
+def page(name: str) -> Response:
+    config = settings()
+    s3 = aws_client("s3").meta.endpoint_url
+    return dashboard_file(
+        name,
+        connect=[origin(config.cognito_endpoint), origin(config.chat_messaging_endpoint)],
+        images=[origin(s3), "https://*.amazonaws.com"],
+    )

@@ -34,6 +34,7 @@ DEFAULTS = {
     "FLAGGED_DECISION_TTL_DAYS": "365",
     "MODERATORS_GROUP": "moderators",
     "COGNITO_JWKS_URL": "",
+    "COGNITO_ENDPOINT": "",
     "CHAT_MESSAGING_ENDPOINT": "",
     "CHAT_TOKEN_MINUTES": "60",
     "DASHBOARD_ORIGINS": "",
@@ -60,6 +61,7 @@ class Settings:
     app_client_ids: tuple[str, ...]
     moderators_group: str
     jwks_url: str
+    cognito_endpoint: str
     chat_messaging_endpoint: str
     chat_token_minutes: int
     dashboard_origins: tuple[str, ...]
@@ -106,6 +108,8 @@ class Settings:
             moderators_group=_required("MODERATORS_GROUP", env, _GROUP, "a user pool group name"),
             jwks_url=_optional("COGNITO_JWKS_URL", env, _URL, "a URL")
             or user_pool_issuer(pool_id) + "/.well-known/jwks.json",
+            cognito_endpoint=_optional("COGNITO_ENDPOINT", env, _URL, "a URL")
+            or f"https://cognito-idp.{pool_id.split('_', 1)[0]}.amazonaws.com/",
             chat_messaging_endpoint=_optional("CHAT_MESSAGING_ENDPOINT", env, _URL, "a URL")
             or messaging_endpoint(room_arn),
             chat_token_minutes=int(_number("CHAT_TOKEN_MINUTES", env, 1, 180, integer=True)),

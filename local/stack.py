@@ -262,6 +262,7 @@ class Stack:
                 "COGNITO_USER_POOL_ID": pool.user_pool_id,
                 "COGNITO_APP_CLIENT_IDS": pool.client_id,
                 "COGNITO_JWKS_URL": f"{self.moto_url}/{pool.user_pool_id}/.well-known/jwks.json",
+                "COGNITO_ENDPOINT": f"{self.moto_url}/",
                 "CHAT_MESSAGING_ENDPOINT": f"ws://127.0.0.1:{self.ports.emulator}",
             },
             "moderator": {"username": MODERATOR, "password": moderator_password},

@@ -23,6 +23,7 @@ from conftest import (
     CHANNEL_ARN,
     DECISIONS_TABLE,
     ROOM_ARN,
+    USER_POOL_ID,
     decisions,
     thumbnail_key,
 )
@@ -53,14 +54,56 @@ PROTECTED = [
 ]
 
 
-def test_every_route_but_preflight_is_listed_here_as_protected(app_module):
+PUBLIC = [("GET", "/"), ("GET", "/static/{name}"), ("GET", "/config")]
+
+
+def test_every_route_but_preflight_is_listed_here_as_protected_or_public(app_module):
     routes = {
         (method, path)
         for path, methods in app_module.app.routes.items()
         for method in methods
         if method != "OPTIONS"
     }
-    assert routes == set(PROTECTED)
+    assert routes == set(PROTECTED) | set(PUBLIC)
+
+
+def test_the_dashboard_page_is_public_and_locked_down_by_its_csp(client):
+    response = client.http.get("/")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b'<script type="module" src="static/dashboard.js">' in response.body
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "connect-src 'self' https://cognito-idp.us-west-2.amazonaws.com" in policy
+    assert "wss://edge.ivschat.us-west-2.amazonaws.com" in policy
+    assert "frame-ancestors 'none'" in policy
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [("dashboard.js", "text/javascript"), ("dashboard.css", "text/css")],
+)
+def test_the_dashboard_files_are_served(client, name, content_type):
+    response = client.http.get(f"/static/{name}")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith(content_type)
+    assert len(response.body) > 1000
+
+
+def test_only_the_dashboard_files_are_served(client):
+    assert client.http.get("/static/..%2Fconfig.py").status_code == 404
+    assert client.http.get("/static/app.py").status_code == 404
+
+
+def test_the_sign_in_config_is_public_and_holds_no_secret(client):
+    assert client.http.get("/config").json_body == {
+        "region": "us-west-2",
+        "userPoolId": USER_POOL_ID,
+        "clientId": APP_CLIENT_ID,
+        "cognitoEndpoint": "https://cognito-idp.us-west-2.amazonaws.com/",
+    }
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)

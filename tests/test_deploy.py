@@ -198,6 +198,9 @@ def test_GIVEN_stage_config_WHEN_packaged_THEN_the_api_serves_the_moderator_rout
         "/chat-token": ["options", "post"],
         "/decisions": ["get", "options"],
         "/frames": ["get", "options"],
+        "/": ["get"],
+        "/static/{name}": ["get"],
+        "/config": ["get"],
     }
 
 
