@@ -27,11 +27,17 @@ $(SDK): tests/conformance/package.json tests/conformance/package-lock.json
 	cd tests/conformance && npm ci --no-audit --no-fund
 	touch $@
 
+# Debian's Chromium for the dashboard's browser tests (Playwright's own download cannot work here).
+CHROMIUM := build/.chromium
+$(CHROMIUM):
+	scripts/ensure-debian-packages chromium=chromium
+	mkdir -p build && touch $@
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-unit: $(BIN)/.installed $(SDK)
+unit: $(BIN)/.installed $(SDK) $(CHROMIUM)
 	$(BIN)/pytest
 
 package: $(BIN)/.installed ## SAM template and deployment zip for STAGE in build/STAGE

@@ -1,127 +1,31 @@
 """End to end through the local stack, as a moderator and as IVS would use it.
 
-The stack (local/stack.py) runs headless on free ports for this module: moto server, the
-emulator, the relay running the production handler, `chalice local`, and the simulator
-with the channels of tests/e2e/scenario.json. Everything here goes over real HTTP and
-WebSocket connections; nothing is mocked.
+Everything here goes over real HTTP and WebSocket connections; nothing is mocked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import pathlib
-import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 
 import aiohttp
-import boto3
-import pytest
-import requests
-from botocore.exceptions import ClientError
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-SCENARIO = ROOT / "tests" / "e2e" / "scenario.json"
-RECONNECT_AFTER = json.loads(SCENARIO.read_text())["reconnect_after_seconds"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def stack_command(state: pathlib.Path, *ports: int) -> list[str]:
-    api, moto, emulator = ports
-    return [
-        sys.executable, "-m", "local.stack", "--headless", "--scenario", str(SCENARIO),
-        "--state-dir", str(state), "--api-port", str(api), "--moto-port", str(moto),
-        "--emulator-port", str(emulator),
-    ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[dict]:
-    state = tmp_path_factory.mktemp("stack")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    output = open(state / "launcher.log", "w")  # noqa: SIM115 - closed below
-    command = stack_command(state, free_port(), free_port(), free_port())
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
-    deadline = time.monotonic() + 120
-    while not (state / "stack.json").exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            logs = "\n".join(
-                f"--- {path.name}\n{path.read_text()[-3000:]}"
-                for path in sorted(state.rglob("*.log"))
-            )
-            pytest.fail(f"the local stack did not start:\n{logs}")
-        time.sleep(0.2)
-    info = json.loads((state / "stack.json").read_text())
-    info["state_dir"] = str(state)
-    yield info
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
-    output.close()
-
-
-def aws(stack: dict, service: str):
-    endpoint = stack["emulator_url"] if service in ("ivs", "ivschat") else stack["aws_endpoint_url"]
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=stack["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-
-
-def sign_in(stack: dict, user: str = "moderator") -> str:
-    """A user pool ID token, from moto's Cognito, as the dashboard would get it."""
-    result = aws(stack, "cognito-idp").initiate_auth(
-        ClientId=stack["client_id"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": stack[user]["username"], "PASSWORD": stack[user]["password"]},
-    )
-    return result["AuthenticationResult"]["IdToken"]
-
-
-def api(stack: dict, method: str, path: str, token: str, body: dict | None = None):
-    return requests.request(
-        method,
-        stack["api_url"] + path,
-        headers={"Authorization": f"Bearer {token}"},
-        json=body,
-        timeout=10,
-    )
-
-
-def thumbnail_key(stack: dict, channel_id: str, sequence: int) -> str:
-    return (
-        f"ivs/v1/{stack['account']}/{channel_id}/2026/11/21/9/58/RecE2e000001"
-        f"/media/thumbnails/thumb{sequence}.jpg"
-    )
-
-
-def jpeg() -> bytes:
-    from local.simulator import thumbnail
-
-    return thumbnail("e2e", int(time.time() * 1000) % 100000, violating=False)
-
-
-def write_frame(stack: dict, key: str, labels: list[dict]) -> float:
-    """Declare the frame's labels to the emulator, write it as IVS would; when it was written."""
-    requests.put(
-        f"{stack['emulator_url']}/_emulator/labels", json={"key": key, "labels": labels}, timeout=5
-    ).raise_for_status()
-    written = time.monotonic()
-    aws(stack, "s3").put_object(Bucket=stack["recording_bucket"], Key=key, Body=jpeg())
-    return written
+from stack_helpers import (
+    RECONNECT_AFTER,
+    ROOT,
+    api,
+    channel,
+    frames_of,
+    free_port,
+    is_live,
+    sign_in,
+    stack_command,
+    thumbnail_key,
+    wait_for,
+    write_frame,
+)
 
 
 async def chat_events(stack: dict, token: str, action, wait: float) -> list[tuple[float, dict]]:
@@ -143,38 +47,6 @@ async def chat_events(stack: dict, token: str, action, wait: float) -> list[tupl
             if message.type == aiohttp.WSMsgType.TEXT:
                 received.append((time.monotonic(), json.loads(message.data)))
     return received
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
-
-
-def channel(stack: dict, name: str) -> str:
-    return next(c["channelArn"] for c in stack["channels"] if c["name"] == name)
-
-
-def is_live(stack: dict, channel_arn: str) -> bool:
-    try:
-        aws(stack, "ivs").get_stream(channelArn=channel_arn)
-    except ClientError as error:
-        assert error.response["Error"]["Code"] == "ChannelNotBroadcasting"
-        return False
-    return True
-
-
-def frames_of(stack: dict, channel_arn: str) -> list[str]:
-    account, channel_id = channel_arn.split(":")[4], channel_arn.rsplit("/", 1)[1]
-    pages = (
-        aws(stack, "s3")
-        .get_paginator("list_objects_v2")
-        .paginate(Bucket=stack["recording_bucket"], Prefix=f"ivs/v1/{account}/{channel_id}/")
-    )
-    return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
 # --- the tests ------------------------------------------------------------------------------
