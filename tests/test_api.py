@@ -16,7 +16,7 @@ import boto3
 import jwt
 import pytest
 import requests
-from conftest import (
+from support import (
     ACCOUNT,
     APP_CLIENT_ID,
     BUCKET,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import boto3
-from conftest import ACCOUNT, BUCKET, CHANNEL_ARN, REGION, VIOLENCE, decisions, thumbnail_key
+from support import ACCOUNT, BUCKET, CHANNEL_ARN, REGION, VIOLENCE, decisions, thumbnail_key
 
 
 def route_to_queue(pattern: dict) -> str:

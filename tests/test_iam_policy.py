@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from conftest import (
+from support import (
     CHANNEL_ARN,
     DECISIONS_TABLE,
     IDEMPOTENCY_TABLE,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import (
+from support import (
     BUCKET,
     CHANNEL_ARN,
     CLEAN,

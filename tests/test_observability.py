@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from conftest import CHANNEL_ARN, VIOLENCE, object_created, thumbnail_key
+from support import CHANNEL_ARN, VIOLENCE, object_created, thumbnail_key
 
 
 @pytest.fixture

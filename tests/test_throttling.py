@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import VIOLENCE, decisions, object_created, thumbnail_key
+from support import VIOLENCE, decisions, object_created, thumbnail_key
 
 THROTTLED = {"__type": "ThrottlingException", "message": "Rate exceeded"}
 # A transient server error: retried like throttling, with a shorter backoff.

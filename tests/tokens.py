@@ -7,8 +7,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
-from conftest import APP_CLIENT_ID, USER_POOL_ID
 from cryptography.hazmat.primitives.asymmetric import rsa
+from support import APP_CLIENT_ID, USER_POOL_ID
 
 ISSUER = f"https://cognito-idp.us-west-2.amazonaws.com/{USER_POOL_ID}"
 MODERATOR_SUB = "6b2f3c1e-4d5a-4e7b-9c8d-0a1b2c3d4e5f"

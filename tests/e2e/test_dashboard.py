@@ -40,8 +40,10 @@ CHROMIUM_ARGS = [
 VIOLENCE = [{"Name": "Weapon Violence", "Confidence": 94.0}]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope: Playwright's sync API runs an event loop in this thread until it stops,
+    # and the tests after this module run asyncio loops of their own.
     executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
     assert executable, "Chromium is required: `make test` installs Debian's chromium package"
     with sync_playwright() as playwright:

@@ -30,9 +30,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import ACCOUNT, REGION, ROOT
 from local_servers import free_port, moto_server, serve_app
 from PIL import Image
+from support import ACCOUNT, REGION, ROOT
 
 from chalicelib.chat import ModerationRoom
 from chalicelib.streams import ALREADY_OFFLINE, STOPPED, revoke_stream_keys, stop_stream
