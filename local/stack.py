@@ -221,6 +221,7 @@ class Stack:
             "viewer": resources["viewer"],
             "channels": channels,
             "logs": str(self.state / "logs"),
+            "pids": {name: process.pid for name, process in self.processes},
         }
 
     def _create_resources(self) -> dict:
