@@ -70,6 +70,7 @@ def thumbnail_moderator() -> ThumbnailModerator:
     return ThumbnailModerator(
         settings=settings(),
         rekognition=aws_client("rekognition"),
+        s3=aws_client("s3"),
         ivs=aws_client("ivs"),
         room=moderation_room(),
         store=decision_store(),

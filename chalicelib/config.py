@@ -39,6 +39,9 @@ DEFAULTS = {
     "CHAT_TOKEN_MINUTES": "60",
     "DASHBOARD_ORIGINS": "",
     "FRAME_URL_SECONDS": "300",
+    "FRAME_SKIP_ENABLED": "true",
+    "FRAME_SKIP_MAX_DISTANCE": "4",
+    "FRAME_SKIP_MAX_AGE_SECONDS": "30",
 }
 
 
@@ -66,6 +69,9 @@ class Settings:
     chat_token_minutes: int
     dashboard_origins: tuple[str, ...]
     frame_url_seconds: int
+    frame_skip_enabled: bool
+    frame_skip_max_distance: int
+    frame_skip_max_age_seconds: int
 
     @property
     def region(self) -> str:
@@ -117,6 +123,13 @@ class Settings:
                 _optional("DASHBOARD_ORIGINS", env, _ORIGINS, "a list of https://host origins")
             ),
             frame_url_seconds=int(_number("FRAME_URL_SECONDS", env, 10, 3600, integer=True)),
+            frame_skip_enabled=_boolean("FRAME_SKIP_ENABLED", env),
+            frame_skip_max_distance=int(
+                _number("FRAME_SKIP_MAX_DISTANCE", env, 0, 64, integer=True)
+            ),
+            frame_skip_max_age_seconds=int(
+                _number("FRAME_SKIP_MAX_AGE_SECONDS", env, 1, 3600, integer=True)
+            ),
         )
 
 

@@ -15,6 +15,10 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+# The sort key of each channel's reference frame for near-duplicate skipping. It sorts
+# after every time (so history queries never see it), and has no `day` (so no index entry).
+REFERENCE_FRAME = "~reference-frame"
+
 
 def sort_key(at: datetime, item_id: str) -> str:
     return f"{iso_time(at)}#{item_id}"
@@ -23,6 +27,11 @@ def sort_key(at: datetime, item_id: str) -> str:
 def iso_time(at: datetime) -> str:
     """UTC, millisecond precision, ``Z`` suffix: sorts as text in time order."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO-8601 time with a zone (``Z`` or an offset), in UTC."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def expiry(now: datetime, days: int) -> int | None:
@@ -66,6 +75,39 @@ class DecisionStore:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+    def reference_frame(self, channel_arn: str) -> dict[str, Any] | None:
+        """The channel's last analysed frame (its perceptual hash and decision), if any."""
+        return self.get(channel_arn, REFERENCE_FRAME)
+
+    def set_reference_frame(
+        self,
+        channel_arn: str,
+        *,
+        fingerprint: str,
+        decision_id: str,
+        frame_time: str,
+        decision: str,
+        expires_at: int | None,
+    ) -> None:
+        """Remember the channel's newest analysed frame (an older one never overwrites it)."""
+        try:
+            self._table.put_item(
+                Item={
+                    "channelArn": channel_arn,
+                    "sortKey": REFERENCE_FRAME,
+                    "fingerprint": fingerprint,
+                    "decisionId": decision_id,
+                    "frameTime": frame_time,
+                    "decision": decision,
+                    "expiresAt": expires_at,
+                },
+                ConditionExpression="attribute_not_exists(sortKey) OR frameTime <= :t",
+                ExpressionAttributeValues={":t": frame_time},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
 
     def query(
         self,

@@ -21,6 +21,10 @@ UNSCANNABLE_ERRORS = frozenset(
 )
 
 
+# DetectModerationLabels takes at most 5 MB as Bytes (15 MB through S3Object).
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Detection:
     labels: tuple[Label, ...]
@@ -35,19 +39,26 @@ class UnscannableImage(Exception):
         self.message = message
 
 
-def detect_moderation_labels(
-    rekognition, bucket: str, key: str, min_confidence: float
-) -> Detection:
-    """Labels of s3://bucket/key; UnscannableImage when Rekognition cannot ever scan it.
+def read_image(s3, bucket: str, key: str) -> bytes:
+    """The thumbnail's bytes; UnscannableImage when it is gone (deleted before we got to it)."""
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in ("NoSuchKey", "404"):
+            raise UnscannableImage("NoSuchKey", f"s3://{bucket}/{key} does not exist") from error
+        raise
+
+
+def detect_moderation_labels(rekognition, image: dict, min_confidence: float) -> Detection:
+    """Labels of an image (`{"Bytes": ...}` or `{"S3Object": ...}`); UnscannableImage when
+    Rekognition can never scan it.
 
     Throttling is retried by the client's own retry mode; what still fails propagates.
     """
     started = time.perf_counter()
     try:
-        response = rekognition.detect_moderation_labels(
-            Image={"S3Object": {"Bucket": bucket, "Name": key}},
-            MinConfidence=min_confidence,
-        )
+        response = rekognition.detect_moderation_labels(Image=image, MinConfidence=min_confidence)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in UNSCANNABLE_ERRORS:

@@ -9,6 +9,7 @@ Powertools idempotency layer that wraps `ThumbnailModerator.moderate` in app.py.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
@@ -22,10 +23,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.chat import ModerationRoom, event_attributes
 from chalicelib.config import Settings
-from chalicelib.decisions import DecisionStore, expiry, iso_time, sort_key
-from chalicelib.detection import UnscannableImage, detect_moderation_labels
+from chalicelib.decisions import DecisionStore, expiry, iso_time, parse_time, sort_key
+from chalicelib.detection import (
+    MAX_IMAGE_BYTES,
+    UnscannableImage,
+    detect_moderation_labels,
+    read_image,
+)
 from chalicelib.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label
 from chalicelib.recordings import Thumbnail, parse_thumbnail_key
+from chalicelib.similarity import NotAnImage, dhash, distance
 from chalicelib.streams import revoke_stream_keys, stop_stream
 
 logger = logging.getLogger(__name__)
@@ -78,7 +85,7 @@ class ObjectCreated:
 
     @property
     def created_at(self) -> datetime:
-        return datetime.fromisoformat(self.time.replace("Z", "+00:00")).astimezone(UTC)
+        return parse_time(self.time)
 
 
 class ModerationIncomplete(Exception):
@@ -91,6 +98,7 @@ class ThumbnailModerator:
         *,
         settings: Settings,
         rekognition,
+        s3,
         ivs,
         room: ModerationRoom,
         store: DecisionStore,
@@ -99,6 +107,7 @@ class ThumbnailModerator:
     ) -> None:
         self._settings = settings
         self._rekognition = rekognition
+        self._s3 = s3
         self._ivs = ivs
         self._room = room
         self._store = store
@@ -161,43 +170,7 @@ class ThumbnailModerator:
             "action": ACTION_NONE,
             "delivery": DELIVERY_NOT_REQUIRED,
         }
-        try:
-            detection = detect_moderation_labels(
-                self._rekognition, frame.bucket, frame.key, self._settings.min_confidence
-            )
-        except UnscannableImage as error:
-            logger.warning("unscannable frame", extra={"key": frame.key, "error": str(error)})
-            self._metrics.add_metric(name="FramesUnscannable", unit=MetricUnit.Count, value=1)
-            item.update(decision=UNSCANNABLE, unscannableReason=error.code, error=error.message)
-            item["expiresAt"] = expiry(now, self._settings.decision_ttl_days)
-        else:
-            self._metrics.add_metric(
-                name="RekognitionLatency", unit=MetricUnit.Milliseconds, value=detection.latency_ms
-            )
-            verdict = self._settings.policy.evaluate(detection.labels)
-            item.update(
-                decision=verdict.decision,
-                labels=[_label_item(label) for label in detection.labels],
-                modelVersion=detection.model_version,
-            )
-            if verdict.top_label is not None:
-                item.update(
-                    topLabel=verdict.top_label.name,
-                    topCategory=verdict.top_label.category,
-                    topConfidence=round(verdict.top_label.confidence, 2),
-                    delivery=DELIVERY_PENDING,
-                )
-            if verdict.decision == AUTO_STOP:
-                item["action"] = ACTION_PENDING
-            flagged = verdict.decision != CLEAN
-            days = (
-                self._settings.flagged_decision_ttl_days
-                if flagged
-                else self._settings.decision_ttl_days
-            )
-            item["expiresAt"] = expiry(now, days)
-            if flagged:
-                self._metrics.add_metric(name="FramesFlagged", unit=MetricUnit.Count, value=1)
+        item.update(self._analyse(frame, thumbnail.channel_arn, now))
         self._metrics.add_metric(name="FramesModerated", unit=MetricUnit.Count, value=1)
 
         if not self._store.create(item):
@@ -206,6 +179,90 @@ class ThumbnailModerator:
             if recorded is not None:
                 return recorded
         return {k: v for k, v in item.items() if v is not None}
+
+    def _analyse(self, frame: ObjectCreated, channel_arn: str, now: datetime) -> dict[str, Any]:
+        """The decision's fields: from Rekognition, or reused for a near-duplicate frame."""
+        settings = self._settings
+        image: dict[str, Any] = {"S3Object": {"Bucket": frame.bucket, "Name": frame.key}}
+        fingerprint = None
+        try:
+            if settings.frame_skip_enabled:
+                data = read_image(self._s3, frame.bucket, frame.key)
+                if len(data) <= MAX_IMAGE_BYTES:
+                    image = {"Bytes": data}  # read once: Rekognition need not fetch it again
+                with contextlib.suppress(NotAnImage):  # Rekognition will say what it is
+                    fingerprint = dhash(data)
+                if fingerprint is not None:
+                    reused = self._reuse(channel_arn, fingerprint, frame.created_at)
+                    if reused is not None:
+                        return {**reused, "expiresAt": expiry(now, settings.decision_ttl_days)}
+            detection = detect_moderation_labels(self._rekognition, image, settings.min_confidence)
+        except UnscannableImage as error:
+            logger.warning("unscannable frame", extra={"key": frame.key, "error": str(error)})
+            self._metrics.add_metric(name="FramesUnscannable", unit=MetricUnit.Count, value=1)
+            return {
+                "decision": UNSCANNABLE,
+                "unscannableReason": error.code,
+                "error": error.message,
+                "expiresAt": expiry(now, settings.decision_ttl_days),
+            }
+        self._metrics.add_metric(
+            name="RekognitionLatency", unit=MetricUnit.Milliseconds, value=detection.latency_ms
+        )
+        verdict = settings.policy.evaluate(detection.labels)
+        fields: dict[str, Any] = {
+            "decision": verdict.decision,
+            "labels": [_label_item(label) for label in detection.labels],
+            "modelVersion": detection.model_version,
+        }
+        if verdict.top_label is not None:
+            fields.update(
+                topLabel=verdict.top_label.name,
+                topCategory=verdict.top_label.category,
+                topConfidence=round(verdict.top_label.confidence, 2),
+                delivery=DELIVERY_PENDING,
+            )
+        if verdict.decision == AUTO_STOP:
+            fields["action"] = ACTION_PENDING
+        flagged = verdict.decision != CLEAN
+        days = settings.flagged_decision_ttl_days if flagged else settings.decision_ttl_days
+        fields["expiresAt"] = expiry(now, days)
+        if flagged:
+            self._metrics.add_metric(name="FramesFlagged", unit=MetricUnit.Count, value=1)
+        if fingerprint is not None:
+            self._store.set_reference_frame(
+                channel_arn,
+                fingerprint=f"{fingerprint:016x}",
+                decision_id=frame.decision_id,
+                frame_time=iso_time(frame.created_at),
+                decision=verdict.decision,
+                expires_at=expiry(now, 1),
+            )
+        return fields
+
+    def _reuse(
+        self, channel_arn: str, fingerprint: int, frame_time: datetime
+    ) -> dict[str, Any] | None:
+        """A clean decision to reuse for this frame, if it is a near-duplicate of the channel's
+        last analysed frame: clean, at most FRAME_SKIP_MAX_DISTANCE bits away, analysed at most
+        FRAME_SKIP_MAX_AGE_SECONDS before. Never after a flagged or unscannable frame."""
+        reference = self._store.reference_frame(channel_arn)
+        if reference is None or reference["decision"] != CLEAN:
+            return None
+        age = (frame_time - parse_time(reference["frameTime"])).total_seconds()
+        apart = distance(fingerprint, int(reference["fingerprint"], 16))
+        if not 0 <= age <= self._settings.frame_skip_max_age_seconds:
+            return None
+        if apart > self._settings.frame_skip_max_distance:
+            return None
+        self._metrics.add_metric(name="FramesSkipped", unit=MetricUnit.Count, value=1)
+        return {
+            "decision": CLEAN,
+            "skipped": True,
+            "reusedDecisionId": reference["decisionId"],
+            "hashDistance": apart,
+            "labels": [],
+        }
 
     def _auto_stop(self, item: Mapping[str, Any], failures: list[Exception]) -> dict[str, Any]:
         changes: dict[str, Any] = {}

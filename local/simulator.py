@@ -144,8 +144,10 @@ class Simulator:
         labels = [] if spec == "clean" else [{"Name": n, "Confidence": c} for n, c in spec.items()]
         key = f"{channel.prefix}/media/thumbnails/thumb{channel.sequence}.jpg"
         image = thumbnail(channel.name, channel.sequence, violating=bool(labels))
+        # Declared by the image's hash: the handler sends Rekognition the bytes it read.
+        declaration = {"sha256": hashlib.sha256(image).hexdigest(), "labels": labels}
         requests.put(
-            f"{self.emulator}/_emulator/labels", json={"key": key, "labels": labels}, timeout=5
+            f"{self.emulator}/_emulator/labels", json=declaration, timeout=5
         ).raise_for_status()
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=image, ContentType="image/jpeg")
         channel.sequence += 1

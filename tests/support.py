@@ -8,6 +8,7 @@ so `from conftest import` would be ambiguous).
 
 from __future__ import annotations
 
+import io
 import os
 import pathlib
 import uuid
@@ -120,11 +121,36 @@ VIOLENCE = moderation_labels(
 CLEAN = moderation_labels()
 
 
-def detect_params(key: str, min_confidence: float = 50.0) -> dict:
-    return {"Image": {"S3Object": {"Bucket": BUCKET, "Name": key}}, "MinConfidence": min_confidence}
+def jpeg(draw_scene, size: tuple[int, int] = (320, 180)) -> bytes:
+    """A JPEG of a scene drawn by `draw_scene(ImageDraw)`."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", size, (40, 60, 90))
+    draw_scene(ImageDraw.Draw(picture))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+FRAME = jpeg(lambda d: d.ellipse((40, 40, 140, 140), fill=(230, 230, 230)))
+OTHER_FRAME = jpeg(lambda d: d.rectangle((160, 20, 310, 170), fill=(200, 30, 30)))
+
+
+def detect_params(min_confidence: float = 50.0, image: bytes = FRAME) -> dict:
+    """DetectModerationLabels as the handler calls it: the bytes it read, not an S3 reference."""
+    return {"Image": {"Bytes": image}, "MinConfidence": min_confidence}
+
+
+def written(key: str, body: bytes = FRAME, **event) -> dict:
+    """Write a thumbnail to the recording bucket (moto) and return its Object Created event."""
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body)
+    return object_created(key, **event)
 
 
 def decisions() -> list[dict]:
     """Every item in the decision log, newest first."""
+    from chalicelib.decisions import REFERENCE_FRAME
+
     items = boto3.resource("dynamodb").Table(DECISIONS_TABLE).scan()["Items"]
+    items = [item for item in items if item["sortKey"] != REFERENCE_FRAME]
     return sorted(items, key=lambda item: item["sortKey"], reverse=True)

@@ -22,8 +22,8 @@ from support import (
     IDEMPOTENCY_TABLE,
     ROOT,
     VIOLENCE,
-    object_created,
     thumbnail_key,
+    written,
 )
 from tokens import signed_in
 
@@ -39,7 +39,6 @@ LOGS = {
     ("logs:PutLogEvents", "logs"): "the Lambda runtime writes the function's logs",
 }
 THUMBNAIL_HANDLER_NEEDS = {
-    ("s3:GetObject", "recordings"): "Rekognition reads the S3Object with the caller's rights",
     ("dynamodb:GetItem", "idempotency"): "Powertools reads a record a failed put did not return",
     **LOGS,
 }
@@ -123,10 +122,9 @@ def grants(stage: str, policy_file: str) -> set[tuple[str, str]]:
     return granted
 
 
-def run_every_path(client, rekognition, ivschat, ivs, monkeypatch) -> None:
+def run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event) -> None:
     monkeypatch.setenv("AUTO_STOP_THRESHOLDS", "Violence=95")
     monkeypatch.setenv("AUTO_STOP_REVOKE_STREAM_KEY", "true")
-    event = object_created(thumbnail_key(12))
     key_arn = "arn:aws:ivs:us-west-2:123456789012:stream-key/g1H2I3j4k5L6"
     rekognition.add_response("detect_moderation_labels", VIOLENCE)
     ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
@@ -165,8 +163,9 @@ def run_api_paths(client, ivs, ivschat) -> None:
 def test_thumbnail_handler_policy_grants_exactly_what_it_calls(
     stage, recorder, client, rekognition, ivschat, ivs, monkeypatch
 ):
+    event = written(thumbnail_key(12))  # IVS's write, not the handler's
     with recorder.recording():
-        run_every_path(client, rekognition, ivschat, ivs, monkeypatch)
+        run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event)
 
     called = recorder.calls
     granted = grants(stage, "policy-{stage}.json")

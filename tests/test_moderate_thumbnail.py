@@ -13,6 +13,7 @@ from support import (
     BUCKET,
     CHANNEL_ARN,
     CLEAN,
+    OTHER_FRAME,
     RECORDING_ID,
     ROOM_ARN,
     VIOLENCE,
@@ -21,6 +22,7 @@ from support import (
     moderation_labels,
     object_created,
     thumbnail_key,
+    written,
 )
 
 from chalicelib.config import ConfigError
@@ -65,8 +67,8 @@ def test_flagged_frame_sends_one_event_to_the_moderators_room_and_is_recorded(
 ):
     # GIVEN a thumbnail Rekognition finds violent at 96%
     key = thumbnail_key(12)
-    event = object_created(key)
-    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    event = written(key)
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
     ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, expected_event(event))
 
     # WHEN its Object Created event arrives
@@ -96,9 +98,9 @@ def test_flagged_frame_sends_one_event_to_the_moderators_room_and_is_recorded(
 
 def test_clean_frame_is_recorded_and_nothing_is_sent(client, rekognition, ivschat):
     key = thumbnail_key(3)
-    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(key))
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params())
 
-    result = client.lambda_.invoke(HANDLER, object_created(key)).payload
+    result = client.lambda_.invoke(HANDLER, written(key)).payload
 
     # ivschat has no stubbed response: any SendEvent would have failed the invoke
     assert result["decision"] == "clean"
@@ -111,16 +113,16 @@ def test_clean_frame_is_recorded_and_nothing_is_sent(client, rekognition, ivscha
 def test_labels_below_the_alert_threshold_are_clean(client, rekognition):
     key = thumbnail_key(4)
     labels = moderation_labels(("Violence", "", 1, 79.9), ("Weapons", "Violence", 2, 79.9))
-    rekognition.add_response("detect_moderation_labels", labels, detect_params(key))
+    rekognition.add_response("detect_moderation_labels", labels, detect_params())
 
-    assert client.lambda_.invoke(HANDLER, object_created(key)).payload["decision"] == "clean"
+    assert client.lambda_.invoke(HANDLER, written(key)).payload["decision"] == "clean"
     assert decisions()[0]["decision"] == "clean"
 
 
 def test_duplicate_delivery_gives_one_decision_and_one_event(client, rekognition, ivschat):
     key = thumbnail_key(12)
-    event = object_created(key)
-    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    event = written(key)
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
     ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, expected_event(event))
 
     first = client.lambda_.invoke(HANDLER, event).payload
@@ -133,12 +135,13 @@ def test_duplicate_delivery_gives_one_decision_and_one_event(client, rekognition
 
 def test_overwritten_latest_thumbnail_is_a_new_frame(client, rekognition, ivschat):
     key = thumbnail_key(None)  # media/latest_thumbnail/thumb.jpg, overwritten every interval
-    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(key))
-    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(key))
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params())
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(image=OTHER_FRAME))
 
-    client.lambda_.invoke(HANDLER, object_created(key, sequencer="00AA", etag="e1"))
+    client.lambda_.invoke(HANDLER, written(key, sequencer="00AA", etag="e1"))
     client.lambda_.invoke(
-        HANDLER, object_created(key, sequencer="00AB", etag="e2", time="2026-11-21T10:00:17Z")
+        HANDLER,
+        written(key, OTHER_FRAME, sequencer="00AB", etag="e2", time="2026-11-21T10:00:17Z"),
     )
 
     assert [item["frameTime"] for item in decisions()] == [
@@ -188,10 +191,10 @@ def test_an_image_rekognition_cannot_scan_is_recorded_as_unscannable(
         service_error_code=code,
         service_message="Request has invalid image format",
         http_status_code=400,
-        expected_params=detect_params(key),
+        expected_params=detect_params(),
     )
 
-    result = client.lambda_.invoke(HANDLER, object_created(key)).payload
+    result = client.lambda_.invoke(HANDLER, written(key)).payload
 
     assert result["decision"] == "unscannable"
     [item] = decisions()
@@ -200,17 +203,25 @@ def test_an_image_rekognition_cannot_scan_is_recorded_as_unscannable(
     assert item["delivery"] == "not-required"
 
 
+def test_a_thumbnail_deleted_before_it_is_read_is_unscannable(client, rekognition, ivschat):
+    # No object was written: the event outlived it
+    result = client.lambda_.invoke(HANDLER, object_created(thumbnail_key(8))).payload
+
+    assert result["decision"] == "unscannable"
+    assert decisions()[0]["unscannableReason"] == "NoSuchKey"
+
+
 def test_rekognition_failure_that_outlasts_retries_raises_and_a_retry_starts_afresh(
     client, rekognition, ivschat
 ):
     # GIVEN Rekognition still throttles after the client's own retries
     key = thumbnail_key(12)
-    event = object_created(key)
+    event = written(key)
     rekognition.add_client_error(
         "detect_moderation_labels",
         service_error_code="ProvisionedThroughputExceededException",
         http_status_code=400,
-        expected_params=detect_params(key),
+        expected_params=detect_params(),
     )
     # WHEN the event is handled THEN the invoke fails, so Lambda retries it
     with pytest.raises(Exception, match="ProvisionedThroughputExceeded"):
@@ -218,7 +229,7 @@ def test_rekognition_failure_that_outlasts_retries_raises_and_a_retry_starts_afr
     assert decisions() == []
 
     # AND Lambda's retry is not mistaken for a duplicate
-    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
     ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, expected_event(event))
     assert client.lambda_.invoke(HANDLER, event).payload["delivery"] == "delivered"
 
@@ -227,8 +238,8 @@ def test_failed_send_keeps_the_decision_and_the_retry_delivers_it_once(
     client, rekognition, ivschat
 ):
     key = thumbnail_key(12)
-    event = object_created(key)
-    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    event = written(key)
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
     ivschat.add_client_error(
         "send_event",
         service_error_code="ThrottlingException",
@@ -259,9 +270,9 @@ def test_auto_stop_stops_the_stream_revokes_its_key_and_says_so(
     monkeypatch.setenv("AUTO_STOP_THRESHOLDS", "Violence=95")
     monkeypatch.setenv("AUTO_STOP_REVOKE_STREAM_KEY", "true")
     key = thumbnail_key(12)
-    event = object_created(key)
+    event = written(key)
     key_arn = "arn:aws:ivs:us-west-2:123456789012:stream-key/g1H2I3j4k5L6"
-    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
     ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
     ivs.add_response(
         "list_stream_keys",
@@ -293,8 +304,8 @@ def test_auto_stop_of_a_channel_already_offline_is_not_a_failure(
 ):
     monkeypatch.setenv("AUTO_STOP_THRESHOLDS", "Violence=95")
     key = thumbnail_key(12)
-    event = object_created(key)
-    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    event = written(key)
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
     ivs.add_client_error(
         "stop_stream",
         service_error_code="ChannelNotBroadcasting",
@@ -315,8 +326,8 @@ def test_failed_auto_stop_still_alerts_and_the_retry_stops_without_alerting_twic
 ):
     monkeypatch.setenv("AUTO_STOP_THRESHOLDS", "Violence=95")
     key = thumbnail_key(12)
-    event = object_created(key)
-    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    event = written(key)
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
     ivs.add_client_error(
         "stop_stream", service_error_code="StreamUnavailable", http_status_code=503
     )
@@ -337,17 +348,17 @@ def test_failed_auto_stop_still_alerts_and_the_retry_stops_without_alerting_twic
 def test_ignored_categories_never_alert(client, rekognition, monkeypatch):
     monkeypatch.setenv("IGNORED_CATEGORIES", "Violence; Alcohol")
     key = thumbnail_key(12)
-    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(key))
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
 
-    assert client.lambda_.invoke(HANDLER, object_created(key)).payload["decision"] == "clean"
+    assert client.lambda_.invoke(HANDLER, written(key)).payload["decision"] == "clean"
 
 
 def test_min_confidence_setting_reaches_rekognition(client, rekognition, monkeypatch):
     monkeypatch.setenv("MIN_CONFIDENCE", "70")
     key = thumbnail_key(12)
-    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(key, 70.0))
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(70.0))
 
-    client.lambda_.invoke(HANDLER, object_created(key))
+    client.lambda_.invoke(HANDLER, written(key))
 
 
 def test_a_bad_setting_fails_with_its_name(client, monkeypatch):

@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from support import CHANNEL_ARN, VIOLENCE, object_created, thumbnail_key
+from support import CHANNEL_ARN, VIOLENCE, object_created, thumbnail_key, written
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def json_lines(text: str) -> list[dict]:
 def test_a_moderated_frame_logs_json_with_event_and_channel_and_emits_metrics(
     client, rekognition, ivschat, logs, capsys
 ):
-    event = object_created(thumbnail_key(12), event_id="0f4bd6a3-11a5-4b8e-9c1e-5b7f0c3f2f10")
+    event = written(thumbnail_key(12), event_id="0f4bd6a3-11a5-4b8e-9c1e-5b7f0c3f2f10")
     rekognition.add_response("detect_moderation_labels", VIOLENCE)
     ivschat.add_response("send_event", {"id": "AbCdEfGh1234"})
 

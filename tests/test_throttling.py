@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from support import VIOLENCE, decisions, object_created, thumbnail_key
+from support import VIOLENCE, decisions, thumbnail_key, written
 
 THROTTLED = {"__type": "ThrottlingException", "message": "Rate exceeded"}
 # A transient server error: retried like throttling, with a shorter backoff.
@@ -69,7 +69,7 @@ def test_throttled_detection_is_retried_and_then_succeeds(client, fake_rekogniti
     key = thumbnail_key(5)
 
     # WHEN a thumbnail arrives
-    result = client.lambda_.invoke("moderate_thumbnail", object_created(key)).payload
+    result = client.lambda_.invoke("moderate_thumbnail", written(key)).payload
 
     # THEN the client retried on its own and the frame was moderated once
     assert len(fake_rekognition.requests) == 3
@@ -85,7 +85,7 @@ def test_an_error_that_persists_fails_the_invoke_after_five_attempts(client, fak
     fake_rekognition.error = INTERNAL
 
     with pytest.raises(Exception, match="InternalServerError"):
-        client.lambda_.invoke("moderate_thumbnail", object_created(thumbnail_key(5)))
+        client.lambda_.invoke("moderate_thumbnail", written(thumbnail_key(5)))
 
     assert len(fake_rekognition.requests) == 5
     assert decisions() == []

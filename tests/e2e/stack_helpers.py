@@ -7,6 +7,8 @@ with the channels of tests/e2e/scenario.json.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import pathlib
 import socket
@@ -76,19 +78,25 @@ def thumbnail_key(stack: dict, channel_id: str, sequence: int) -> str:
     )
 
 
-def jpeg() -> bytes:
+_frames = itertools.count()
+
+
+def jpeg(key: str, violating: bool) -> bytes:
+    """A distinct frame; a violating one looks different, as a changed scene does."""
     from local.simulator import thumbnail
 
-    return thumbnail("e2e", int(time.time() * 1000) % 100000, violating=False)
+    return thumbnail(key, next(_frames), violating=violating)
 
 
 def write_frame(stack: dict, key: str, labels: list[dict]) -> float:
     """Declare the frame's labels to the emulator, write it as IVS would; when it was written."""
+    image = jpeg(key, violating=bool(labels))
+    declaration = {"sha256": hashlib.sha256(image).hexdigest(), "labels": labels}
     requests.put(
-        f"{stack['emulator_url']}/_emulator/labels", json={"key": key, "labels": labels}, timeout=5
+        f"{stack['emulator_url']}/_emulator/labels", json=declaration, timeout=5
     ).raise_for_status()
     written = time.monotonic()
-    aws(stack, "s3").put_object(Bucket=stack["recording_bucket"], Key=key, Body=jpeg())
+    aws(stack, "s3").put_object(Bucket=stack["recording_bucket"], Key=key, Body=image)
     return written
 
 
