@@ -14,9 +14,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from botocore.config import Config
 from chalice import Chalice, ConvertToMiddleware, Response
-from jwt import PyJWKClient
 
-from chalicelib.auth import CognitoVerifier, Moderator, user_pool_issuer
+from chalicelib.auth import CognitoVerifier, Moderator, jwks_client, user_pool_issuer
 from chalicelib.chat import ModerationRoom, requested_capabilities
 from chalicelib.config import Settings, recording_bucket_from_env
 from chalicelib.decisions import DecisionStore
@@ -82,7 +81,7 @@ def thumbnail_moderator() -> ThumbnailModerator:
 def verifier() -> CognitoVerifier:
     config = settings()
     return CognitoVerifier(
-        PyJWKClient(config.jwks_url, timeout=5),
+        jwks_client(config.jwks_url),
         issuer=user_pool_issuer(config.user_pool_id),
         client_ids=config.app_client_ids,
         group=config.moderators_group,

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-
-import jwt
-from jwt import PyJWKClient, PyJWKClientConnectionError, PyJWKClientError
+from typing import TYPE_CHECKING
 
 from chalicelib.http import Forbidden, ServiceUnavailable, Unauthorized
+
+if TYPE_CHECKING:
+    from jwt import PyJWKClient
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,13 @@ class Moderator:
 def user_pool_issuer(user_pool_id: str) -> str:
     region = user_pool_id.split("_", 1)[0]
     return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+
+
+def jwks_client(url: str) -> PyJWKClient:
+    """The user pool's signing keys, fetched once and cached (refetched for an unknown key)."""
+    from jwt import PyJWKClient  # imported on first use: the thumbnail handler never needs it
+
+    return PyJWKClient(url, timeout=5)
 
 
 class CognitoVerifier:
@@ -40,6 +48,9 @@ class CognitoVerifier:
 
     def moderator(self, authorization: str | None) -> Moderator:
         """The signed-in moderator, or Unauthorized (401) / Forbidden (403)."""
+        import jwt
+        from jwt import PyJWKClientConnectionError, PyJWKClientError
+
         scheme, _, token = (authorization or "").strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("sign in: send the user pool token as 'Authorization: Bearer …'")
