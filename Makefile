@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell scripts/find-python)
 STAGE ?= dev
 
-.PHONY: local test lint unit package clean
+.PHONY: local test lint unit bench package clean
 
 local: $(BIN)/.installed ## Run the whole service locally (moto + emulator); Ctrl-C stops it.
 	$(BIN)/python -m local.stack $(ARGS)
@@ -39,6 +39,10 @@ lint: $(BIN)/.installed
 
 unit: $(BIN)/.installed $(SDK) $(CHROMIUM)
 	$(BIN)/pytest
+
+bench: $(BIN)/.installed ## Benchmarks: a table, and bench/results/ (JSON, Markdown, PNG)
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python -m bench.run $(ARGS)
 
 package: $(BIN)/.installed ## SAM template and deployment zip for STAGE in build/STAGE
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-west-2} $(BIN)/chalice package --stage $(STAGE) build/$(STAGE)

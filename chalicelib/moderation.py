@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.chat import ModerationRoom, event_attributes
@@ -63,17 +62,19 @@ class ObjectCreated:
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> ObjectCreated:
-        parsed = S3EventBridgeNotificationEvent(dict(event))
-        obj = parsed.detail.object.raw_event
+        # Read directly rather than through Powertools' S3EventBridgeNotificationEvent,
+        # whose import costs ~20 ms of every cold start for six fields.
+        detail = event["detail"]
+        obj = detail["object"]
         # The sequencer orders writes of one key; the ETag tells different contents apart.
         version = "|".join(
             str(obj.get(name) or "") for name in ("sequencer", "etag", "eTag", "version-id")
         )
         return cls(
-            event_id=parsed.get_id,
-            region=parsed.region,
-            time=parsed.time,
-            bucket=parsed.detail.bucket.name,
+            event_id=event["id"],
+            region=event["region"],
+            time=event["time"],
+            bucket=detail["bucket"]["name"],
             key=obj["key"],
             version=version,
         )

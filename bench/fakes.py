@@ -1,0 +1,168 @@
+"""Zero-latency stand-ins for AWS, for measuring the handler's own cost and counting its calls.
+
+Every call is counted by `service:Operation` (the IAM action's name), so the same fakes
+give the call counts and cost of a scenario. They answer as AWS does for the calls the
+handler makes, no more: this is a measuring instrument, not an emulator (that is
+local/emulator, for correctness).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+NO_LABELS = {"ModerationLabels": [], "ModerationModelVersion": "7.0"}
+
+
+def _conditional_failure(operation: str, item: dict | None = None) -> ClientError:
+    response: dict[str, Any] = {
+        "Error": {"Code": "ConditionalCheckFailedException", "Message": "The condition failed"}
+    }
+    if item is not None:
+        response["Item"] = item
+    return ClientError(response, operation)
+
+
+class Calls(Counter):
+    def cost_per_1000(self, frames: int) -> float:
+        """US list prices: Rekognition $0.001 an image; S3 GET $0.0004 per 1000; DynamoDB
+        on-demand $1.25 per million writes and $0.25 per million reads (items under 1 KB).
+        IVS chat events are left out: their price depends on the room's traffic."""
+        writes = sum(
+            v for k, v in self.items() if k.split(":")[1] in ("PutItem", "UpdateItem", "DeleteItem")
+        )
+        reads = sum(v for k, v in self.items() if k.split(":")[1] in ("GetItem", "Query"))
+        dollars = (
+            self["rekognition:DetectModerationLabels"] * 0.001
+            + self["s3:GetObject"] * 0.0004 / 1000
+            + writes * 1.25 / 1e6
+            + reads * 0.25 / 1e6
+        )
+        return dollars * 1000 / frames
+
+
+class FakeRekognition:
+    def __init__(self, calls: Calls, labels_for: Callable[[dict], dict]) -> None:
+        self.calls, self.labels_for = calls, labels_for
+
+    def detect_moderation_labels(self, Image: dict, MinConfidence: float = 50) -> dict:
+        self.calls["rekognition:DetectModerationLabels"] += 1
+        return self.labels_for(Image)
+
+
+class FakeS3:
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
+        self.objects: dict[tuple[str, str], bytes] = {}
+
+    def get_object(self, Bucket: str, Key: str) -> dict:
+        self.calls["s3:GetObject"] += 1
+        return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
+
+
+class FakeChat:
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
+
+    def send_event(self, **request) -> dict:
+        self.calls["ivschat:SendEvent"] += 1
+        return {"id": f"{self.calls['ivschat:SendEvent']:012d}"}
+
+
+class FakeIvs:
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
+
+    def stop_stream(self, channelArn: str) -> dict:
+        self.calls["ivs:StopStream"] += 1
+        return {}
+
+
+class FakeTable:
+    """The decision log's table (boto3 resource interface): items keyed (channelArn, sortKey)."""
+
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
+        self.items: dict[tuple[str, str], dict] = {}
+
+    def get_item(self, Key: dict, **_) -> dict:
+        self.calls["dynamodb:GetItem"] += 1
+        item = self.items.get((Key["channelArn"], Key["sortKey"]))
+        return {"Item": dict(item)} if item else {}
+
+    def put_item(self, Item: dict, ConditionExpression: str = "", **kwargs) -> dict:
+        self.calls["dynamodb:PutItem"] += 1
+        key = (Item["channelArn"], Item["sortKey"])
+        old = self.items.get(key)
+        if (
+            old
+            and "attribute_not_exists" in ConditionExpression
+            and "frameTime" not in ConditionExpression
+        ):
+            raise _conditional_failure("PutItem")
+        newer = kwargs.get("ExpressionAttributeValues", {}).get(":t", "")
+        if old and "frameTime <=" in ConditionExpression and not old["frameTime"] <= newer:
+            raise _conditional_failure("PutItem")
+        self.items[key] = dict(Item)
+        return {}
+
+    def update_item(
+        self, Key: dict, ExpressionAttributeNames: dict, ExpressionAttributeValues: dict, **_
+    ) -> dict:
+        self.calls["dynamodb:UpdateItem"] += 1
+        item = self.items[(Key["channelArn"], Key["sortKey"])]
+        for placeholder, name in ExpressionAttributeNames.items():
+            item[name] = ExpressionAttributeValues[placeholder.replace("#a", ":v")]
+        return {}
+
+
+class FakeDynamoDB:
+    """The low-level client Powertools' idempotency layer uses: first writes win."""
+
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
+        self.items: dict[str, dict] = {}
+
+    def put_item(self, TableName: str, Item: dict, **_) -> dict:
+        self.calls["dynamodb:PutItem"] += 1
+        key = Item["id"]["S"]
+        if key in self.items:
+            raise _conditional_failure("PutItem", self.items[key])
+        self.items[key] = Item
+        return {}
+
+    def update_item(self, **_) -> dict:
+        self.calls["dynamodb:UpdateItem"] += 1
+        return {}
+
+    def delete_item(self, **_) -> dict:
+        self.calls["dynamodb:DeleteItem"] += 1
+        return {}
+
+    def get_item(self, TableName: str, Key: dict, **_) -> dict:
+        self.calls["dynamodb:GetItem"] += 1
+        item = self.items.get(Key["id"]["S"])
+        return {"Item": item} if item else {}
+
+
+class FakeAws:
+    """One account's worth of fakes, sharing one call counter."""
+
+    def __init__(self, labels_for: Callable[[dict], dict] = lambda image: NO_LABELS) -> None:
+        self.calls = Calls()
+        self.s3 = FakeS3(self.calls)
+        self.table = FakeTable(self.calls)
+        self.clients = {
+            "rekognition": FakeRekognition(self.calls, labels_for),
+            "s3": self.s3,
+            "ivschat": FakeChat(self.calls),
+            "ivs": FakeIvs(self.calls),
+            "dynamodb": FakeDynamoDB(self.calls),
+        }
+
+    def client(self, service: str):
+        return self.clients[service]

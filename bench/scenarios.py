@@ -1,0 +1,126 @@
+"""AWS calls and cost per 1000 frames on replayed streams, ours against the reference design.
+
+Each scene of bench/scenes.py (one channel, a thumbnail every 5 s) goes through the
+production handler and through the reference port, both on zero-latency fakes that count
+every call. A violating frame is missed when our decision for it is not an alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from bench import reference
+from bench.fakes import NO_LABELS, FakeAws
+from bench.harness import ROOM, Ours, object_created, thumbnail_key, write
+from bench.scenes import SCENES, frames
+
+INTERVAL_SECONDS = 5
+VIOLENCE = {
+    "ModerationLabels": [
+        {"Name": "Violence", "ParentName": "", "TaxonomyLevel": 1, "Confidence": 96.0},
+        {"Name": "Weapons", "ParentName": "Violence", "TaxonomyLevel": 2, "Confidence": 96.0},
+    ],
+    "ModerationModelVersion": "7.0",
+}
+
+
+def _labeller(truth_by_key: dict[str, bool], truth_by_hash: dict[str, bool]):
+    def labels_for(image: dict) -> dict:
+        if "Bytes" in image:
+            violating = truth_by_hash[hashlib.sha256(image["Bytes"]).hexdigest()]
+        else:
+            violating = truth_by_key[image["S3Object"]["Name"]]
+        return VIOLENCE if violating else NO_LABELS
+
+    return labels_for
+
+
+def replay(scene: str) -> dict:
+    stream = frames(scene)
+    keys = [
+        thumbnail_key("Bench" + scene[:6].title().replace(" ", ""), n) for n in range(len(stream))
+    ]
+    by_key = {key: violating for key, (_, violating) in zip(keys, stream, strict=True)}
+    by_hash = {hashlib.sha256(image).hexdigest(): violating for image, violating in stream}
+    events = [object_created(key, n * INTERVAL_SECONDS) for n, key in enumerate(keys)]
+
+    ours_aws = FakeAws(_labeller(by_key, by_hash))
+    ours = Ours(ours_aws)
+    missed = 0
+    for event, key, (image, violating) in zip(events, keys, stream, strict=True):
+        write(ours_aws, key, image)
+        decision = ours.handle(event)["decision"]
+        missed += violating and decision not in ("alert", "auto-stop")
+
+    ref_aws = FakeAws(_labeller(by_key, by_hash))
+    for event in events:
+        reference.handle(event, ref_aws.client("rekognition"), ref_aws.client("ivschat"), ROOM)
+
+    n = len(stream)
+    return {
+        "frames": n,
+        "violating": sum(v for _, v in stream),
+        "missed": missed,
+        "ours": dict(ours_aws.calls),
+        "reference": dict(ref_aws.calls),
+        "ours_cost_per_1000": ours_aws.calls.cost_per_1000(n),
+        "reference_cost_per_1000": ref_aws.calls.cost_per_1000(n),
+    }
+
+
+def measure() -> dict:
+    rows, details = [], {}
+    for scene in SCENES:
+        result = details[scene] = replay(scene)
+        n = result["frames"]
+        ours = result["ours"].get("rekognition:DetectModerationLabels", 0)
+        ref = result["reference"]["rekognition:DetectModerationLabels"]
+        saving = 1 - ours / ref
+        target = "≥ 50% fewer" if scene in ("static scene", "talking head") else None
+        rows += [
+            {
+                "benchmark": f"Rekognition calls per 1000 frames, {scene}",
+                "metric": "calls",
+                "value": round(ours * 1000 / n),
+                "unit": "calls",
+                "baseline": round(ref * 1000 / n),
+                "baseline_name": "reference",
+                "ratio": round(ours / ref, 3),
+                "target": target,
+                "met": (saving >= 0.5) if target else None,
+            },
+            {
+                "benchmark": f"Chat events per 1000 frames, {scene}",
+                "metric": "SendEvent",
+                "value": round(result["ours"].get("ivschat:SendEvent", 0) * 1000 / n),
+                "unit": "events",
+                "baseline": round(result["reference"].get("ivschat:SendEvent", 0) * 1000 / n),
+                "baseline_name": "reference",
+                "ratio": None,
+                "target": None,
+                "met": None,
+            },
+            {
+                "benchmark": f"AWS cost per 1000 frames, {scene}",
+                "metric": "USD",
+                "value": round(result["ours_cost_per_1000"], 4),
+                "unit": "$",
+                "baseline": round(result["reference_cost_per_1000"], 4),
+                "baseline_name": "reference",
+                "ratio": round(result["ours_cost_per_1000"] / result["reference_cost_per_1000"], 3),
+                "target": None,
+                "met": None,
+            },
+            {
+                "benchmark": f"Violating frames missed, {scene}",
+                "metric": "missed",
+                "value": result["missed"],
+                "unit": f"of {result['violating']}",
+                "baseline": None,
+                "baseline_name": None,
+                "ratio": None,
+                "target": "0",
+                "met": result["missed"] == 0,
+            },
+        ]
+    return {"rows": rows, "scenarios": details}
