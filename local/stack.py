@@ -56,6 +56,7 @@ class Ports:
     api: int
     moto: int
     emulator: int
+    dynamodb: int
 
 
 def stage_environment() -> dict[str, str]:
@@ -78,6 +79,9 @@ class Stack:
         self.say = say
         self.processes: list[tuple[str, subprocess.Popen]] = []
         self.moto_url = f"http://127.0.0.1:{ports.moto}"
+        # DynamoDB in a moto of its own: one moto process is CPU-bound (one core) long
+        # before the handler is, and DynamoDB is most of its calls per frame.
+        self.dynamodb_url = f"http://127.0.0.1:{ports.dynamodb}"
         self.emulator_url = f"http://127.0.0.1:{ports.emulator}"
         self.api_url = f"http://127.0.0.1:{ports.api}"
         self.stage = stage_environment()
@@ -93,6 +97,7 @@ class Stack:
             AWS_REGION=REGION,
             AWS_DEFAULT_REGION=REGION,
             AWS_ENDPOINT_URL=self.moto_url,
+            AWS_ENDPOINT_URL_DYNAMODB=self.dynamodb_url,
             AWS_ENDPOINT_URL_REKOGNITION=self.emulator_url,
             AWS_ENDPOINT_URL_IVS=self.emulator_url,
             AWS_ENDPOINT_URL_IVSCHAT=self.emulator_url,
@@ -154,6 +159,14 @@ class Stack:
             "moto", [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.ports.moto)]
         )
         self._wait("moto", lambda: requests.get(f"{self.moto_url}/moto-api/", timeout=1).ok)
+        self.say(f"Starting moto (DynamoDB) on {self.dynamodb_url}")
+        self._start(
+            "moto-dynamodb",
+            [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.ports.dynamodb)],
+        )
+        self._wait(
+            "moto-dynamodb", lambda: requests.get(f"{self.dynamodb_url}/moto-api/", timeout=1).ok
+        )
 
         self.say(f"Starting the emulator (Rekognition, IVS, IVS chat) on {self.emulator_url}")
         self._start(
@@ -207,6 +220,7 @@ class Stack:
             "api_url": self.api_url,
             "dashboard_url": f"{self.api_url}/",
             "aws_endpoint_url": self.moto_url,
+            "dynamodb_endpoint_url": self.dynamodb_url,
             "emulator_url": self.emulator_url,
             "chat_ws_url": resources["environment"]["CHAT_MESSAGING_ENDPOINT"],
             "region": REGION,
@@ -237,7 +251,7 @@ class Stack:
         stage = self.stage
         create_recording_bucket(client("s3", self.moto_url), stage["RECORDING_BUCKET"], REGION)
         create_tables(
-            client("dynamodb", self.moto_url),
+            client("dynamodb", self.dynamodb_url),
             {
                 "DecisionsTable": stage["DECISIONS_TABLE"],
                 "IdempotencyTable": stage["IDEMPOTENCY_TABLE"],
@@ -315,7 +329,8 @@ ivs-moderation is running locally.
   Sign in as  {info["moderator"]["username"]} / {info["moderator"]["password"]}
               (not a moderator: {info["viewer"]["username"]} / {info["viewer"]["password"]})
   API         {info["api_url"]}
-  AWS (moto)  {info["aws_endpoint_url"]}    emulator {info["emulator_url"]}
+  AWS (moto)  {info["aws_endpoint_url"]} (DynamoDB {info["dynamodb_endpoint_url"]})
+  Emulator    {info["emulator_url"]}
   Chat WS     {info["chat_ws_url"]}
   Channels
 {channels or "    (no simulator)"}
@@ -334,10 +349,16 @@ def main() -> int:
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--moto-port", type=int, default=5100)
     parser.add_argument("--emulator-port", type=int, default=5101)
+    parser.add_argument("--dynamodb-port", type=int, default=5102, help="moto for DynamoDB")
     parser.add_argument("--state-dir", type=pathlib.Path, default=STATE, help="default .local/")
     args = parser.parse_args()
 
-    ports = Ports(api=args.api_port, moto=args.moto_port, emulator=args.emulator_port)
+    ports = Ports(
+        api=args.api_port,
+        moto=args.moto_port,
+        emulator=args.emulator_port,
+        dynamodb=args.dynamodb_port,
+    )
     scenario = None if args.no_simulator else args.scenario.resolve()
     say = (lambda _: None) if args.headless else (lambda line: print(line, flush=True))
     state = args.state_dir.resolve()

@@ -18,7 +18,7 @@ def stack(tmp_path_factory) -> Iterator[dict]:
     state = tmp_path_factory.mktemp("stack")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     output = open(state / "launcher.log", "w")  # noqa: SIM115 - closed below
-    command = stack_command(state, free_port(), free_port(), free_port())
+    command = stack_command(state, free_port(), free_port(), free_port(), free_port())
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
     deadline = time.monotonic() + 120
     while not (state / "stack.json").exists():

@@ -32,11 +32,11 @@ def free_port() -> int:
 
 
 def stack_command(state: pathlib.Path, *ports: int) -> list[str]:
-    api, moto, emulator = ports
+    api, moto, emulator, dynamodb = ports
     return [
         sys.executable, "-m", "local.stack", "--headless", "--scenario", str(SCENARIO),
         "--state-dir", str(state), "--api-port", str(api), "--moto-port", str(moto),
-        "--emulator-port", str(emulator),
+        "--emulator-port", str(emulator), "--dynamodb-port", str(dynamodb),
     ]  # fmt: skip
 
 

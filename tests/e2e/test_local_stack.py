@@ -157,7 +157,7 @@ def test_a_second_stack_in_the_same_place_says_so(stack):
     state = pathlib.Path(stack["state_dir"])
 
     result = subprocess.run(
-        stack_command(state, free_port(), free_port(), free_port()),
+        stack_command(state, free_port(), free_port(), free_port(), free_port()),
         cwd=ROOT,
         capture_output=True,
         text=True,
