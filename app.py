@@ -55,8 +55,7 @@ def aws_client(service: str):
 
 @cache
 def decision_store() -> DecisionStore:
-    table = boto3.resource("dynamodb", config=AWS_CONFIG).Table(settings().decisions_table)
-    return DecisionStore(table)
+    return DecisionStore(aws_client("dynamodb"), settings().decisions_table)
 
 
 @cache

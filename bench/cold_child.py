@@ -17,7 +17,6 @@ def floor() -> None:
 
     for service in SERVICES:
         boto3.client(service)
-    boto3.resource("dynamodb")
 
 
 class Context:
@@ -44,12 +43,10 @@ def app_first_event(frame_path: str) -> None:
 
     with open(frame_path, "rb") as file:
         image = file.read()
-    idempotency = Stubber(app.aws_client("dynamodb"))
-    idempotency.add_response("put_item", {})
-    idempotency.add_response("update_item", {})
-    decisions = Stubber(app.decision_store()._table.meta.client)
-    for operation in ("get_item", "get_item", "put_item", "put_item"):
-        decisions.add_response(operation, {})
+    # Idempotency record, decision, reference frame, ... in the order the handler goes.
+    dynamodb = Stubber(app.aws_client("dynamodb"))
+    for operation in ("put_item", "get_item", "get_item", "put_item", "put_item", "update_item"):
+        dynamodb.add_response(operation, {})
     s3 = Stubber(app.aws_client("s3"))
     s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(image), len(image))})
     rekognition = Stubber(app.aws_client("rekognition"))
@@ -57,7 +54,7 @@ def app_first_event(frame_path: str) -> None:
         "detect_moderation_labels", {"ModerationLabels": [], "ModerationModelVersion": "7.0"}
     )
     app.aws_client("ivs"), app.aws_client("ivschat")  # built on a cold start too
-    for stub in (idempotency, decisions, s3, rekognition):
+    for stub in (dynamodb, s3, rekognition):
         stub.activate()
     key = (
         "ivs/v1/123456789012/ColdStart001/2026/11/21/10/0/RecCold00001/media/thumbnails/thumb0.jpg"
@@ -82,7 +79,7 @@ def app_first_event(frame_path: str) -> None:
         result = app.moderate_thumbnail(event, Context())
         sys.stdout = sys.__stdout__
     assert result["decision"] == "clean", result
-    for stub in (idempotency, decisions, s3, rekognition):
+    for stub in (dynamodb, s3, rekognition):
         stub.assert_no_pending_responses()
 
 

@@ -82,71 +82,52 @@ class FakeIvs:
         return {}
 
 
-class FakeTable:
-    """The decision log's table (boto3 resource interface): items keyed (channelArn, sortKey)."""
-
-    def __init__(self, calls: Calls) -> None:
-        self.calls = calls
-        self.items: dict[tuple[str, str], dict] = {}
-
-    def get_item(self, Key: dict, **_) -> dict:
-        self.calls["dynamodb:GetItem"] += 1
-        item = self.items.get((Key["channelArn"], Key["sortKey"]))
-        return {"Item": dict(item)} if item else {}
-
-    def put_item(self, Item: dict, ConditionExpression: str = "", **kwargs) -> dict:
-        self.calls["dynamodb:PutItem"] += 1
-        key = (Item["channelArn"], Item["sortKey"])
-        old = self.items.get(key)
-        if (
-            old
-            and "attribute_not_exists" in ConditionExpression
-            and "frameTime" not in ConditionExpression
-        ):
-            raise _conditional_failure("PutItem")
-        newer = kwargs.get("ExpressionAttributeValues", {}).get(":t", "")
-        if old and "frameTime <=" in ConditionExpression and not old["frameTime"] <= newer:
-            raise _conditional_failure("PutItem")
-        self.items[key] = dict(Item)
-        return {}
-
-    def update_item(
-        self, Key: dict, ExpressionAttributeNames: dict, ExpressionAttributeValues: dict, **_
-    ) -> dict:
-        self.calls["dynamodb:UpdateItem"] += 1
-        item = self.items[(Key["channelArn"], Key["sortKey"])]
-        for placeholder, name in ExpressionAttributeNames.items():
-            item[name] = ExpressionAttributeValues[placeholder.replace("#a", ":v")]
-        return {}
-
-
 class FakeDynamoDB:
-    """The low-level client Powertools' idempotency layer uses: first writes win."""
+    """The low-level DynamoDB client, for the decision log and Powertools' idempotency
+    records alike: items in wire format, keyed by their key attributes; conditional writes
+    honour the conditions the handler uses (a new item; a newer reference frame)."""
+
+    KEYS = ("channelArn", "sortKey", "id")
 
     def __init__(self, calls: Calls) -> None:
         self.calls = calls
-        self.items: dict[str, dict] = {}
+        self.items: dict[tuple, dict] = {}
 
-    def put_item(self, TableName: str, Item: dict, **_) -> dict:
-        self.calls["dynamodb:PutItem"] += 1
-        key = Item["id"]["S"]
-        if key in self.items:
-            raise _conditional_failure("PutItem", self.items[key])
-        self.items[key] = Item
-        return {}
-
-    def update_item(self, **_) -> dict:
-        self.calls["dynamodb:UpdateItem"] += 1
-        return {}
-
-    def delete_item(self, **_) -> dict:
-        self.calls["dynamodb:DeleteItem"] += 1
-        return {}
+    def _key(self, table: str, item: dict) -> tuple:
+        return (table, *(item[name]["S"] for name in self.KEYS if name in item))
 
     def get_item(self, TableName: str, Key: dict, **_) -> dict:
         self.calls["dynamodb:GetItem"] += 1
-        item = self.items.get(Key["id"]["S"])
-        return {"Item": item} if item else {}
+        item = self.items.get(self._key(TableName, Key))
+        return {"Item": dict(item)} if item else {}
+
+    def put_item(self, TableName: str, Item: dict, ConditionExpression: str = "", **kwargs) -> dict:
+        self.calls["dynamodb:PutItem"] += 1
+        key = self._key(TableName, Item)
+        old = self.items.get(key)
+        if old and "frameTime <=" in ConditionExpression:
+            newer = kwargs["ExpressionAttributeValues"][":t"]["S"]
+            if not old["frameTime"]["S"] <= newer:
+                raise _conditional_failure("PutItem")
+        elif old and "attribute_not_exists" in ConditionExpression:
+            raise _conditional_failure("PutItem", old)
+        self.items[key] = dict(Item)
+        return {}
+
+    def update_item(self, TableName: str, Key: dict, **request) -> dict:
+        self.calls["dynamodb:UpdateItem"] += 1
+        item = self.items.get(self._key(TableName, Key))
+        names = request.get("ExpressionAttributeNames", {})
+        values = request.get("ExpressionAttributeValues", {})
+        if item is not None and request.get("UpdateExpression", "").startswith("SET #a"):
+            for placeholder, name in names.items():
+                item[name] = values[placeholder.replace("#a", ":v")]
+        return {}
+
+    def delete_item(self, TableName: str, Key: dict, **_) -> dict:
+        self.calls["dynamodb:DeleteItem"] += 1
+        self.items.pop(self._key(TableName, Key), None)
+        return {}
 
 
 class FakeAws:
@@ -155,7 +136,6 @@ class FakeAws:
     def __init__(self, labels_for: Callable[[dict], dict] = lambda image: NO_LABELS) -> None:
         self.calls = Calls()
         self.s3 = FakeS3(self.calls)
-        self.table = FakeTable(self.calls)
         self.clients = {
             "rekognition": FakeRekognition(self.calls, labels_for),
             "s3": self.s3,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 # The sort key of each channel's reference frame for near-duplicate skipping. It sorts
@@ -40,12 +40,16 @@ def expiry(now: datetime, days: int) -> int | None:
 
 
 class DecisionStore:
-    def __init__(self, table) -> None:
-        self._table = table
+    """The decision log table, through the low-level DynamoDB client: no resource model to
+    load on a cold start, and the same client the idempotency layer already built."""
+
+    def __init__(self, dynamodb, table_name: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table_name
 
     def get(self, channel_arn: str, key: str) -> dict[str, Any] | None:
-        response = self._table.get_item(
-            Key={"channelArn": channel_arn, "sortKey": key}, ConsistentRead=True
+        response = self._dynamodb.get_item(
+            TableName=self._table, Key=_key(channel_arn, key), ConsistentRead=True
         )
         item = response.get("Item")
         return _from_dynamo(item) if item is not None else None
@@ -53,8 +57,9 @@ class DecisionStore:
     def create(self, item: Mapping[str, Any]) -> bool:
         """Write a new item; False (and nothing written) when one with its key exists."""
         try:
-            self._table.put_item(
-                Item=_to_dynamo({k: v for k, v in item.items() if v is not None}),
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=_to_dynamo(item),
                 ConditionExpression="attribute_not_exists(sortKey)",
             )
         except ClientError as error:
@@ -66,14 +71,15 @@ class DecisionStore:
     def update(self, channel_arn: str, key: str, changes: Mapping[str, Any]) -> None:
         """Set the given attributes of an existing item."""
         names = {f"#a{i}": name for i, name in enumerate(changes)}
-        values = {f":v{i}": _to_dynamo(value) for i, value in enumerate(changes.values())}
+        values = {f":v{i}": value for i, value in enumerate(changes.values())}
         assignments = ", ".join(f"#a{i} = :v{i}" for i in range(len(changes)))
-        self._table.update_item(
-            Key={"channelArn": channel_arn, "sortKey": key},
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key=_key(channel_arn, key),
             UpdateExpression=f"SET {assignments}",
             ConditionExpression="attribute_exists(sortKey)",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
+            ExpressionAttributeValues=_to_dynamo(values),
         )
 
     def reference_frame(self, channel_arn: str) -> dict[str, Any] | None:
@@ -91,19 +97,21 @@ class DecisionStore:
         expires_at: int | None,
     ) -> None:
         """Remember the channel's newest analysed frame (an older one never overwrites it)."""
+        item = {
+            "channelArn": channel_arn,
+            "sortKey": REFERENCE_FRAME,
+            "fingerprint": fingerprint,
+            "decisionId": decision_id,
+            "frameTime": frame_time,
+            "decision": decision,
+            "expiresAt": expires_at,
+        }
         try:
-            self._table.put_item(
-                Item={
-                    "channelArn": channel_arn,
-                    "sortKey": REFERENCE_FRAME,
-                    "fingerprint": fingerprint,
-                    "decisionId": decision_id,
-                    "frameTime": frame_time,
-                    "decision": decision,
-                    "expiresAt": expires_at,
-                },
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=_to_dynamo(item),
                 ConditionExpression="attribute_not_exists(sortKey) OR frameTime <= :t",
-                ExpressionAttributeValues={":t": frame_time},
+                ExpressionAttributeValues=_to_dynamo({":t": frame_time}),
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -120,41 +128,61 @@ class DecisionStore:
         start: Mapping[str, Any] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Items of one channel, or of one UTC day (``byDay``), newest first, sortKey in range."""
-        if channel_arn is not None:
-            condition = Key("channelArn").eq(channel_arn)
-            index: dict[str, str] = {}
-        else:
-            condition = Key("day").eq(day)
-            index = {"IndexName": "byDay"}
         kwargs: dict[str, Any] = {
-            **index,
-            "KeyConditionExpression": condition & Key("sortKey").between(lower, upper),
+            "TableName": self._table,
+            "KeyConditionExpression": "#p = :p AND sortKey BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": _to_dynamo(
+                {":p": channel_arn if channel_arn is not None else day, ":lo": lower, ":hi": upper}
+            ),
             "ScanIndexForward": False,
             "Limit": limit,
         }
+        if channel_arn is not None:
+            kwargs["ExpressionAttributeNames"] = {"#p": "channelArn"}
+        else:  # `day` is a DynamoDB reserved word, hence the name placeholder
+            kwargs.update(IndexName="byDay", ExpressionAttributeNames={"#p": "day"})
         if start:
-            kwargs["ExclusiveStartKey"] = dict(start)
-        response = self._table.query(**kwargs)
+            kwargs["ExclusiveStartKey"] = _to_dynamo(start)
+        response = self._dynamodb.query(**kwargs)
         items = [_from_dynamo(item) for item in response.get("Items", [])]
-        return items, response.get("LastEvaluatedKey")
+        last = response.get("LastEvaluatedKey")
+        return items, (_from_dynamo(last) if last else None)
 
 
-def _to_dynamo(value: Any) -> Any:
+def _key(channel_arn: str, key: str) -> dict[str, Any]:
+    return {"channelArn": {"S": channel_arn}, "sortKey": {"S": key}}
+
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Attribute values in DynamoDB's wire format; None values are left out."""
+    return {k: _serializer.serialize(_decimals(v)) for k, v in item.items() if v is not None}
+
+
+def _decimals(value: Any) -> Any:
     """DynamoDB takes Decimal, not float."""
     if isinstance(value, float):
         return Decimal(str(value))
     if isinstance(value, Mapping):
-        return {k: _to_dynamo(v) for k, v in value.items()}
+        return {k: _decimals(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_to_dynamo(v) for v in value]
+        return [_decimals(v) for v in value]
     return value
 
 
-def _from_dynamo(value: Any) -> Any:
+def _from_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """Decimal back to int or float, for JSON."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, Mapping):
-        return {k: _from_dynamo(v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_from_dynamo(v) for v in value]
+        return [_plain(v) for v in value]
     return value

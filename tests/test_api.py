@@ -376,7 +376,7 @@ OTHER_CHANNEL = f"arn:aws:ivs:us-west-2:{ACCOUNT}:channel/ZzYyXxWw9876"
 
 def seed_history() -> list[dict]:
     """Frames of two channels over two days, and one stop; returned newest first."""
-    store = DecisionStore(boto3.resource("dynamodb").Table(DECISIONS_TABLE))
+    store = DecisionStore(boto3.client("dynamodb"), DECISIONS_TABLE)
     items = []
     for i, (channel, at) in enumerate(
         [
