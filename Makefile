@@ -16,7 +16,7 @@ test: lint unit ## Build the virtualenv if needed, lint, and run the whole suite
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "no Python 3.12+ found (see scripts/find-python)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 packages with pip; it wants <26.3
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
