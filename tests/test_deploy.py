@@ -18,6 +18,7 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import cfnlint.api
 import pytest
@@ -110,6 +111,7 @@ def stage(request) -> str:
 
 
 _packaged: dict[str, dict] = {}
+_zip_names: dict[str, set[str]] = {}
 
 
 @pytest.fixture(scope="session")
@@ -120,6 +122,8 @@ def packaged(stage, tmp_path_factory) -> dict:
         result = chalice_package(stage, out, cwd=ROOT)
         assert result.returncode == 0, f"chalice package failed:\n{result.stdout}{result.stderr}"
         _packaged[stage] = json.loads((out / "sam.json").read_text())
+        with zipfile.ZipFile(out / "deployment.zip") as archive:
+            _zip_names[stage] = set(archive.namelist())
     return _packaged[stage]
 
 
@@ -157,6 +161,24 @@ def test_GIVEN_stage_config_WHEN_packaged_THEN_function_is_triggered_by_jpgs_in_
     rules = [event for event in events.values() if event["Type"] == "CloudWatchEvent"]
 
     assert [rule["Properties"]["Pattern"] for rule in rules] == [thumbnail_pattern(bucket)]
+
+
+def test_GIVEN_requirements_WHEN_packaged_THEN_the_zip_holds_lambda_builds_of_them(stage, packaged):
+    names = _zip_names[stage]
+
+    for needed in (
+        "app.py",
+        "chalicelib/moderation.py",
+        "chalicelib/dashboard/dashboard.js",
+        "aws_lambda_powertools/__init__.py",
+        "jwt/__init__.py",
+        "PIL/__init__.py",
+    ):
+        assert needed in names, needed
+    # Compiled parts built for Lambda's Python (3.12, x86_64 Linux), not skipped by Chalice
+    assert "PIL/_imaging.cpython-312-x86_64-linux-gnu.so" in names
+    assert "cryptography/hazmat/bindings/_rust.abi3.so" in names
+    assert not any(name.startswith(("tests/", "local/", "bench/")) for name in names)
 
 
 def test_GIVEN_stage_config_WHEN_packaged_THEN_function_gets_the_stage_environment(
