@@ -367,7 +367,10 @@ def main() -> int:
     def stop_on_signal(*_) -> None:
         raise KeyboardInterrupt
 
+    # SIGINT too, explicitly: a launcher started in the background inherits SIGINT ignored,
+    # and then Python would never raise KeyboardInterrupt on Ctrl-C.
     signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
     stack = None
     try:
         pid_file = claim(state, ports)
