@@ -6,8 +6,8 @@ thumbnail being written to the recording bucket (the monotonic clock just before
 (matched by the event's `thumbnailKey`); and the peak resident memory (`VmHWM`) of the
 relay, the process that runs the production Lambda handler.
 
-How: it starts the local stack headless on free 127.0.0.1 ports (`python -m local.stack
---headless --no-simulator`, as tests/e2e/conftest.py does), signs in as the moderator
+How: it starts the local stack headless on free 127.0.0.1 ports (`local.headless`, as
+tests/e2e/conftest.py does), signs in as the moderator
 (moto's Cognito, USER_PASSWORD_AUTH), gets a chat token from `POST /chat-token` and holds
 ONE WebSocket listener on the room. After one warm-up frame (the handler's cold start,
 not counted), for each channel count it takes fresh 12-character channel ids and writes
@@ -43,10 +43,7 @@ import os
 import pathlib
 import secrets
 import shutil
-import signal
-import socket
 import string
-import subprocess
 import sys
 import tempfile
 import threading
@@ -64,6 +61,8 @@ import requests
 from botocore.config import Config
 from PIL import Image, ImageDraw
 
+from local.headless import HeadlessStack
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 log = logging.getLogger("bench.e2e_latency")
 
@@ -72,8 +71,6 @@ EVENT_NAME = "STREAM_MODERATION"
 TARGET_CHANNELS = 100  # the p95 target applies at this many channels
 TARGET_P95_MS = 1000.0
 STRAGGLER_SECONDS = 10.0
-STACK_START_SECONDS = 120.0
-STACK_STOP_SECONDS = 30.0
 MAX_CHANNELS = 1000  # bounds: every loop here is finite in count and time
 MAX_SECONDS = 600.0
 MAX_WRITERS = 64
@@ -81,83 +78,6 @@ QUEUE_SAMPLE_SECONDS = 1.0
 DRAIN_SECONDS = 30.0  # between channel counts, for the rule queue to empty
 ALPHANUMERIC = string.ascii_letters + string.digits
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-# --- the local stack --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class LocalStack:
-    """`python -m local.stack --headless --no-simulator` on free ports, in `state`."""
-
-    def __init__(self, state: pathlib.Path) -> None:
-        self.state = state
-        self.process: subprocess.Popen[bytes] | None = None
-        self.info: dict[str, Any] = {}
-
-    def start(self) -> dict[str, Any]:
-        ports: set[int] = set()
-        while len(ports) < 4:  # bounded: the OS hands out distinct free ports
-            ports.add(free_port())
-        api, moto, emulator, dynamodb = sorted(ports)
-        command = [
-            sys.executable, "-m", "local.stack", "--headless", "--no-simulator",
-            "--state-dir", str(self.state), "--api-port", str(api),
-            "--moto-port", str(moto), "--emulator-port", str(emulator),
-            "--dynamodb-port", str(dynamodb),
-        ]  # fmt: skip
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.state.mkdir(parents=True, exist_ok=True)
-        with open(self.state / "launcher.log", "w") as output:
-            self.process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        stack_file = self.state / "stack.json"
-        deadline = time.monotonic() + STACK_START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"the local stack exited ({self.process.returncode}):\n{self.logs()}"
-                )
-            with contextlib.suppress(FileNotFoundError, ValueError):
-                self.info = json.loads(stack_file.read_text())
-                return self.info
-            time.sleep(0.2)
-        raise RuntimeError(
-            f"the local stack did not start in {STACK_START_SECONDS:.0f} s:\n{self.logs()}"
-        )
-
-    def logs(self, chars: int = 2000) -> str:
-        return "\n".join(
-            f"--- {path.name}\n{path.read_text(errors='replace')[-chars:]}"
-            for path in sorted(self.state.rglob("*.log"))
-        )
-
-    def stop(self) -> None:
-        """SIGTERM the launcher (it stops its children) and wait; kill what is left."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STACK_STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            log.warning("the local stack did not stop in %.0f s: killing it", STACK_STOP_SECONDS)
-            process.kill()
-            process.wait(5)
-            for pid in self.info.get("pids", {}).values():  # its children: own sessions
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, signal.SIGKILL)
 
 
 def aws_client(info: dict[str, Any], service: str, **config: Any) -> Any:
@@ -768,7 +688,7 @@ def measure(
     temporary = state_dir is None
     state = pathlib.Path(tempfile.mkdtemp(prefix="e2e-latency-")) if temporary else state_dir
     assert state is not None
-    stack = LocalStack(state.resolve())
+    stack = HeadlessStack(state.resolve())
     listener: ChatListener | None = None
     began = time.monotonic()
     try:

@@ -13,7 +13,7 @@ import time
 from bench import reference
 from bench.fakes import FakeAws
 from bench.harness import ROOM, Ours, object_created, thumbnail_key, write
-from bench.scenarios import _labeller
+from bench.scenarios import labeller
 from bench.scenes import frames
 
 
@@ -30,18 +30,14 @@ def measure(count: int = 200, warmup: int = 20) -> dict:
     stream = frames("fast game", count + warmup)
     keys = [thumbnail_key("BenchOverhd1", n) for n in range(len(stream))]
     events = [object_created(key, n * 5) for n, key in enumerate(keys)]
-    truth = {key: v for key, (_, v) in zip(keys, stream, strict=True)}
-    import hashlib
 
-    by_hash = {hashlib.sha256(image).hexdigest(): v for image, v in stream}
-
-    aws = FakeAws(_labeller(truth, by_hash))
+    aws = FakeAws(labeller(keys, stream))
     ours = Ours(aws)
     for key, (image, _) in zip(keys, stream, strict=True):
         write(aws, key, image)
     ours_us = _time(ours.handle, events)[warmup:]
 
-    ref = FakeAws(_labeller(truth, by_hash))
+    ref = FakeAws(labeller(keys, stream))
     rekognition, chat = ref.client("rekognition"), ref.client("ivschat")
     ref_us = _time(lambda e: reference.handle(e, rekognition, chat, ROOM), events)[warmup:]
 

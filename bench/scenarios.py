@@ -24,7 +24,12 @@ VIOLENCE = {
 }
 
 
-def _labeller(truth_by_key: dict[str, bool], truth_by_hash: dict[str, bool]):
+def labeller(keys: list[str], stream: list[tuple[bytes, bool]]):
+    """The fake Rekognition's answer for a frame of `stream` written at `keys`, whether
+    asked by S3 reference (the reference port) or with the bytes (ours)."""
+    truth_by_key = {key: violating for key, (_, violating) in zip(keys, stream, strict=True)}
+    truth_by_hash = {hashlib.sha256(image).hexdigest(): violating for image, violating in stream}
+
     def labels_for(image: dict) -> dict:
         if "Bytes" in image:
             violating = truth_by_hash[hashlib.sha256(image["Bytes"]).hexdigest()]
@@ -40,11 +45,9 @@ def replay(scene: str) -> dict:
     keys = [
         thumbnail_key("Bench" + scene[:6].title().replace(" ", ""), n) for n in range(len(stream))
     ]
-    by_key = {key: violating for key, (_, violating) in zip(keys, stream, strict=True)}
-    by_hash = {hashlib.sha256(image).hexdigest(): violating for image, violating in stream}
     events = [object_created(key, n * INTERVAL_SECONDS) for n, key in enumerate(keys)]
 
-    ours_aws = FakeAws(_labeller(by_key, by_hash))
+    ours_aws = FakeAws(labeller(keys, stream))
     ours = Ours(ours_aws)
     missed = 0
     for event, key, (image, violating) in zip(events, keys, stream, strict=True):
@@ -52,7 +55,7 @@ def replay(scene: str) -> dict:
         decision = ours.handle(event)["decision"]
         missed += violating and decision not in ("alert", "auto-stop")
 
-    ref_aws = FakeAws(_labeller(by_key, by_hash))
+    ref_aws = FakeAws(labeller(keys, stream))
     for event in events:
         reference.handle(event, ref_aws.client("rekognition"), ref_aws.client("ivschat"), ROOM)
 

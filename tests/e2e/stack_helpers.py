@@ -11,8 +11,6 @@ import hashlib
 import itertools
 import json
 import pathlib
-import socket
-import sys
 import time
 
 import boto3
@@ -23,21 +21,6 @@ from botocore.exceptions import ClientError
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "tests" / "e2e" / "scenario.json"
 RECONNECT_AFTER = json.loads(SCENARIO.read_text())["reconnect_after_seconds"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def stack_command(state: pathlib.Path, *ports: int) -> list[str]:
-    api, moto, emulator, dynamodb = ports
-    return [
-        sys.executable, "-m", "local.stack", "--headless", "--scenario", str(SCENARIO),
-        "--state-dir", str(state), "--api-port", str(api), "--moto-port", str(moto),
-        "--emulator-port", str(emulator), "--dynamodb-port", str(dynamodb),
-    ]  # fmt: skip
 
 
 def aws(stack: dict, service: str):

@@ -15,17 +15,18 @@ import aiohttp
 from stack_helpers import (
     RECONNECT_AFTER,
     ROOT,
+    SCENARIO,
     api,
     channel,
     frames_of,
-    free_port,
     is_live,
     sign_in,
-    stack_command,
     thumbnail_key,
     wait_for,
     write_frame,
 )
+
+from local.headless import command
 
 
 async def chat_events(stack: dict, token: str, action, wait: float) -> list[tuple[float, dict]]:
@@ -157,7 +158,7 @@ def test_a_second_stack_in_the_same_place_says_so(stack):
     state = pathlib.Path(stack["state_dir"])
 
     result = subprocess.run(
-        stack_command(state, free_port(), free_port(), free_port(), free_port()),
+        command(state, SCENARIO),
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -7,20 +7,12 @@ way the production code reaches them: no mocks, no Stubber.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from aiohttp import web
 from moto.server import ThreadedMotoServer
-
-
-def free_port() -> int:
-    """A port free on 127.0.0.1 right now, for a server started in another process."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
