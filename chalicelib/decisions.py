@@ -15,10 +15,6 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-# The sort key of each channel's reference frame for near-duplicate skipping. It sorts
-# after every time (so history queries never see it), and has no `day` (so no index entry).
-REFERENCE_FRAME = "~reference-frame"
-
 
 def sort_key(at: datetime, item_id: str) -> str:
     return f"{iso_time(at)}#{item_id}"
@@ -82,40 +78,21 @@ class DecisionStore:
             ExpressionAttributeValues=_to_dynamo(values),
         )
 
-    def reference_frame(self, channel_arn: str) -> dict[str, Any] | None:
-        """The channel's last analysed frame (its perceptual hash and decision), if any."""
-        return self.get(channel_arn, REFERENCE_FRAME)
-
-    def set_reference_frame(
-        self,
-        channel_arn: str,
-        *,
-        fingerprint: str,
-        decision_id: str,
-        frame_time: str,
-        decision: str,
-        expires_at: int | None,
-    ) -> None:
-        """Remember the channel's newest analysed frame (an older one never overwrites it)."""
-        item = {
-            "channelArn": channel_arn,
-            "sortKey": REFERENCE_FRAME,
-            "fingerprint": fingerprint,
-            "decisionId": decision_id,
-            "frameTime": frame_time,
-            "decision": decision,
-            "expiresAt": expires_at,
-        }
+    def put_if_newer(self, item: Mapping[str, Any], time_attribute: str) -> bool:
+        """Write the item unless the stored one has a later `time_attribute`; False if not."""
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
                 Item=_to_dynamo(item),
-                ConditionExpression="attribute_not_exists(sortKey) OR frameTime <= :t",
-                ExpressionAttributeValues=_to_dynamo({":t": frame_time}),
+                ConditionExpression="attribute_not_exists(sortKey) OR #t <= :t",
+                ExpressionAttributeNames={"#t": time_attribute},
+                ExpressionAttributeValues=_to_dynamo({":t": item[time_attribute]}),
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def query(
         self,

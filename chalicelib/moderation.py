@@ -9,7 +9,6 @@ Powertools idempotency layer that wraps `ThumbnailModerator.moderate` in app.py.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
@@ -31,7 +30,7 @@ from chalicelib.detection import (
 )
 from chalicelib.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label
 from chalicelib.recordings import Thumbnail, parse_thumbnail_key
-from chalicelib.similarity import NotAnImage, dhash, distance
+from chalicelib.skipping import FrameSkipper
 from chalicelib.streams import revoke_stream_keys, stop_stream
 
 logger = logging.getLogger(__name__)
@@ -107,6 +106,13 @@ class ThumbnailModerator:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
+        self._skipper = FrameSkipper(
+            store,
+            enabled=settings.frame_skip_enabled,
+            max_age_seconds=settings.frame_skip_max_age_seconds,
+            max_distance=settings.frame_skip_max_distance,
+            metrics=metrics,
+        )
         self._rekognition = rekognition
         self._s3 = s3
         self._ivs = ivs
@@ -191,10 +197,9 @@ class ThumbnailModerator:
                 data = read_image(self._s3, frame.bucket, frame.key)
                 if len(data) <= MAX_IMAGE_BYTES:
                     image = {"Bytes": data}  # read once: Rekognition need not fetch it again
-                with contextlib.suppress(NotAnImage):  # Rekognition will say what it is
-                    fingerprint = dhash(data)
+                fingerprint = self._skipper.fingerprint(data)
                 if fingerprint is not None:
-                    reused = self._reuse(channel_arn, fingerprint, frame.created_at)
+                    reused = self._skipper.reuse(channel_arn, fingerprint, frame.created_at)
                     if reused is not None:
                         return {**reused, "expiresAt": expiry(now, settings.decision_ttl_days)}
             detection = detect_moderation_labels(self._rekognition, image, settings.min_confidence)
@@ -231,39 +236,15 @@ class ThumbnailModerator:
         if flagged:
             self._metrics.add_metric(name="FramesFlagged", unit=MetricUnit.Count, value=1)
         if fingerprint is not None:
-            self._store.set_reference_frame(
+            self._skipper.remember(
                 channel_arn,
-                fingerprint=f"{fingerprint:016x}",
+                fingerprint,
                 decision_id=frame.decision_id,
-                frame_time=iso_time(frame.created_at),
+                frame_time=frame.created_at,
                 decision=verdict.decision,
-                expires_at=expiry(now, 1),
+                now=now,
             )
         return fields
-
-    def _reuse(
-        self, channel_arn: str, fingerprint: int, frame_time: datetime
-    ) -> dict[str, Any] | None:
-        """A clean decision to reuse for this frame, if it is a near-duplicate of the channel's
-        last analysed frame: clean, at most FRAME_SKIP_MAX_DISTANCE bits away, analysed at most
-        FRAME_SKIP_MAX_AGE_SECONDS before. Never after a flagged or unscannable frame."""
-        reference = self._store.reference_frame(channel_arn)
-        if reference is None or reference["decision"] != CLEAN:
-            return None
-        age = (frame_time - parse_time(reference["frameTime"])).total_seconds()
-        apart = distance(fingerprint, int(reference["fingerprint"], 16))
-        if not 0 <= age <= self._settings.frame_skip_max_age_seconds:
-            return None
-        if apart > self._settings.frame_skip_max_distance:
-            return None
-        self._metrics.add_metric(name="FramesSkipped", unit=MetricUnit.Count, value=1)
-        return {
-            "decision": CLEAN,
-            "skipped": True,
-            "reusedDecisionId": reference["decisionId"],
-            "hashDistance": apart,
-            "labels": [],
-        }
 
     def _auto_stop(self, item: Mapping[str, Any], failures: list[Exception]) -> dict[str, Any]:
         changes: dict[str, Any] = {}

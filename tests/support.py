@@ -149,7 +149,7 @@ def written(key: str, body: bytes = FRAME, **event) -> dict:
 
 def decisions() -> list[dict]:
     """Every item in the decision log, newest first."""
-    from chalicelib.decisions import REFERENCE_FRAME
+    from chalicelib.skipping import REFERENCE_FRAME
 
     items = boto3.resource("dynamodb").Table(DECISIONS_TABLE).scan()["Items"]
     items = [item for item in items if item["sortKey"] != REFERENCE_FRAME]

@@ -1,0 +1,98 @@
+"""Near-duplicate frames: reuse the channel's last analysed clean decision, skip Rekognition.
+
+Each analysed frame leaves the channel a *reference* (its fingerprint, decision and time,
+in the decision log under the sort key ``~reference-frame``). A later frame reuses that
+decision, without a Rekognition call, only when all of these hold: the reference decision
+was clean (never after a flagged or unscannable frame), the reference is at most
+FRAME_SKIP_MAX_AGE_SECONDS older, and the two frames are near-duplicates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from chalicelib.decisions import DecisionStore, expiry, iso_time, parse_time
+from chalicelib.policy import CLEAN
+from chalicelib.similarity import NotAnImage, dhash, distance
+
+# The sort key of each channel's reference frame. It sorts after every time (so history
+# queries never see it), and has no `day` (so no index entry).
+REFERENCE_FRAME = "~reference-frame"
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What is kept of a frame to compare later frames with."""
+
+    value: int
+
+
+class FrameSkipper:
+    def __init__(
+        self, store: DecisionStore, *, enabled: bool, max_age_seconds: int, max_distance: int,
+        metrics,
+    ) -> None:  # fmt: skip
+        self._store = store
+        self._enabled = enabled
+        self._max_age_seconds = max_age_seconds
+        self._max_distance = max_distance
+        self._metrics = metrics
+
+    def fingerprint(self, image: bytes) -> Fingerprint | None:
+        """The frame's fingerprint; None when skipping is off or the bytes are no image
+        (Rekognition will say what is wrong with them)."""
+        if not self._enabled:
+            return None
+        with contextlib.suppress(NotAnImage):
+            return Fingerprint(dhash(image))
+        return None
+
+    def reuse(
+        self, channel_arn: str, fingerprint: Fingerprint, frame_time: datetime
+    ) -> dict[str, Any] | None:
+        """The decision's fields, reused from the channel's reference frame; None to analyse."""
+        reference = self._store.get(channel_arn, REFERENCE_FRAME)
+        if reference is None or reference["decision"] != CLEAN:
+            return None
+        age = (frame_time - parse_time(reference["frameTime"])).total_seconds()
+        if not 0 <= age <= self._max_age_seconds:
+            return None
+        apart = distance(fingerprint.value, int(reference["fingerprint"], 16))
+        if apart > self._max_distance:
+            return None
+        self._metrics.add_metric(name="FramesSkipped", unit=MetricUnit.Count, value=1)
+        return {
+            "decision": CLEAN,
+            "skipped": True,
+            "reusedDecisionId": reference["decisionId"],
+            "hashDistance": apart,
+            "labels": [],
+        }
+
+    def remember(
+        self,
+        channel_arn: str,
+        fingerprint: Fingerprint,
+        *,
+        decision_id: str,
+        frame_time: datetime,
+        decision: str,
+        now: datetime,
+    ) -> None:
+        """Make this analysed frame the channel's reference (an older one never replaces it)."""
+        item: Mapping[str, Any] = {
+            "channelArn": channel_arn,
+            "sortKey": REFERENCE_FRAME,
+            "fingerprint": f"{fingerprint.value:016x}",
+            "decisionId": decision_id,
+            "frameTime": iso_time(frame_time),
+            "decision": decision,
+            "expiresAt": expiry(now, 1),
+        }
+        self._store.put_if_newer(item, "frameTime")
