@@ -84,12 +84,12 @@ class Ours:
     def __init__(self, fakes: FakeAws, **settings: str) -> None:
         from chalice.local import LambdaContext
 
-        self.app = app = load_app()
+        self.app = load_app()
         os.environ.update(settings)
-        for getter in vars(app).values():
-            if callable(getattr(getter, "cache_clear", None)):
-                getter.cache_clear()
-        app.aws_client = fakes.client
+        from chalicelib import dependencies
+
+        dependencies.reset()
+        dependencies.aws_client = fakes.client
         self.fakes = fakes
         self.context = LambdaContext("moderate_thumbnail", memory_size=512, max_runtime_ms=60_000)
 

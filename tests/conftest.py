@@ -30,15 +30,11 @@ def aws() -> Iterator[None]:
 @pytest.fixture
 def app_module(aws):
     import app
+    from chalicelib import dependencies
 
-    def reset() -> None:  # every lazily built dependency of the app
-        for value in vars(app).values():
-            if callable(getattr(value, "cache_clear", None)):
-                value.cache_clear()
-
-    reset()
+    dependencies.reset()  # every lazily built dependency of the app
     yield app
-    reset()
+    dependencies.reset()
 
 
 @pytest.fixture

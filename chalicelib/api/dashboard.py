@@ -1,0 +1,42 @@
+"""The dashboard's public files; everything it does goes through the moderator API."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib import dependencies
+from chalicelib.pages import dashboard_file, origin
+
+dashboard = Blueprint(__name__)
+
+
+@dashboard.route("/")
+def index():
+    return page("index.html")
+
+
+@dashboard.route("/static/{name}")
+def static(name: str):
+    return page(name)
+
+
+@dashboard.route("/config")
+def sign_in_config():
+    """What the dashboard needs to sign in; nothing secret."""
+    config = dependencies.settings()
+    return {
+        "region": config.region,
+        "userPoolId": config.user_pool_id,
+        "clientId": config.app_client_ids[0],
+        "cognitoEndpoint": config.cognito_endpoint,
+    }
+
+
+def page(name: str) -> Response:
+    config = dependencies.settings()
+    s3 = dependencies.aws_client("s3").meta.endpoint_url
+    return dashboard_file(
+        name,
+        connect=[origin(config.cognito_endpoint), origin(config.chat_messaging_endpoint)],
+        images=[origin(s3), "https://*.amazonaws.com"],
+    )

@@ -1,0 +1,105 @@
+"""What the handlers and routes need, each built once per Lambda container on first use.
+
+Nothing here runs at import: settings are read and clients built when a handler first
+asks (and tests call `reset()` to start over with a fresh environment).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+import boto3
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from botocore.config import Config
+
+from chalicelib.auth import CognitoVerifier, jwks_client, user_pool_issuer
+from chalicelib.chat import ModerationRoom
+from chalicelib.config import Settings
+from chalicelib.decisions import DecisionStore
+from chalicelib.moderation import IDEMPOTENCY_KEY_JMESPATH, ThumbnailModerator
+from chalicelib.observability import metrics
+
+# Standard retry mode backs off and retries throttling; what still fails raises, so the
+# invoke fails and Lambda retries the event.
+AWS_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 5})
+# EventBridge retries an event for up to 24 hours; a duplicate within that is recognised.
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+@cache
+def settings() -> Settings:
+    return Settings.from_env(os.environ)
+
+
+@cache
+def aws_client(service: str):
+    # Presigned S3 links are SigV4 (SigV2 is deprecated and fails in newer regions).
+    config = AWS_CONFIG.merge(Config(signature_version="s3v4")) if service == "s3" else AWS_CONFIG
+    return boto3.client(service, config=config)
+
+
+@cache
+def decision_store() -> DecisionStore:
+    return DecisionStore(aws_client("dynamodb"), settings().decisions_table)
+
+
+@cache
+def moderation_room() -> ModerationRoom:
+    return ModerationRoom(aws_client("ivschat"), settings().moderation_room_arn)
+
+
+@cache
+def thumbnail_moderator() -> ThumbnailModerator:
+    return ThumbnailModerator(
+        settings=settings(),
+        rekognition=aws_client("rekognition"),
+        s3=aws_client("s3"),
+        ivs=aws_client("ivs"),
+        room=moderation_room(),
+        store=decision_store(),
+        metrics=metrics(),
+    )
+
+
+@cache
+def verifier() -> CognitoVerifier:
+    config = settings()
+    return CognitoVerifier(
+        jwks_client(config.jwks_url),
+        issuer=user_pool_issuer(config.user_pool_id),
+        client_ids=config.app_client_ids,
+        group=config.moderators_group,
+    )
+
+
+@cache
+def idempotency_config() -> IdempotencyConfig:
+    return IdempotencyConfig(
+        event_key_jmespath=IDEMPOTENCY_KEY_JMESPATH, expires_after_seconds=IDEMPOTENCY_TTL_SECONDS
+    )
+
+
+@cache
+def moderate_once():
+    """`thumbnail_moderator().moderate`, at most once per object write (Powertools)."""
+    store = DynamoDBPersistenceLayer(
+        table_name=settings().idempotency_table, boto3_client=aws_client("dynamodb")
+    )
+    return idempotent_function(
+        thumbnail_moderator().moderate,
+        data_keyword_argument="frame",
+        persistence_store=store,
+        config=idempotency_config(),
+    )
+
+
+def reset() -> None:
+    """Forget everything built: the next call reads the environment again."""
+    for value in list(globals().values()):
+        if getattr(value, "__module__", None) == __name__ and hasattr(value, "cache_clear"):
+            value.cache_clear()
