@@ -31,7 +31,7 @@ from chalicelib.detection import (
 from chalicelib.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label
 from chalicelib.recordings import Thumbnail, parse_thumbnail_key
 from chalicelib.skipping import FrameSkipper
-from chalicelib.streams import revoke_stream_keys, stop_stream
+from chalicelib.streams import revoke_then_stop
 
 logger = logging.getLogger(__name__)
 
@@ -247,16 +247,17 @@ class ThumbnailModerator:
         return fields
 
     def _auto_stop(self, item: Mapping[str, Any], failures: list[Exception]) -> dict[str, Any]:
-        changes: dict[str, Any] = {}
-        try:
-            changes["action"] = stop_stream(self._ivs, item["channelArn"])
-            if self._settings.revoke_stream_key_on_auto_stop:
-                changes["streamKeysRevoked"] = revoke_stream_keys(self._ivs, item["channelArn"])
-        except (ClientError, BotoCoreError) as error:
+        # Keys are revoked once: a retry after a failed StopStream does not list them again.
+        revoke = self._settings.revoke_stream_key_on_auto_stop and "streamKeysRevoked" not in item
+        enforcement = revoke_then_stop(self._ivs, item["channelArn"], revoke=revoke)
+        changes: dict[str, Any] = enforcement.fields()
+        if enforcement.stop_error is not None:
+            error = enforcement.stop_error
             logger.error("auto-stop failed", extra={"error": str(error)})
             changes.update(action=ACTION_STOP_FAILED, actionError=str(error))
             failures.append(error)
         else:
+            changes["action"] = enforcement.outcome
             self._metrics.add_metric(name="AutoStops", unit=MetricUnit.Count, value=1)
             logger.warning("stream auto-stopped", extra=changes)
         changes["actedAt"] = iso_time(self._clock())

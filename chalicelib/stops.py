@@ -24,7 +24,7 @@ from chalicelib.http import (
     json_object,
 )
 from chalicelib.recordings import parse_channel_arn
-from chalicelib.streams import ALREADY_OFFLINE, revoke_stream_keys, stop_stream
+from chalicelib.streams import ALREADY_OFFLINE, revoke_then_stop
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def stop_for_moderator(
     store: DecisionStore,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Any]:
-    """Stop the stream (and revoke its keys when asked); every attempt is audited."""
+    """Stop the stream (revoking its keys first when asked); every attempt is audited."""
     now = clock()
     audit_id = uuid.uuid4().hex[:24]
     key = sort_key(now, audit_id)
@@ -114,11 +114,11 @@ def stop_for_moderator(
         logger.error("stop refused: cannot write the audit entry", extra={"error": str(error)})
         raise ServiceUnavailable("cannot record the stop, so the stream was not stopped") from error
 
-    result: dict[str, Any] = {}
+    enforcement = revoke_then_stop(ivs, request.channel_arn, revoke=request.revoke_stream_key)
+    result: dict[str, Any] = enforcement.fields()
     failure: ApiError | None = None
-    try:
-        result["outcome"] = stop_stream(ivs, request.channel_arn)
-    except ClientError as error:
+    error = enforcement.stop_error
+    if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         outcome, make_error = _FAILURES.get(
             code, ("failed", lambda arn: ServerError(f"IVS StopStream failed: {code}"))
@@ -127,16 +127,11 @@ def stop_for_moderator(
         failure = make_error(request.channel_arn)
         log = logger.error if outcome in ("access-denied", "failed") else logger.warning
         log("stop failed", extra={"channel": request.channel_arn, "error": str(error)})
-    except BotoCoreError as error:
+    elif error is not None:
         result.update(outcome="failed", error=str(error))
         failure = ServiceUnavailable("IVS could not be reached: try again")
-
-    if failure is None and request.revoke_stream_key:
-        try:
-            result["streamKeysRevoked"] = revoke_stream_keys(ivs, request.channel_arn)
-        except (ClientError, BotoCoreError) as error:
-            logger.error("stream key revocation failed", extra={"error": str(error)})
-            result["revokeError"] = str(error)
+    else:
+        result["outcome"] = enforcement.outcome
 
     try:
         store.update(request.channel_arn, key, result)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+logger = logging.getLogger(__name__)
 
 STOPPED = "stopped"
 ALREADY_OFFLINE = "already-offline"
@@ -33,3 +39,43 @@ def revoke_stream_keys(ivs, channel_arn: str) -> int:
             ivs.delete_stream_key(arn=key["arn"])
             revoked += 1
     return revoked
+
+
+@dataclass
+class Enforcement:
+    """What stopping a channel did: the revocation (when asked for) and the stop."""
+
+    outcome: str | None = None  # STOPPED or ALREADY_OFFLINE; None when StopStream failed
+    stop_error: ClientError | BotoCoreError | None = None
+    keys_revoked: int | None = None  # None when no revocation was asked for, or it failed
+    revoke_error: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The audit's fields for what happened."""
+        fields: dict[str, Any] = {}
+        if self.keys_revoked is not None:
+            fields["streamKeysRevoked"] = self.keys_revoked
+        if self.revoke_error is not None:
+            fields["revokeError"] = self.revoke_error
+        return fields
+
+
+def revoke_then_stop(ivs, channel_arn: str, *, revoke: bool) -> Enforcement:
+    """Stop the channel's stream; with `revoke`, delete its stream keys **first**.
+
+    Encoders reconnect at once after StopStream, so AWS advises deleting the key before
+    stopping when the broadcaster must not come back. A failed revocation does not prevent
+    the stop; each outcome is returned for the audit, errors included.
+    """
+    result = Enforcement()
+    if revoke:
+        try:
+            result.keys_revoked = revoke_stream_keys(ivs, channel_arn)
+        except (ClientError, BotoCoreError) as error:
+            logger.error("stream key revocation failed", extra={"error": str(error)})
+            result.revoke_error = str(error)
+    try:
+        result.outcome = stop_stream(ivs, channel_arn)
+    except (ClientError, BotoCoreError) as error:
+        result.stop_error = error
+    return result

@@ -204,13 +204,15 @@ def test_a_moderator_stops_a_stream_and_the_stop_is_audited(client, ivs):
     assert audit["at"] == body["at"]
 
 
-def test_stop_with_key_revocation_deletes_the_channels_stream_keys(client, ivs):
+def test_stop_with_key_revocation_deletes_the_stream_keys_first_then_stops(client, ivs):
+    # The Stubber answers in order: keys are listed and deleted before StopStream, since an
+    # encoder reconnects at once after a stop (AWS StopStream reference).
     key_arn = f"arn:aws:ivs:us-west-2:{ACCOUNT}:stream-key/g1H2I3j4k5L6"
-    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
     ivs.add_response(
         "list_stream_keys", {"streamKeys": [{"arn": key_arn}]}, {"channelArn": CHANNEL_ARN}
     )
     ivs.add_response("delete_stream_key", {}, {"arn": key_arn})
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
 
     response = post(
         client,
@@ -221,6 +223,26 @@ def test_stop_with_key_revocation_deletes_the_channels_stream_keys(client, ivs):
     assert response.status_code == 200
     assert response.json_body["streamKeysRevoked"] == 1
     assert decisions()[0]["streamKeysRevoked"] == 1
+
+
+def test_a_failed_revocation_does_not_prevent_the_stop_and_both_are_audited(client, ivs):
+    ivs.add_client_error("list_stream_keys", "AccessDeniedException", "not allowed", 403)
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+
+    response = post(
+        client,
+        "/stop-stream",
+        {"channelArn": CHANNEL_ARN, "reason": "Repeated", "revokeStreamKey": True},
+    )
+
+    assert response.status_code == 200
+    assert response.json_body["outcome"] == "stopped"
+    assert "AccessDeniedException" in response.json_body["revokeError"]
+    [audit] = decisions()
+    assert audit["outcome"] == "stopped"
+    assert audit["revokeRequested"] is True
+    assert "AccessDeniedException" in audit["revokeError"]
+    assert "streamKeysRevoked" not in audit
 
 
 def test_stopping_an_offline_channel_is_409_and_audited(client, ivs):

@@ -127,9 +127,9 @@ def run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event) -> Non
     monkeypatch.setenv("AUTO_STOP_REVOKE_STREAM_KEY", "true")
     key_arn = "arn:aws:ivs:us-west-2:123456789012:stream-key/g1H2I3j4k5L6"
     rekognition.add_response("detect_moderation_labels", VIOLENCE)
-    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
     ivs.add_response("list_stream_keys", {"streamKeys": [{"arn": key_arn}]})
     ivs.add_response("delete_stream_key", {}, {"arn": key_arn})
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
     ivschat.add_client_error("send_event", "ThrottlingException", http_status_code=429)
     with pytest.raises(ModerationIncomplete):
         client.lambda_.invoke("moderate_thumbnail", event)
@@ -140,9 +140,9 @@ def run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event) -> Non
 
 def run_api_paths(client, ivs, ivschat) -> None:
     key_arn = "arn:aws:ivs:us-west-2:123456789012:stream-key/g1H2I3j4k5L6"
-    ivs.add_response("stop_stream", {})
     ivs.add_response("list_stream_keys", {"streamKeys": [{"arn": key_arn}]})
     ivs.add_response("delete_stream_key", {})
+    ivs.add_response("stop_stream", {})
     body = {"channelArn": CHANNEL_ARN, "reason": "policy test", "revokeStreamKey": True}
     headers = {"Content-Type": "application/json", **signed_in()}
     assert (

@@ -273,13 +273,14 @@ def test_auto_stop_stops_the_stream_revokes_its_key_and_says_so(
     event = written(key)
     key_arn = "arn:aws:ivs:us-west-2:123456789012:stream-key/g1H2I3j4k5L6"
     rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
-    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+    # In this order (the Stubber checks it): the keys go first, then the stream.
     ivs.add_response(
         "list_stream_keys",
         {"streamKeys": [{"arn": key_arn, "channelArn": CHANNEL_ARN, "tags": {}}]},
         {"channelArn": CHANNEL_ARN},
     )
     ivs.add_response("delete_stream_key", {}, {"arn": key_arn})
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
     ivschat.add_response(
         "send_event",
         {"id": "AbCdEfGh1234"},
