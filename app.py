@@ -13,7 +13,7 @@ from chalicelib.api.streams import streams
 from chalicelib.config import recording_bucket_from_env
 from chalicelib.dependencies import aws_client, settings
 from chalicelib.http import ApiError, cors_headers
-from chalicelib.moderation import ObjectCreated
+from chalicelib.objects import ObjectCreated
 from chalicelib.observability import logger as _logger
 from chalicelib.observability import metrics as _metrics
 from chalicelib.recordings import parse_thumbnail_key, thumbnail_event_pattern

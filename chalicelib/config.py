@@ -23,6 +23,14 @@ _CLIENT_IDS = re.compile(r"^[\w+]+(\s*[,;]\s*[\w+]+)*$")
 _URL = re.compile(r"^(https?|wss?)://[^\s/]+(/\S*)?$")
 _ORIGINS = re.compile(r"^(https?://[^\s/,;]+(\s*[,;]\s*https?://[^\s/,;]+)*)?$")
 _GROUP = re.compile(r"^[\w\s+=,.@-]{1,128}$")
+# The botocore model's pattern for DetectModerationLabels' ProjectVersion.
+_ADAPTER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:rekognition:[a-z0-9-]+:[0-9]{12}:project/[a-zA-Z0-9_.-]{1,255}"
+    r"/version/[a-zA-Z0-9_.-]{1,255}/[0-9]+$",
+    re.ASCII,
+)
+# IVS recording configurations: thumbnailConfiguration.storage, one or both.
+THUMBNAIL_STORAGES = ("SEQUENTIAL", "LATEST")
 
 DEFAULTS = {
     "MIN_CONFIDENCE": "50",
@@ -39,6 +47,8 @@ DEFAULTS = {
     "CHAT_TOKEN_MINUTES": "60",
     "DASHBOARD_ORIGINS": "",
     "FRAME_URL_SECONDS": "300",
+    "THUMBNAIL_STORAGE": "SEQUENTIAL",
+    "MODERATION_ADAPTER_ARN": "",
     "FRAME_SKIP_ENABLED": "true",
     "FRAME_SKIP_MAX_DISTANCE": "4",
     "FRAME_SKIP_MAX_AGE_SECONDS": "30",
@@ -69,6 +79,8 @@ class Settings:
     chat_token_minutes: int
     dashboard_origins: tuple[str, ...]
     frame_url_seconds: int
+    thumbnail_storage: frozenset[str]
+    adapter_arn: str
     frame_skip_enabled: bool
     frame_skip_max_distance: int
     frame_skip_max_age_seconds: int
@@ -123,6 +135,8 @@ class Settings:
                 _optional("DASHBOARD_ORIGINS", env, _ORIGINS, "a list of https://host origins")
             ),
             frame_url_seconds=int(_number("FRAME_URL_SECONDS", env, 10, 3600, integer=True)),
+            thumbnail_storage=_storage("THUMBNAIL_STORAGE", env),
+            adapter_arn=_adapter(env, room_arn),
             frame_skip_enabled=_boolean("FRAME_SKIP_ENABLED", env),
             frame_skip_max_distance=int(
                 _number("FRAME_SKIP_MAX_DISTANCE", env, 0, 64, integer=True)
@@ -189,6 +203,21 @@ def _boolean(name: str, env: Mapping[str, str]) -> bool:
     if raw in ("false", "0", "no", ""):
         return False
     raise ConfigError(f"{name}={env[name]!r} must be true or false")
+
+
+def _adapter(env: Mapping[str, str], room_arn: str) -> str:
+    name = "MODERATION_ADAPTER_ARN"
+    arn = _optional(name, env, _ADAPTER_ARN, "a Rekognition project version ARN")
+    if arn and arn.split(":")[3:5] != room_arn.split(":")[3:5]:
+        raise ConfigError(f"{name}: the adapter must be in this deployment's account and region")
+    return arn
+
+
+def _storage(name: str, env: Mapping[str, str]) -> frozenset[str]:
+    storage = frozenset(part.upper() for part in _list(env[name].strip("[] ")))
+    if not storage or not storage <= set(THUMBNAIL_STORAGES):
+        raise ConfigError(f"{name}={env[name]!r} must be SEQUENTIAL, LATEST or SEQUENTIAL,LATEST")
+    return storage
 
 
 def _policy[T](name: str, env: Mapping[str, str], parse: Callable[[str], T]) -> T:

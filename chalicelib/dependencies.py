@@ -21,12 +21,11 @@ from chalicelib.auth import CognitoVerifier, jwks_client, user_pool_issuer
 from chalicelib.chat import ModerationRoom
 from chalicelib.config import Settings
 from chalicelib.decisions import DecisionStore
-from chalicelib.moderation import IDEMPOTENCY_KEY_JMESPATH, ThumbnailModerator
+from chalicelib.moderation import ThumbnailModerator
+from chalicelib.objects import IDEMPOTENCY_KEY_JMESPATH
 from chalicelib.observability import metrics
+from chalicelib.retries import CONFIG, keep_retrying
 
-# Standard retry mode backs off and retries throttling; what still fails raises, so the
-# invoke fails and Lambda retries the event.
-AWS_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 5})
 # EventBridge retries an event for up to 24 hours; a duplicate within that is recognised.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
@@ -38,9 +37,13 @@ def settings() -> Settings:
 
 @cache
 def aws_client(service: str):
+    """A client whose calls are retried 5 times (retries.py); what still fails raises, the
+    invoke fails, and Lambda retries the event."""
     # Presigned S3 links are SigV4 (SigV2 is deprecated and fails in newer regions).
-    config = AWS_CONFIG.merge(Config(signature_version="s3v4")) if service == "s3" else AWS_CONFIG
-    return boto3.client(service, config=config)
+    config = CONFIG.merge(Config(signature_version="s3v4")) if service == "s3" else CONFIG
+    client = boto3.client(service, config=config)
+    keep_retrying(client)
+    return client
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Amazon Rekognition DetectModerationLabels on a thumbnail in S3."""
+"""Amazon Rekognition DetectModerationLabels on a thumbnail's bytes."""
 
 from __future__ import annotations
 
@@ -21,8 +21,12 @@ UNSCANNABLE_ERRORS = frozenset(
 )
 
 
-# DetectModerationLabels takes at most 5 MB as Bytes (15 MB through S3Object).
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
+@dataclass(frozen=True)
+class ContentType:
+    """What kind of picture Rekognition says the frame is (`Animated`, `Illustrated`)."""
+
+    name: str
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,10 @@ class Detection:
     labels: tuple[Label, ...]
     model_version: str
     latency_ms: float
+    content_types: tuple[ContentType, ...] = ()
+    # The Custom Moderation adapter that answered: None when none was asked for, "" when one
+    # was asked for but the base model answered (Rekognition omits it: the adapter expired).
+    adapter: str | None = None
 
 
 class UnscannableImage(Exception):
@@ -39,26 +47,20 @@ class UnscannableImage(Exception):
         self.message = message
 
 
-def read_image(s3, bucket: str, key: str) -> bytes:
-    """The thumbnail's bytes; UnscannableImage when it is gone (deleted before we got to it)."""
-    try:
-        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in ("NoSuchKey", "404"):
-            raise UnscannableImage("NoSuchKey", f"s3://{bucket}/{key} does not exist") from error
-        raise
+def detect_moderation_labels(
+    rekognition, image: bytes, min_confidence: float, adapter_arn: str = ""
+) -> Detection:
+    """Labels of an image; UnscannableImage when Rekognition can never scan it.
 
-
-def detect_moderation_labels(rekognition, image: dict, min_confidence: float) -> Detection:
-    """Labels of an image (`{"Bytes": ...}` or `{"S3Object": ...}`); UnscannableImage when
-    Rekognition can never scan it.
-
+    With `adapter_arn`, the Custom Moderation adapter (ProjectVersion) is asked to answer.
     Throttling is retried by the client's own retry mode; what still fails propagates.
     """
+    request: dict = {"Image": {"Bytes": image}, "MinConfidence": min_confidence}
+    if adapter_arn:
+        request["ProjectVersion"] = adapter_arn
     started = time.perf_counter()
     try:
-        response = rekognition.detect_moderation_labels(Image=image, MinConfidence=min_confidence)
+        response = rekognition.detect_moderation_labels(**request)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in UNSCANNABLE_ERRORS:
@@ -75,4 +77,15 @@ def detect_moderation_labels(rekognition, image: dict, min_confidence: float) ->
         )
         for item in response.get("ModerationLabels", [])
     )
-    return Detection(labels, response.get("ModerationModelVersion", ""), latency_ms)
+    content_types = tuple(
+        ContentType(item["Name"], float(item.get("Confidence", 0.0)))
+        for item in response.get("ContentTypes", [])
+        if item.get("Name")
+    )
+    return Detection(
+        labels,
+        response.get("ModerationModelVersion", ""),
+        latency_ms,
+        content_types,
+        adapter=response.get("ProjectVersion", "") if adapter_arn else None,
+    )

@@ -1,18 +1,16 @@
-"""Moderating one thumbnail: detect, decide, record, act, tell the moderators.
+"""Moderating one thumbnail: read, detect, decide, record, act, tell the moderators.
 
 Delivery of S3 events is at-least-once and Lambda retries a failed invoke, so every step
 is resumable: the decision is recorded before anything is acted on, and a retry of the
 same object reuses it (no second Rekognition call), finishing only what is left (the
 auto-stop, the chat event). Concurrent duplicates are kept out one level up by the
-Powertools idempotency layer that wraps `ThumbnailModerator.moderate` in app.py.
+Powertools idempotency layer that wraps `ThumbnailModerator.moderate` (dependencies.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,19 +19,22 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.chat import ModerationRoom, event_attributes
 from chalicelib.config import Settings
-from chalicelib.decisions import DecisionStore, expiry, iso_time, parse_time, sort_key
-from chalicelib.detection import (
-    MAX_IMAGE_BYTES,
-    UnscannableImage,
-    detect_moderation_labels,
-    read_image,
-)
+from chalicelib.decisions import DecisionStore, expiry, iso_time, sort_key
+from chalicelib.detection import UnscannableImage, detect_moderation_labels
+from chalicelib.objects import Gone, ObjectCreated, Superseded, read_written
 from chalicelib.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label
 from chalicelib.recordings import Thumbnail, parse_thumbnail_key
 from chalicelib.skipping import FrameSkipper
 from chalicelib.streams import revoke_then_stop
 
 logger = logging.getLogger(__name__)
+
+BOTH_STORAGES = frozenset({"SEQUENTIAL", "LATEST"})
+
+# A write overwritten before it was read: its successor's own event moderates the content.
+SUPERSEDED = "superseded"
+# Decisions listed across channels (they carry `day`, the sparse `byDay` index's key).
+LISTED_DECISIONS = frozenset({"alert", AUTO_STOP, UNSCANNABLE, "failed"})
 
 # What became of the decision's action and of its chat event (attributes `action`, `delivery`).
 ACTION_NONE = "none"
@@ -43,49 +44,6 @@ DELIVERY_NOT_REQUIRED = "not-required"
 DELIVERY_PENDING = "pending"
 DELIVERY_DELIVERED = "delivered"
 DELIVERY_FAILED = "failed"
-
-# The fields of ObjectCreated that tell one write of an object from another.
-IDEMPOTENCY_KEY_JMESPATH = "[bucket, key, version]"
-
-
-@dataclass(frozen=True)
-class ObjectCreated:
-    """The parts of an EventBridge S3 "Object Created" event that moderation needs."""
-
-    event_id: str
-    region: str
-    time: str  # ISO-8601, when S3 created the object
-    bucket: str
-    key: str
-    version: str  # tells two writes of one key apart: an overwritten LATEST thumbnail is new
-
-    @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> ObjectCreated:
-        # Read directly rather than through Powertools' S3EventBridgeNotificationEvent,
-        # whose import costs ~20 ms of every cold start for six fields.
-        detail = event["detail"]
-        obj = detail["object"]
-        # The sequencer orders writes of one key; the ETag tells different contents apart.
-        version = "|".join(
-            str(obj.get(name) or "") for name in ("sequencer", "etag", "eTag", "version-id")
-        )
-        return cls(
-            event_id=event["id"],
-            region=event["region"],
-            time=event["time"],
-            bucket=detail["bucket"]["name"],
-            key=obj["key"],
-            version=version,
-        )
-
-    @property
-    def decision_id(self) -> str:
-        digest = hashlib.sha256(f"{self.bucket}\n{self.key}\n{self.version}".encode())
-        return digest.hexdigest()[:24]
-
-    @property
-    def created_at(self) -> datetime:
-        return parse_time(self.time)
 
 
 class ModerationIncomplete(Exception):
@@ -131,6 +89,11 @@ class ThumbnailModerator:
             )
             self._metrics.add_metric(name="ObjectsIgnored", unit=MetricUnit.Count, value=1)
             return {"decision": "ignored", "key": frame.key}
+        if thumbnail.sequence is None and self._settings.thumbnail_storage == BOTH_STORAGES:
+            # With SEQUENTIAL and LATEST, IVS writes each frame twice: thumbN.jpg decides it.
+            logger.info("ignored: a LATEST thumbnail, covered by its SEQUENTIAL copy")
+            self._metrics.add_metric(name="ObjectsIgnored", unit=MetricUnit.Count, value=1)
+            return {"decision": "ignored", "key": frame.key}
 
         key = sort_key(frame.created_at, frame.decision_id)
         item = self._store.get(thumbnail.channel_arn, key)
@@ -164,7 +127,6 @@ class ThumbnailModerator:
         item: dict[str, Any] = {
             "channelArn": thumbnail.channel_arn,
             "sortKey": key,
-            "day": key[:10],
             "kind": "frame",
             "decisionId": frame.decision_id,
             "eventId": frame.event_id,
@@ -178,6 +140,8 @@ class ThumbnailModerator:
             "delivery": DELIVERY_NOT_REQUIRED,
         }
         item.update(self._analyse(frame, thumbnail.channel_arn, now))
+        if item["decision"] in LISTED_DECISIONS:
+            item["day"] = key[:10]
         self._metrics.add_metric(name="FramesModerated", unit=MetricUnit.Count, value=1)
 
         if not self._store.create(item):
@@ -190,27 +154,28 @@ class ThumbnailModerator:
     def _analyse(self, frame: ObjectCreated, channel_arn: str, now: datetime) -> dict[str, Any]:
         """The decision's fields: from Rekognition, or reused for a near-duplicate frame."""
         settings = self._settings
-        image: dict[str, Any] = {"S3Object": {"Bucket": frame.bucket, "Name": frame.key}}
-        fingerprint = None
         try:
-            if settings.frame_skip_enabled:
-                data = read_image(self._s3, frame.bucket, frame.key)
-                if len(data) <= MAX_IMAGE_BYTES:
-                    image = {"Bytes": data}  # read once: Rekognition need not fetch it again
-                fingerprint = self._skipper.fingerprint(data)
-                if fingerprint is not None:
-                    reused = self._skipper.reuse(channel_arn, fingerprint, frame.created_at)
-                    if reused is not None:
-                        return {**reused, "expiresAt": expiry(now, settings.decision_ttl_days)}
-            detection = detect_moderation_labels(self._rekognition, image, settings.min_confidence)
-        except UnscannableImage as error:
+            data = read_written(self._s3, frame)
+            fingerprint = self._skipper.fingerprint(data)
+            if fingerprint is not None:
+                reused = self._skipper.reuse(channel_arn, fingerprint, frame.created_at)
+                if reused is not None:
+                    return {**reused, "expiresAt": expiry(now, settings.decision_ttl_days)}
+            detection = detect_moderation_labels(
+                self._rekognition, data, settings.min_confidence, settings.adapter_arn
+            )
+        except Superseded:
+            logger.info("superseded: the write was overwritten before it was read")
+            self._metrics.add_metric(name="FramesSuperseded", unit=MetricUnit.Count, value=1)
+            return {"decision": SUPERSEDED, "expiresAt": expiry(now, settings.decision_ttl_days)}
+        except (UnscannableImage, Gone) as error:
             logger.warning("unscannable frame", extra={"key": frame.key, "error": str(error)})
             self._metrics.add_metric(name="FramesUnscannable", unit=MetricUnit.Count, value=1)
             return {
                 "decision": UNSCANNABLE,
                 "unscannableReason": error.code,
                 "error": error.message,
-                "expiresAt": expiry(now, settings.decision_ttl_days),
+                "expiresAt": expiry(now, settings.flagged_decision_ttl_days),
             }
         self._metrics.add_metric(
             name="RekognitionLatency", unit=MetricUnit.Milliseconds, value=detection.latency_ms
@@ -220,7 +185,16 @@ class ThumbnailModerator:
             "decision": verdict.decision,
             "labels": [_label_item(label) for label in detection.labels],
             "modelVersion": detection.model_version,
+            "contentTypes": [
+                {"name": kind.name, "confidence": round(kind.confidence, 3)}
+                for kind in detection.content_types
+            ],
         }
+        if detection.adapter is not None:
+            fields["adapterArn"] = settings.adapter_arn
+            fields["adapterAnswered"] = detection.adapter == settings.adapter_arn
+            if not fields["adapterAnswered"]:
+                logger.warning("the moderation adapter did not answer (expired?): base model used")
         if verdict.top_label is not None:
             fields.update(
                 topLabel=verdict.top_label.name,

@@ -13,15 +13,24 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+# ASCII only (re.ASCII: `\d` would accept any Unicode digit) and matched whole with
+# fullmatch (`$` would accept a trailing newline). Ids are bounded: an IVS channel ARN is at
+# most 128 characters (the IVS API model), and nothing IVS writes comes near 64 per id.
+_ID = r"[A-Za-z0-9-]{1,64}"
 _THUMBNAIL_KEY = re.compile(
-    r"^ivs/v1/(?P<account>\d{12})/(?P<channel>[A-Za-z0-9-]+)/"
-    r"(?P<year>\d{4})/(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<hour>\d{1,2})/(?P<minute>\d{1,2})/"
-    r"(?P<recording>[A-Za-z0-9-]+)/media/"
-    r"(?:thumbnails/thumb(?P<sequence>\d+)|latest_thumbnail/thumb)\.jpg$"
+    rf"ivs/v1/(?P<account>[0-9]{{12}})/(?P<channel>{_ID})/"
+    r"(?P<year>[0-9]{4})/(?P<month>[0-9]{1,2})/(?P<day>[0-9]{1,2})/"
+    r"(?P<hour>[0-9]{1,2})/(?P<minute>[0-9]{1,2})/"
+    rf"(?P<recording>{_ID})/media/"
+    r"(?:thumbnails/thumb(?P<sequence>[0-9]{1,12})|latest_thumbnail/thumb)\.jpg",
+    re.ASCII,
 )
 _CHANNEL_ARN = re.compile(
-    r"^arn:aws[a-z-]*:ivs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):channel/(?P<channel>[A-Za-z0-9-]+)$"
+    r"arn:aws[a-z-]*:ivs:(?P<region>[a-z0-9-]{1,32}):(?P<account>[0-9]{12}):"
+    rf"channel/(?P<channel>{_ID})",
+    re.ASCII,
 )
+MAX_CHANNEL_ARN_CHARS = 128
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,7 @@ class Thumbnail:
 
 def parse_thumbnail_key(key: str, region: str) -> Thumbnail | None:
     """The thumbnail a key names, or None when the key is not an IVS thumbnail."""
-    match = _THUMBNAIL_KEY.match(key)
+    match = _THUMBNAIL_KEY.fullmatch(key) if isinstance(key, str) else None
     if match is None:
         return None
     try:
@@ -73,7 +82,9 @@ def channel_arn(region: str, account_id: str, channel_id: str) -> str:
 
 def parse_channel_arn(arn: str) -> dict[str, str] | None:
     """``{"region", "account", "channel"}`` of an IVS channel ARN, or None if it is not one."""
-    match = _CHANNEL_ARN.match(arn)
+    if not isinstance(arn, str) or len(arn) > MAX_CHANNEL_ARN_CHARS:
+        return None
+    match = _CHANNEL_ARN.fullmatch(arn)
     return match.groupdict() if match else None
 
 

@@ -137,14 +137,15 @@ OTHER_FRAME = jpeg(lambda d: d.rectangle((160, 20, 310, 170), fill=(200, 30, 30)
 
 
 def detect_params(min_confidence: float = 50.0, image: bytes = FRAME) -> dict:
-    """DetectModerationLabels as the handler calls it: the bytes it read, not an S3 reference."""
+    """DetectModerationLabels as the handler calls it: the bytes of the write it was told of."""
     return {"Image": {"Bytes": image}, "MinConfidence": min_confidence}
 
 
 def written(key: str, body: bytes = FRAME, **event) -> dict:
-    """Write a thumbnail to the recording bucket (moto) and return its Object Created event."""
-    boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body)
-    return object_created(key, **event)
+    """Write a thumbnail to the recording bucket (moto) and return its Object Created event,
+    which names the write by its ETag as S3 does (without the quotes)."""
+    etag = boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body)["ETag"]
+    return object_created(key, **{"etag": etag.strip('"'), **event})
 
 
 def decisions() -> list[dict]:

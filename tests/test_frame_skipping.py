@@ -117,15 +117,10 @@ def test_a_frame_older_than_the_last_analysed_one_is_analysed(client, rekognitio
     assert not any(item.get("skipped") for item in decisions())
 
 
-def test_with_skipping_off_every_frame_goes_to_rekognition_from_s3(
-    client, rekognition, monkeypatch
-):
+def test_with_skipping_off_every_frame_goes_to_rekognition(client, rekognition, monkeypatch):
     monkeypatch.setenv("FRAME_SKIP_ENABLED", "false")
     for n in range(2):
-        s3_object = {"S3Object": {"Bucket": "test-ivs-recordings", "Name": thumbnail_key(n)}}
-        rekognition.add_response(
-            "detect_moderation_labels", CLEAN, {"Image": s3_object, "MinConfidence": 50.0}
-        )
+        rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(image=studio(n)))
 
     for n in range(2):
         frame(client, n, studio(n), second=n * 5)

@@ -18,6 +18,7 @@ import boto3
 import pytest
 from support import (
     CHANNEL_ARN,
+    CLEAN,
     DECISIONS_TABLE,
     IDEMPOTENCY_TABLE,
     ROOT,
@@ -55,6 +56,8 @@ class CallRecorder:
             return
         service = model.service_model.signing_name
         action = f"{service}:{model.name}"
+        if action == "s3:GetObject" and "VersionId" in params:
+            action = "s3:GetObjectVersion"  # IAM authorises a read by version separately
         if service == "dynamodb":
             role = {DECISIONS_TABLE: "decisions", IDEMPOTENCY_TABLE: "idempotency"}[
                 params["TableName"]
@@ -122,7 +125,7 @@ def grants(stage: str, policy_file: str) -> set[tuple[str, str]]:
     return granted
 
 
-def run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event) -> None:
+def run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event, versioned) -> None:
     monkeypatch.setenv("AUTO_STOP_THRESHOLDS", "Violence=95")
     monkeypatch.setenv("AUTO_STOP_REVOKE_STREAM_KEY", "true")
     key_arn = "arn:aws:ivs:us-west-2:123456789012:stream-key/g1H2I3j4k5L6"
@@ -136,6 +139,10 @@ def run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event) -> Non
     ivschat.add_response("send_event", {"id": "AbCdEfGh1234"})
     client.lambda_.invoke("moderate_thumbnail", event)  # Lambda's retry
     client.lambda_.invoke("moderate_thumbnail", event)  # a duplicate delivery
+    # A versioned bucket: the write is read by its version id
+    versioned["detail"]["object"]["version-id"] = "null"  # moto: the id of an unversioned write
+    rekognition.add_response("detect_moderation_labels", CLEAN)
+    client.lambda_.invoke("moderate_thumbnail", versioned)
 
 
 def run_api_paths(client, ivs, ivschat) -> None:
@@ -163,9 +170,10 @@ def run_api_paths(client, ivs, ivschat) -> None:
 def test_thumbnail_handler_policy_grants_exactly_what_it_calls(
     stage, recorder, client, rekognition, ivschat, ivs, monkeypatch
 ):
-    event = written(thumbnail_key(12))  # IVS's write, not the handler's
+    event = written(thumbnail_key(12))  # IVS's writes, not the handler's
+    versioned = written(thumbnail_key(13))
     with recorder.recording():
-        run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event)
+        run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event, versioned)
 
     called = recorder.calls
     granted = grants(stage, "policy-{stage}.json")

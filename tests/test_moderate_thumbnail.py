@@ -7,7 +7,9 @@ so a request of the wrong shape fails the test.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
+import boto3
 import pytest
 from support import (
     BUCKET,
@@ -15,6 +17,7 @@ from support import (
     CLEAN,
     OTHER_FRAME,
     RECORDING_ID,
+    REGION,
     ROOM_ARN,
     VIOLENCE,
     decisions,
@@ -26,7 +29,8 @@ from support import (
 )
 
 from chalicelib.config import ConfigError
-from chalicelib.moderation import ModerationIncomplete, ObjectCreated
+from chalicelib.moderation import ModerationIncomplete
+from chalicelib.objects import ObjectCreated
 
 HANDLER = "moderate_thumbnail"
 
@@ -138,10 +142,9 @@ def test_overwritten_latest_thumbnail_is_a_new_frame(client, rekognition, ivscha
     rekognition.add_response("detect_moderation_labels", CLEAN, detect_params())
     rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(image=OTHER_FRAME))
 
-    client.lambda_.invoke(HANDLER, written(key, sequencer="00AA", etag="e1"))
+    client.lambda_.invoke(HANDLER, written(key, sequencer="00AA"))
     client.lambda_.invoke(
-        HANDLER,
-        written(key, OTHER_FRAME, sequencer="00AB", etag="e2", time="2026-11-21T10:00:17Z"),
+        HANDLER, written(key, OTHER_FRAME, sequencer="00AB", time="2026-11-21T10:00:17Z")
     )
 
     assert [item["frameTime"] for item in decisions()] == [
@@ -151,12 +154,133 @@ def test_overwritten_latest_thumbnail_is_a_new_frame(client, rekognition, ivscha
     assert all("sequence" not in item for item in decisions())
 
 
+def test_a_latest_write_overwritten_before_it_is_read_is_superseded_never_judged_by_the_next(
+    client, rekognition, ivschat
+):
+    # GIVEN a violating LATEST write, overwritten by a clean one before its event is handled
+    key = thumbnail_key(None)
+    violating = written(key, OTHER_FRAME, sequencer="00AA")
+    clean = written(key, sequencer="00AB", time="2026-11-21T10:00:17Z")
+    # Only the newer write reaches Rekognition (the Stubber fails on any other call).
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params())
+
+    # WHEN both events are handled, the older one last
+    client.lambda_.invoke(HANDLER, clean)
+    result = client.lambda_.invoke(HANDLER, violating).payload
+
+    # THEN the overwritten write is recorded as superseded, not with the newer write's verdict
+    assert result["decision"] == "superseded"
+    newer, older = decisions()
+    assert (newer["decision"], older["decision"]) == ("clean", "superseded")
+    assert "labels" not in older and "day" not in older
+
+
+def test_in_a_versioned_bucket_the_write_is_read_by_its_version_even_after_an_overwrite(
+    client, rekognition, ivschat
+):
+    s3 = boto3.client("s3")
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    key = thumbnail_key(None)
+    first = s3.put_object(Bucket=BUCKET, Key=key, Body=OTHER_FRAME)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"the next write")
+    event = object_created(key, etag=first["ETag"].strip('"'))
+    event["detail"]["object"]["version-id"] = first["VersionId"]
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(image=OTHER_FRAME))
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"})
+
+    assert client.lambda_.invoke(HANDLER, event).payload["decision"] == "alert"
+
+
+def test_with_both_storages_a_frame_is_decided_once_by_its_sequential_copy(
+    client, rekognition, ivschat, monkeypatch
+):
+    monkeypatch.setenv("THUMBNAIL_STORAGE", "SEQUENTIAL,LATEST")
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"})
+
+    # IVS writes the frame twice: thumb12.jpg and latest_thumbnail/thumb.jpg
+    sequential = client.lambda_.invoke(HANDLER, written(thumbnail_key(12))).payload
+    latest = client.lambda_.invoke(HANDLER, written(thumbnail_key(None))).payload
+
+    assert sequential["decision"] == "alert"
+    assert latest == {"decision": "ignored", "key": thumbnail_key(None)}
+    assert len(decisions()) == 1
+
+
+@pytest.mark.parametrize("storage", ["LATEST", "SEQUENTIAL"])
+def test_without_both_storages_every_latest_write_is_moderated(
+    client, rekognition, monkeypatch, storage
+):
+    monkeypatch.setenv("THUMBNAIL_STORAGE", storage)  # SEQUENTIAL alone: LATEST is unexpected,
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params())  # still judged
+
+    result = client.lambda_.invoke(HANDLER, written(thumbnail_key(None))).payload
+
+    assert result["decision"] == "clean"
+
+
+def test_content_types_and_the_adapter_that_answered_are_recorded(
+    client, rekognition, ivschat, monkeypatch
+):
+    adapter = f"arn:aws:rekognition:{REGION}:123456789012:project/streams/version/v3/1732100000000"
+    monkeypatch.setenv("MODERATION_ADAPTER_ARN", adapter)
+    answer = {
+        **VIOLENCE,
+        "ContentTypes": [{"Name": "Animated", "Confidence": 91.5}],
+        "ProjectVersion": adapter,
+    }
+    rekognition.add_response(
+        "detect_moderation_labels", answer, {**detect_params(), "ProjectVersion": adapter}
+    )
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"})
+
+    client.lambda_.invoke(HANDLER, written(thumbnail_key(12)))
+
+    [item] = decisions()
+    assert item["contentTypes"] == [{"name": "Animated", "confidence": Decimal("91.5")}]
+    assert item["adapterArn"] == adapter
+    assert item["adapterAnswered"] is True
+
+
+def test_an_expired_adapter_is_recorded_as_the_base_model_answering(
+    client, rekognition, monkeypatch
+):
+    adapter = f"arn:aws:rekognition:{REGION}:123456789012:project/streams/version/v3/1732100000000"
+    monkeypatch.setenv("MODERATION_ADAPTER_ARN", adapter)
+    # Rekognition leaves ProjectVersion out when the adapter expired and the base model answered
+    rekognition.add_response(
+        "detect_moderation_labels", CLEAN, {**detect_params(), "ProjectVersion": adapter}
+    )
+
+    client.lambda_.invoke(HANDLER, written(thumbnail_key(12)))
+
+    [item] = decisions()
+    assert item["adapterAnswered"] is False
+
+
+def test_an_object_too_large_to_be_a_thumbnail_is_unscannable_and_never_read_whole(
+    client, rekognition
+):
+    huge = b"\xff\xd8" + bytes(5 * 1024 * 1024)
+
+    result = client.lambda_.invoke(HANDLER, written(thumbnail_key(12), huge)).payload
+
+    assert result["decision"] == "unscannable"
+    assert decisions()[0]["unscannableReason"] == "ImageTooLargeException"
+
+
 @pytest.mark.parametrize(
     "key",
     [
         "uploads/avatar.jpg",
         f"ivs/v1/123456789012/{'AbCdEfGh1234'}/2026/11/21/9/58/Rec0AbCdEfGh/media/hls/720p30/0.jpg",
         "ivs/v1/123456789012/AbCdEfGh1234/2026/13/21/9/58/Rec0AbCdEfGh/media/thumbnails/thumb1.jpg",
+        # non-ASCII digits (Arabic-Indic), which `\\d` would accept
+        "ivs/v1/123456789012/AbCdEfGh1234/٢٠٢٦/11/21/9/58/Rec0AbCdEfGh/media/thumbnails/thumb1.jpg",
+        # a trailing newline, which `$` would accept
+        "ivs/v1/123456789012/AbCdEfGh1234/2026/11/21/9/58/Rec0AbCdEfGh/media/thumbnails/thumb1.jpg\n",
+        # a channel id no IVS channel has: its ARN would not fit IVS's 128 characters
+        f"ivs/v1/123456789012/{'A' * 900}/2026/11/21/9/58/Rec0AbCdEfGh/media/thumbnails/thumb1.jpg",
     ],
 )
 def test_a_jpg_that_is_not_an_ivs_thumbnail_is_ignored(client, rekognition, ivschat, key):

@@ -89,3 +89,42 @@ def test_an_error_that_persists_fails_the_invoke_after_five_attempts(client, fak
 
     assert len(fake_rekognition.requests) == 5
     assert decisions() == []
+
+
+def test_every_call_makes_its_five_attempts_under_sustained_errors(client, fake_rekognition):
+    # botocore's own retry quota (500 tokens, 14 per non-throttling retry) would run dry
+    # after ~35 retries: frames past the eighth would fail after a single attempt.
+    fake_rekognition.fail = 10_000
+    fake_rekognition.error = INTERNAL
+    frames = 15
+
+    for n in range(frames):
+        with pytest.raises(Exception, match="InternalServerError"):
+            client.lambda_.invoke("moderate_thumbnail", written(thumbnail_key(n)))
+
+    assert len(fake_rekognition.requests) == frames * 5
+
+
+def test_sustained_throttling_is_retried_five_times_per_call(client, fake_rekognition, monkeypatch):
+    # Throttled retries cost 5 tokens: 100 frames' worth. Backoff sleeps are skipped here
+    # (recorded instead), so the test runs in a second, not minutes.
+    import botocore.endpoint
+
+    slept: list[float] = []
+
+    class Clock:
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            slept.append(seconds)
+
+    monkeypatch.setattr(botocore.endpoint, "time", Clock)
+    fake_rekognition.fail = 10_000
+    frames = 110
+
+    for n in range(frames):
+        with pytest.raises(Exception, match="ThrottlingException"):
+            client.lambda_.invoke("moderate_thumbnail", written(thumbnail_key(n)))
+
+    assert len(fake_rekognition.requests) == frames * 5
+    assert len(slept) == frames * 4
+    assert max(slept) <= 20  # botocore's backoff cap

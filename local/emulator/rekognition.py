@@ -40,6 +40,7 @@ MAX_INLINE_BYTES = 5 * 1024 * 1024  # the model's ImageBlob max
 MIN_SIDE_PIXELS = 80
 FORMATS = frozenset({"JPEG", "PNG"})
 LABELS = frozenset(TOP_LEVEL) | frozenset(PARENT)
+CONTENT_TYPES = frozenset({"Animated", "Illustrated"})
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -78,17 +79,21 @@ class LabelDeclarations:
     def __init__(self) -> None:
         self.by_sha256: dict[str, dict[str, float]] = {}
         self.by_key: dict[str, dict[str, float]] = {}
+        # ContentTypes (Animated, Illustrated) declared beside the labels, by image hash
+        self.content_types: dict[str, list[dict[str, Any]]] = {}
 
     def declare(self, body: Any) -> dict[str, Any]:
         """Apply ``{"sha256"|"key": ..., "labels": [{"Name", "Confidence"}]}``."""
         if not isinstance(body, dict) or len({"sha256", "key"} & set(body)) != 1:
             raise AdminError(400, 'give exactly one of "sha256" or "key", and "labels"')
         labels = _parse_labels(body.get("labels"))
+        content_types = _parse_labels(body.get("contentTypes", []), CONTENT_TYPES)
         if "sha256" in body:
             digest = body["sha256"]
             if not isinstance(digest, str) or not _SHA256.match(digest):
                 raise AdminError(400, "sha256 must be 64 lowercase hex digits")
             self.by_sha256[digest] = labels
+            self.content_types[digest] = _as_list(content_types)
             return {"sha256": digest, "labels": _as_list(labels)}
         key = body["key"]
         if not isinstance(key, str) or not key:
@@ -106,6 +111,9 @@ class LabelDeclarations:
         if key is not None:
             self.by_key.pop(key, None)
 
+    def content_types_of(self, image: bytes) -> list[dict[str, Any]]:
+        return self.content_types.get(hashlib.sha256(image).hexdigest(), [])
+
     def lookup(self, image: bytes, key: str | None) -> dict[str, float]:
         if key is not None and key in self.by_key:
             return self.by_key[key]
@@ -118,15 +126,15 @@ class LabelDeclarations:
         }
 
 
-def _parse_labels(labels: Any) -> dict[str, float]:
+def _parse_labels(labels: Any, known: frozenset[str] = LABELS) -> dict[str, float]:
     if not isinstance(labels, list):
         raise AdminError(400, 'labels must be a list of {"Name", "Confidence"} (empty: clean)')
     parsed: dict[str, float] = {}
     for label in labels:
         name = label.get("Name") if isinstance(label, dict) else None
         confidence = label.get("Confidence") if isinstance(label, dict) else None
-        if not isinstance(name, str) or name not in LABELS:
-            raise AdminError(400, f"{name!r} is not a label of moderation taxonomy v7")
+        if not isinstance(name, str) or name not in known:
+            raise AdminError(400, f"{name!r} is not one of {', '.join(sorted(known)[:12])}…")
         if isinstance(confidence, bool) or not isinstance(confidence, int | float):
             raise AdminError(400, f"{name}: Confidence must be a number")
         if not 0 <= confidence <= 100:
@@ -182,11 +190,14 @@ class Rekognition(AwsJsonService):
         self._check_image(data)
         declared = self.labels.lookup(data, key)
         min_confidence = params.get("MinConfidence", DEFAULT_MIN_CONFIDENCE)
-        return {
+        response = {
             "ModerationLabels": moderation_labels(declared, min_confidence),
             "ModerationModelVersion": MODEL_VERSION,
-            "ContentTypes": [],
+            "ContentTypes": self.labels.content_types_of(data),
         }
+        if "ProjectVersion" in params:  # an adapter answers (none expires here)
+            response["ProjectVersion"] = params["ProjectVersion"]
+        return response
 
     def _read(self, s3_object: Params) -> bytes:
         """The object's bytes, read as Rekognition reads them: with its own S3 access."""

@@ -187,6 +187,26 @@ def test_declared_labels_come_back_with_their_ancestors_levels_and_model_version
     assert response["ContentTypes"] == []
 
 
+def test_declared_content_types_and_an_adapter_come_back_as_rekognition_answers(
+    emulator, rekognition
+):
+    frame = image()
+    body = {
+        "sha256": sha256(frame),
+        "labels": [{"Name": "Middle Finger", "Confidence": 88.0}],
+        "contentTypes": [{"Name": "Animated", "Confidence": 93.0}],
+    }
+    assert admin(emulator, "PUT", "labels", body)[0] == 200
+    adapter = "arn:aws:rekognition:us-west-2:123456789012:project/p/version/v1/1732100000000"
+
+    response = rekognition.detect_moderation_labels(Image={"Bytes": frame}, ProjectVersion=adapter)
+
+    assert response["ContentTypes"] == [{"Name": "Animated", "Confidence": 93.0}]
+    assert response["ProjectVersion"] == adapter
+    bad = {**body, "contentTypes": [{"Name": "Cartoonish", "Confidence": 50}]}
+    assert admin(emulator, "PUT", "labels", bad)[0] == 400
+
+
 def test_min_confidence_filters_the_completed_labels(emulator, rekognition):
     frame = image()
     declare(emulator, {"Weapon Violence": 91.5, "Weapons": 60.0}, sha256=sha256(frame))
