@@ -26,9 +26,11 @@ def create_tables(dynamodb, names: Mapping[str, str]) -> None:
         props = resource["Properties"]
         kwargs = {key: props[key] for key in wanted if key in props}
         dynamodb.create_table(TableName=names[logical_id], **kwargs)
-        dynamodb.update_time_to_live(
-            TableName=names[logical_id], TimeToLiveSpecification=props["TimeToLiveSpecification"]
-        )
+        if "TimeToLiveSpecification" in props:
+            dynamodb.update_time_to_live(
+                TableName=names[logical_id],
+                TimeToLiveSpecification=props["TimeToLiveSpecification"],
+            )
 
 
 def create_recording_bucket(s3, bucket: str, region: str) -> None:

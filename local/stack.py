@@ -255,6 +255,8 @@ class Stack:
             {
                 "DecisionsTable": stage["DECISIONS_TABLE"],
                 "IdempotencyTable": stage["IDEMPOTENCY_TABLE"],
+                "IncidentsTable": stage["INCIDENTS_TABLE"],
+                "ChannelsTable": stage["CHANNELS_TABLE"],
             },
         )
         queue_url = route_rule_to_queue(

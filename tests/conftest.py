@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 from chalice.test import Client
 from moto import mock_aws
-from support import BUCKET, DECISIONS_TABLE, IDEMPOTENCY_TABLE, REGION
+from support import BUCKET, REGION, TABLES
 
 from local.resources import create_tables
 
@@ -20,10 +20,7 @@ def aws() -> Iterator[None]:
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        create_tables(
-            boto3.client("dynamodb"),
-            {"DecisionsTable": DECISIONS_TABLE, "IdempotencyTable": IDEMPOTENCY_TABLE},
-        )
+        create_tables(boto3.client("dynamodb"), TABLES)
         yield
 
 

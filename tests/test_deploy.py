@@ -348,6 +348,8 @@ def test_GIVEN_tables_template_WHEN_deployed_for_a_stage_THEN_names_match_stage_
         for setting, logical_id in (
             ("DECISIONS_TABLE", "DecisionsTable"),
             ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+            ("INCIDENTS_TABLE", "IncidentsTable"),
+            ("CHANNELS_TABLE", "ChannelsTable"),
         )
     }
 
