@@ -12,10 +12,18 @@ from chalicelib.http import NotFound
 
 DASHBOARD = pathlib.Path(__file__).resolve().parent / "dashboard"
 CONTENT_TYPES = {
-    "index.html": "text/html; charset=utf-8",
-    "dashboard.js": "text/javascript; charset=utf-8",
-    "dashboard.css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
 }
+
+
+@cache
+def _files() -> dict[str, str]:
+    """The files that may be served: flat names in DASHBOARD (no paths), with their types."""
+    return {
+        p.name: CONTENT_TYPES[p.suffix] for p in DASHBOARD.iterdir() if p.suffix in CONTENT_TYPES
+    }
 
 
 @cache
@@ -30,7 +38,7 @@ def origin(url: str) -> str:
 
 def dashboard_file(name: str, *, connect: list[str], images: list[str]) -> Response:
     """One of the dashboard's files, with a Content-Security-Policy naming what it may reach."""
-    if name not in CONTENT_TYPES:
+    if name not in _files():
         raise NotFound(f"no such file: {name}")
     policy = "; ".join(
         [
@@ -48,7 +56,7 @@ def dashboard_file(name: str, *, connect: list[str], images: list[str]) -> Respo
         body=_read(name),
         status_code=200,
         headers={
-            "Content-Type": CONTENT_TYPES[name],
+            "Content-Type": _files()[name],
             "Content-Security-Policy": policy,
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-cache",
