@@ -1,0 +1,162 @@
+// What moderators do to an incident: acknowledge, dismiss (naming the labels judged wrong),
+// warn (a note), escalate (to a named team), stop the stream (a reason; the key revoked
+// first), reopen. One request per press; the answer, or who acted first, is shown on the
+// incident (and every other dashboard hears of it from the room).
+
+import { get, post, reason } from './api.js';
+import { conflict, channelName } from './describe.js';
+import { $, announce, h, replace } from './dom.js';
+import { percent } from './format.js';
+import { actionsFor, fromApi, isNewer } from './incidents.js';
+import { state, update } from './store.js';
+
+export const ACTIONS = {
+  acknowledge: { label: 'Acknowledge', key: 'a', busy: 'Acknowledging…', title: 'Acknowledge: it is yours' },
+  dismiss: { label: 'Dismiss', key: 'd', busy: 'Dismissing…', title: 'Dismiss as a false positive' },
+  warn: { label: 'Warn', key: 'w', busy: 'Warning…', title: 'Warn the broadcaster, with a note' },
+  escalate: { label: 'Escalate', key: 'e', busy: 'Escalating…', title: 'Escalate to a named team' },
+  stop: { label: 'Stop stream', key: 's', busy: 'Stopping…', title: 'Stop the stream' },
+  reopen: { label: 'Reopen', key: 'r', busy: 'Reopening…', title: 'Reopen' },
+};
+const TEAMS = ['Trust & Safety leads', 'Legal', 'Child safety', 'Law enforcement response'];
+
+/** A press of an action's button or key: sent at once, or after its dialog. */
+export function startAction(incidentId, action) {
+  const incident = state.incidents.get(incidentId);
+  if (!incident || state.pending.has(incidentId)) return; // one request at a time
+  if (!actionsFor(incident, state.channels.get(incident.channelArn)).includes(action)) return;
+  if (action === 'acknowledge' || action === 'reopen') send(incident, action, {});
+  else openDialog(incident, action);
+}
+
+function field(label, input, hint) {
+  return h('label', { class: 'field' }, label, hint ? h('span', { class: 'hint' }, hint) : null, input);
+}
+
+const FORMS = {
+  dismiss: (incident) => [
+    h('p', {}, 'A false positive: nothing breaks the rules. Frames of this stream with only these labels, not clearly surer, open no new incident for 10 minutes.'),
+    h('fieldset', { class: 'choices' }, h('legend', {}, 'Labels judged wrong'),
+      incident.categories.map((entry) => h('label', { class: 'check' },
+        h('input', { type: 'checkbox', name: 'labels', value: entry.label, checked: true }),
+        ` ${entry.label} (${entry.category}, ${percent(entry.confidence)})`))),
+    field('Note (optional)', h('input', { name: 'note', maxLength: 500, autocomplete: 'off' })),
+  ],
+  warn: () => [
+    field('Note (required)', h('input', { name: 'note', required: true, maxLength: 500, autocomplete: 'off' }),
+      'What the broadcaster is warned about. The stream stays up.'),
+  ],
+  escalate: () => [
+    field('Team (required)', h('input', { name: 'escalateTo', required: true, maxLength: 100, list: 'teams', autocomplete: 'off' })),
+    h('datalist', { id: 'teams' }, TEAMS.map((team) => h('option', { value: team }))),
+    field('Note (optional)', h('input', { name: 'note', maxLength: 500, autocomplete: 'off' })),
+  ],
+  stop: () => [
+    h('p', {}, 'Viewers see the stream end.'),
+    field('Reason (required)', h('input', { name: 'reason', required: true, maxLength: 500, autocomplete: 'off' })),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'revoke', checked: true }),
+      ' Revoke the stream key first, so the encoder cannot reconnect (the owner must create a new key)'),
+  ],
+};
+
+function openDialog(incident, action) {
+  const dialog = $('#action-dialog');
+  const name = channelName(incident, state.channels.get(incident.channelArn));
+  const spec = ACTIONS[action];
+  const form = h('form', { method: 'dialog', class: 'action-form', dataset: { action } },
+    h('h2', { id: 'action-title' }, `${spec.title}: ${name}`),
+    h('p', { class: 'hint' }, `${incident.topLabel} ${percent(incident.topConfidence)}, ${incident.frameCount} frames`),
+    FORMS[action](incident),
+    h('div', { class: 'dialog-buttons' },
+      h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
+      h('button', { type: 'submit', class: action === 'stop' ? 'danger' : 'primary' }, spec.label)));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!form.reportValidity() || state.pending.has(incident.incidentId)) return;
+    const data = new FormData(form);
+    dialog.close();
+    send(state.incidents.get(incident.incidentId) || incident, action, {
+      note: String(data.get('note') || '').trim(),
+      labels: data.getAll('labels').map(String),
+      escalateTo: String(data.get('escalateTo') || '').trim(),
+      reason: String(data.get('reason') || '').trim(),
+      revoke: data.get('revoke') === 'on',
+    });
+  });
+  replace(dialog, form);
+  dialog.showModal();
+  (form.querySelector('input:not([type="checkbox"])') || form.querySelector('button[type="submit"]')).focus();
+}
+
+function request(incident, action, input) {
+  const path = `incidents/${incident.incidentId}`;
+  const note = input.note ? { note: input.note } : {};
+  switch (action) {
+    case 'acknowledge': return post(`${path}/acknowledge`);
+    case 'reopen': return post(`${path}/reopen`);
+    case 'dismiss': return post(`${path}/resolve`, { resolution: 'dismissed', labels: input.labels, ...note });
+    case 'warn': return post(`${path}/resolve`, { resolution: 'warned', ...note });
+    case 'escalate': return post(`${path}/resolve`, { resolution: 'escalated', escalateTo: input.escalateTo, ...note });
+    case 'stop': return post('stop-stream', {
+      channelArn: incident.channelArn, reason: input.reason, revokeStreamKey: input.revoke,
+      incidentId: incident.incidentId,
+    });
+    default: throw new Error(`unknown action ${action}`);
+  }
+}
+
+async function send(incident, action, input) {
+  const id = incident.incidentId;
+  update((s) => { s.pending.set(id, action); s.notices.delete(id); });
+  let answer;
+  try {
+    answer = await request(incident, action, input);
+  } finally {
+    update((s) => { s.pending.delete(id); });
+  }
+  const name = channelName(incident, state.channels.get(incident.channelArn));
+  if (answer.status === 200 && action === 'stop') {
+    const revoked = answer.body.streamKeysRevoked ? '; stream key revoked' : '';
+    notice(id, 'ok', `Stream stopped by ${answer.body.stoppedBy}${revoked}.`);
+    update((s) => { const c = s.channels.get(incident.channelArn); if (c) c.live = false; });
+    await refresh(id);
+  } else if (answer.status === 200) {
+    apply(answer.body.incident);
+    if (answer.body.announced === false) {
+      notice(id, 'ok', 'Done. Other dashboards could not be told at once: they catch up within 30 s.');
+    }
+    announce(`${ACTIONS[action].label}: done for ${name}.`);
+  } else if (answer.status === 409) {
+    const current = answer.body.incident ? apply(answer.body.incident) : await refresh(id);
+    if (action === 'stop' && current && current.state !== 'resolved') {
+      notice(id, 'conflict', 'Not stopped: the channel is offline, there was no stream to stop.');
+      update((s) => { const c = s.channels.get(incident.channelArn); if (c) c.live = false; });
+    } else {
+      notice(id, 'conflict', conflict(current, answer.body.Message));
+    }
+  } else if (answer.status === 403) {
+    notice(id, 'error', `Not allowed: ${reason(answer)}.`);
+  } else {
+    notice(id, 'error', `Not done: ${reason(answer)}. Try again.`);
+  }
+}
+
+function notice(id, tone, text) {
+  update((s) => { s.notices.set(id, { tone, text }); });
+  if (tone !== 'ok') announce(text);
+}
+
+/** Keep the API's answer if it is at least as new as what is shown; the incident shown. */
+function apply(item) {
+  const incident = fromApi(item);
+  update((s) => {
+    const previous = s.incidents.get(incident.incidentId);
+    if (isNewer(incident, previous, true)) s.incidents.set(incident.incidentId, { ...incident, seq: previous?.seq || 0 });
+  });
+  return state.incidents.get(incident.incidentId);
+}
+
+async function refresh(id) {
+  const answer = await get(`incidents/${id}`);
+  return answer.status === 200 ? apply(answer.body) : state.incidents.get(id);
+}

@@ -1,0 +1,65 @@
+// Incidents in words: who holds it, how it was resolved, how long it has been open.
+
+import { capitalised, channelLabel, clock, duration, percent, RESOLUTION_WORDS } from './format.js';
+
+export function channelName(incident, channel) {
+  return channelLabel(incident.channelArn, channel?.name || incident.channelName);
+}
+
+/** "Open for 6 min, past the 5 min target" (urgent) or "Handled in 3 min". */
+export function age(incident, now, urgentMinutes) {
+  const opened = new Date(incident.openedAt).getTime();
+  if (incident.state === 'resolved') {
+    const resolved = new Date(incident.resolvedAt).getTime();
+    const took = Number.isFinite(resolved - opened) ? ` in ${duration(resolved - opened)}` : '';
+    return { text: `Handled${took}`, urgent: false };
+  }
+  const open = now - opened;
+  if (!Number.isFinite(open)) return { text: 'Open', urgent: false };
+  const urgent = open > urgentMinutes * 60_000;
+  const target = urgent ? `past the ${urgentMinutes} min target` : `target ${urgentMinutes} min`;
+  return { text: `Open for ${duration(open)}, ${target}`, urgent };
+}
+
+/** Who holds it or how it ended, and who decided. */
+export function standing(incident) {
+  if (incident.state === 'open') {
+    return incident.lastAction === 'reopened' && incident.lastActor
+      ? `Reopened by ${incident.lastActor} at ${clock(incident.lastAt)}: nobody has it`
+      : 'Nobody has it yet';
+  }
+  if (incident.state === 'acknowledged') {
+    const ended = incident.streamEndedAt ? `; the stream ended at ${clock(incident.streamEndedAt)}` : '';
+    return `Acknowledged by ${incident.acknowledgedBy}${at(incident.acknowledgedAt)}${ended}`;
+  }
+  const by = incident.resolvedBy === 'policy' ? 'automatically by policy'
+    : incident.resolvedBy === 'system' ? 'by the service' : `by ${incident.resolvedBy}`;
+  if (incident.resolution === 'escalated') {
+    return `Escalated to ${incident.escalatedTo || 'another team'} ${by}${at(incident.resolvedAt)}`;
+  }
+  const words = RESOLUTION_WORDS[incident.resolution] || incident.resolution;
+  const labels = incident.resolution === 'dismissed' && incident.dismissedLabels.length
+    ? ` (judged wrong: ${incident.dismissedLabels.join(', ')})` : '';
+  return `Resolved: ${words}${labels} ${by}${at(incident.resolvedAt)}`;
+}
+
+function at(iso) {
+  return iso ? ` at ${clock(iso)}` : '';
+}
+
+/** A 409's meaning: who acted first, from the incident as it now is. */
+export function conflict(incident, message) {
+  if (incident?.state === 'resolved' && incident.resolvedBy) {
+    return `${capitalised(incident.resolvedBy)} acted first: ${standing(incident)}.`;
+  }
+  if (incident?.state === 'acknowledged') {
+    return `${capitalised(incident.acknowledgedBy)} acted first: ${standing(incident)}.`;
+  }
+  return `Not done: ${message || 'someone else acted first'}.`;
+}
+
+/** One line for a screen reader. */
+export function summary(incident, channel) {
+  return `${channelName(incident, channel)}: ${incident.topLabel} ${percent(incident.topConfidence)}, `
+    + `${incident.severity} severity, ${incident.frameCount} frames. ${standing(incident)}.`;
+}

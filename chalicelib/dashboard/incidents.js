@@ -1,0 +1,168 @@
+// Incidents as the dashboard keeps them: one shape from GET /incidents and from schema-v2
+// STREAM_MODERATION events, merged by incidentId keeping the highest version.
+
+export const SEVERITY_RANK = { medium: 1, high: 2, critical: 3 };
+export const CATEGORIES = [
+  'Explicit', 'Non-Explicit Nudity of Intimate parts and Kissing', 'Swimwear or Underwear',
+  'Violence', 'Visually Disturbing', 'Rude Gestures', 'Drugs & Tobacco', 'Alcohol', 'Gambling',
+  'Hate Symbols',
+];
+
+const list = (text) => String(text || '').split(',').map((part) => part.trim()).filter(Boolean);
+
+function strongestFirst(categories) {
+  return categories.sort((a, b) => b.confidence - a.confidence || a.category.localeCompare(b.category));
+}
+
+/** An incident of GET /incidents (or of an action's answer). */
+export function fromApi(item) {
+  const last = (item.trail || []).at(-1) || {};
+  return {
+    incidentId: item.incidentId,
+    version: Number(item.version),
+    channelArn: item.channelArn,
+    channelName: item.channelName || '',
+    sessionId: item.sessionId || '',
+    state: item.state,
+    resolution: item.resolution || '',
+    severity: item.severity || 'medium',
+    topLabel: item.topLabel || '',
+    topCategory: item.topCategory || '',
+    topConfidence: Number(item.topConfidence || 0),
+    categories: strongestFirst(Object.entries(item.categories || {}).map(([category, entry]) => (
+      { category, label: entry.label, confidence: Number(entry.confidence) }))),
+    contentTypes: item.contentTypes || [],
+    frameCount: Number(item.frameCount || 0),
+    openedAt: item.openedAt || '',
+    firstFrameTime: item.firstFrameTime || '',
+    lastFrameTime: item.lastFrameTime || '',
+    latestFrameKey: item.latestFrameKey || '',
+    acknowledgedBy: item.acknowledgedBy || '',
+    acknowledgedAt: item.acknowledgedAt || '',
+    resolvedBy: item.resolvedBy || '',
+    resolvedAt: item.resolvedAt || '',
+    resolutionNote: item.resolutionNote || '',
+    dismissedLabels: item.dismissedLabels || [],
+    escalatedTo: item.escalatedTo || '',
+    autoStop: item.autoStop?.action || '',
+    streamEndedAt: item.streamEndedAt || '',
+    lastActor: last.by || '',
+    lastAction: last.action || '',
+    lastAt: last.at || '',
+    lastNote: last.note || '',
+  };
+}
+
+/** The incident an event describes (its attributes are strings; empty ones are left out,
+ * and the least needed may have been dropped to fit 1 KB: `previous` fills those in). */
+export function fromEvent(a, previous) {
+  let categories = [];
+  try {
+    categories = JSON.parse(a.categories || '[]').map(([category, label, confidence]) => (
+      { category, label, confidence: Number(confidence) }));
+  } catch {
+    categories = [];
+  }
+  for (const known of previous?.categories || []) { // categories only grow
+    if (!categories.some((entry) => entry.category === known.category)) categories.push(known);
+  }
+  const state = a.state || previous?.state || 'open';
+  const resolution = a.resolution || '';
+  const same = (field) => previous && previous[field] === (a[field] || '') ? previous : null;
+  const acted = a.actedAt || a.eventTime || '';
+  return {
+    incidentId: a.incidentId,
+    version: Number(a.incidentVersion),
+    channelArn: a.channelArn,
+    channelName: a.channelName || previous?.channelName || '',
+    sessionId: a.sessionId || previous?.sessionId || '',
+    state,
+    resolution,
+    severity: a.severity || previous?.severity || 'medium',
+    topLabel: a.topLabel || previous?.topLabel || '',
+    topCategory: a.topCategory || previous?.topCategory || '',
+    topConfidence: Number(a.topConfidence || previous?.topConfidence || 0),
+    categories: strongestFirst(categories),
+    contentTypes: a.contentTypes ? list(a.contentTypes) : previous?.contentTypes || [],
+    frameCount: Number(a.frameCount || previous?.frameCount || 0),
+    openedAt: a.openedAt || previous?.openedAt || '',
+    firstFrameTime: a.firstFrameTime || previous?.firstFrameTime || '',
+    lastFrameTime: a.lastFrameTime || previous?.lastFrameTime || '',
+    latestFrameKey: a.latestFrameKey || previous?.latestFrameKey || '',
+    acknowledgedBy: a.acknowledgedBy || '',
+    acknowledgedAt: a.type === 'incident-acknowledged' ? acted : same('acknowledgedBy')?.acknowledgedAt || '',
+    resolvedBy: a.resolvedBy || '',
+    resolvedAt: a.type === 'incident-resolved' ? acted
+      : (state === 'resolved' && same('resolvedBy')?.resolvedAt) || '',
+    resolutionNote: a.type === 'incident-resolved' ? a.note || ''
+      : (state === 'resolved' && same('resolution')?.resolutionNote) || '',
+    dismissedLabels: a.dismissedLabels ? list(a.dismissedLabels)
+      : (resolution === 'dismissed' && previous?.dismissedLabels) || [],
+    escalatedTo: a.escalatedTo || (resolution === 'escalated' && previous?.escalatedTo) || '',
+    autoStop: a.autoStop || previous?.autoStop || '',
+    streamEndedAt: state !== 'resolved' && a.actor === 'system' && a.type === 'incident-updated'
+      ? acted : (state !== 'resolved' && previous?.streamEndedAt) || '',
+    lastActor: a.actor || previous?.lastActor || '',
+    lastAction: a.actor ? a.type.replace('incident-', '') : previous?.lastAction || '',
+    lastAt: a.actor ? acted : previous?.lastAt || '',
+    lastNote: a.actor ? a.note || '' : previous?.lastNote || '',
+  };
+}
+
+/** Whether `next` replaces `previous`: a newer version always; the API's answer also at the
+ * same version (it is complete, an event may have been shortened). */
+export function isNewer(next, previous, fromApiAnswer) {
+  if (!previous) return true;
+  return fromApiAnswer ? next.version >= previous.version : next.version > previous.version;
+}
+
+/** The API's queue order: unresolved (most severe, then oldest), escalated, newest resolved. */
+export function queueOrder(a, b) {
+  const group = (i) => (i.state !== 'resolved' ? 0 : i.resolution === 'escalated' ? 1 : 2);
+  const byGroup = group(a) - group(b);
+  if (byGroup) return byGroup;
+  if (group(a) === 2) return (b.resolvedAt || '').localeCompare(a.resolvedAt || '');
+  return (SEVERITY_RANK[b.severity] || 0) - (SEVERITY_RANK[a.severity] || 0)
+    || a.openedAt.localeCompare(b.openedAt);
+}
+
+export const STATE_FILTERS = {
+  all: 'Everything (with the last 24 h resolved)',
+  active: 'To handle (open, acknowledged, escalated)',
+  open: 'Open (nobody has it)',
+  acknowledged: 'Acknowledged',
+  escalated: 'Escalated',
+  resolved: 'Resolved',
+};
+
+export function isActive(incident) {
+  return incident.state !== 'resolved' || incident.resolution === 'escalated';
+}
+
+export function matches(incident, filters, channelName) {
+  const byState = {
+    all: true,
+    active: isActive(incident),
+    open: incident.state === 'open',
+    acknowledged: incident.state === 'acknowledged',
+    escalated: incident.resolution === 'escalated',
+    resolved: incident.state === 'resolved' && incident.resolution !== 'escalated',
+  }[filters.state] ?? true;
+  return byState
+    && (!filters.channel || channelName === filters.channel)
+    && (!filters.category || incident.categories.some((entry) => entry.category === filters.category));
+}
+
+/** What a moderator can do with it now. No Stop on a channel known to be offline. */
+export function actionsFor(incident, channel) {
+  if (incident.state === 'resolved') return ['reopen'];
+  const actions = incident.state === 'open' ? ['acknowledge'] : [];
+  actions.push('dismiss', 'warn', 'escalate');
+  if (channel?.live !== false) actions.push('stop');
+  return actions;
+}
+
+/** The labels a moderator can judge wrong: the strongest label of each category. */
+export function labelsOf(incident) {
+  return incident.categories.map((entry) => entry.label);
+}

@@ -1,0 +1,123 @@
+// The queue view: filters (state, channel by name, category), the channels whose frames are
+// failing, and the incidents in the API's order. Cards are rebuilt only when what they show
+// changed, and moved only when the order changed, so focus and images stay put.
+
+import { incidentCard, signature } from './card.js';
+import { channelName } from './describe.js';
+import { $, h, replace } from './dom.js';
+import { channelLabel, clock } from './format.js';
+import { CATEGORIES, isActive, matches, queueOrder, STATE_FILTERS } from './incidents.js';
+import { update } from './store.js';
+import { isBlind } from './sync.js';
+
+const cards = new Map(); // incidentId -> {signature, element}
+let channelOptions = '';
+let blindShown = '';
+
+/** The incidents shown, in order (the keyboard moves through these). */
+export function visibleIncidents(s) {
+  return [...s.incidents.values()]
+    .filter((incident) => matches(incident, s.filters, channelName(incident, s.channels.get(incident.channelArn))))
+    .sort(queueOrder);
+}
+
+export function wireQueue() {
+  const stateSelect = $('#filter-state');
+  for (const [value, label] of Object.entries(STATE_FILTERS)) stateSelect.append(h('option', { value }, label));
+  const category = $('#filter-category');
+  for (const name of CATEGORIES) category.append(h('option', { value: name }, name));
+  $('#queue-filters').addEventListener('change', () => update((s) => {
+    s.filters = {
+      state: stateSelect.value,
+      channel: $('#filter-channel').value,
+      category: category.value,
+    };
+  }));
+  $('#queue-filters').addEventListener('submit', (event) => event.preventDefault());
+}
+
+export function renderQueue(s) {
+  renderFilters(s);
+  renderBlind(s);
+  const shown = visibleIncidents(s);
+  const list = $('#incidents');
+  const focused = document.activeElement?.closest?.('[data-incident]');
+  const focusedId = focused?.dataset.incident;
+  const focusedAction = document.activeElement?.dataset?.action;
+  const keep = new Set(shown.map((incident) => incident.incidentId));
+  for (const [id, card] of cards) {
+    if (!keep.has(id)) {
+      card.element.remove();
+      cards.delete(id);
+    }
+  }
+  shown.forEach((incident, index) => {
+    const id = incident.incidentId;
+    const sig = signature(incident, s);
+    let card = cards.get(id);
+    if (!card || card.signature !== sig) {
+      const element = incidentCard(incident, s);
+      if (card) card.element.replaceWith(element);
+      card = { signature: sig, element };
+      cards.set(id, card);
+    }
+    if (list.children[index] !== card.element) list.insertBefore(card.element, list.children[index] || null);
+    const selected = s.selectedId === id;
+    card.element.classList.toggle('selected', selected);
+    const article = card.element.firstElementChild;
+    article.tabIndex = selected || (!s.selectedId && index === 0) ? 0 : -1;
+    if (selected) article.setAttribute('aria-current', 'true');
+    else article.removeAttribute('aria-current');
+  });
+  if (focusedId && !document.activeElement?.closest?.('[data-incident]') && cards.has(focusedId)
+      && !document.querySelector('dialog[open]')) {
+    const element = cards.get(focusedId).element;
+    (element.querySelector(`[data-action="${focusedAction}"]:not(:disabled)`) || element.firstElementChild).focus();
+  }
+  const active = [...s.incidents.values()].filter(isActive).length;
+  $('#queue-count').textContent = s.synced ? String(active) : '';
+  $('#tab-queue').setAttribute('aria-label', `Queue, ${active} to handle`);
+  $('#queue-status').textContent = queueStatus(s, shown.length);
+}
+
+function queueStatus(s, shown) {
+  if (s.syncError) return s.syncError;
+  if (!s.synced) return 'Loading the queue…';
+  const more = s.truncated ? ' Only the first 500 incidents are listed.' : '';
+  if (!s.incidents.size) return `No incidents. Flagged frames open one here as they are moderated.${more}`;
+  if (!shown) return `No incident matches these filters (${s.incidents.size} in the queue).${more}`;
+  return more.trim();
+}
+
+function renderFilters(s) {
+  const names = new Set();
+  for (const channel of s.channels.values()) names.add(channelLabel(channel.channelArn, channel.name));
+  for (const incident of s.incidents.values()) names.add(channelName(incident, s.channels.get(incident.channelArn)));
+  const sorted = [...names].sort((a, b) => a.localeCompare(b));
+  const key = sorted.join('\n');
+  if (key === channelOptions) return;
+  channelOptions = key;
+  const select = $('#filter-channel');
+  replace(select, h('option', { value: '' }, 'All channels'),
+    sorted.map((name) => h('option', { value: name, selected: name === s.filters.channel }, name)));
+}
+
+function renderBlind(s) {
+  const blind = [...s.channels.values()].filter((channel) => isBlind(channel, s.now));
+  const key = JSON.stringify(blind.map((channel) => [channel.channelArn, channel.name, channel.blind]));
+  if (key === blindShown) return; // unchanged: not announced again
+  blindShown = key;
+  replace($('#blind'), blind.map((channel) => h('p', { class: 'blind', role: 'alert' },
+    h('strong', {}, `Blind on ${channelLabel(channel.channelArn, channel.name)}: `),
+    blindDetail(channel.blind), ' ',
+    h('button', {
+      type: 'button',
+      onclick: () => update((next) => { next.channels.get(channel.channelArn).blind.dismissed = true; }),
+    }, 'Hide'))));
+}
+
+function blindDetail(blind) {
+  const why = [blind.attempts && `${blind.attempts} attempts`, blind.error].filter(Boolean).join(': ');
+  return `frames since ${clock(blind.since)} could not be moderated${why ? ` (${why})` : ''}; `
+    + `the latest at ${clock(blind.last)}. Nobody sees them: watch the stream yourself.`;
+}

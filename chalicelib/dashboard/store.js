@@ -1,0 +1,52 @@
+// The dashboard's state, in one place. Modules change it through update(); views subscribe
+// and build their part of the DOM from it.
+
+import { loadSettings } from './settings.js';
+
+export const state = {
+  config: null, // GET /config: region, userPoolId, clientId, cognitoEndpoint
+  user: '', // the signed-in username
+  access: 'unknown', // 'moderator' once the API agreed; 'denied' for a non-moderator
+  view: 'queue', // queue | history | stats
+  connection: { state: 'offline', text: 'Not connected' },
+  incidents: new Map(), // incidentId -> incident (incidents.js), the highest version seen
+  channels: new Map(), // channelArn -> {channelArn, name, live, stateAt, blind}
+  synced: null, // when GET /incidents last answered (ms)
+  syncError: '',
+  truncated: false,
+  filters: { state: 'all', channel: '', category: '' },
+  selectedId: null, // the incident the keyboard acts on
+  pending: new Map(), // incidentId -> the action in flight (one at a time)
+  notices: new Map(), // incidentId -> {tone: 'ok' | 'conflict' | 'error', text}
+  details: new Map(), // incidentId -> GET /incidents/{id} (frames with links, trail)
+  lightbox: null, // {incidentId, frame (index), revealed}
+  settings: loadSettings(),
+  now: Date.now(), // ticks, for "open for" and urgency
+  seq: 0, // counts applied live events (a sync keeps what arrived while it was in flight)
+  history: {
+    filters: {
+      channelArn: '', hours: 24, kinds: ['frame', 'incident', 'stop'],
+      decisions: ['alert', 'auto-stop', 'unscannable', 'failed'], clean: false,
+    },
+    items: [], cursor: null, loading: false, error: '', loaded: false,
+  },
+  stats: { hours: 168, data: null, loading: false, error: '' },
+};
+
+const listeners = new Set();
+let scheduled = false;
+
+export function subscribe(listener) {
+  listeners.add(listener);
+}
+
+/** Change the state; every view renders once after this task's changes. */
+export function update(change) {
+  change(state);
+  if (scheduled) return;
+  scheduled = true;
+  queueMicrotask(() => {
+    scheduled = false;
+    for (const listener of listeners) listener(state);
+  });
+}
