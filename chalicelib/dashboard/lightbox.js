@@ -48,7 +48,9 @@ export function wireLightbox() {
   dialog.addEventListener('close', () => {
     update((s) => { s.lightbox = null; });
     shown = '';
+    const card = document.querySelector(`[data-incident="${state.selectedId}"] > .card`);
     if (opener?.isConnected) opener.focus();
+    else card?.focus(); // the card was rebuilt meanwhile
   });
   dialog.addEventListener('click', (event) => { // a click on the backdrop closes it
     if (event.target === dialog) dialog.close();

@@ -11,6 +11,8 @@ import { update } from './store.js';
 import { isBlind } from './sync.js';
 
 const cards = new Map(); // incidentId -> {signature, element}
+let order = []; // the incident ids as last shown
+const placeOfPending = new Map(); // incidentId -> where it was when its action was sent
 let channelOptions = '';
 let blindShown = '';
 
@@ -40,6 +42,7 @@ export function renderQueue(s) {
   renderFilters(s);
   renderBlind(s);
   const shown = visibleIncidents(s);
+  const next = advance(s, shown);
   const list = $('#incidents');
   const focused = document.activeElement?.closest?.('[data-incident]');
   const focusedId = focused?.dataset.incident;
@@ -69,7 +72,13 @@ export function renderQueue(s) {
     if (selected) article.setAttribute('aria-current', 'true');
     else article.removeAttribute('aria-current');
   });
-  if (focusedId && !document.activeElement?.closest?.('[data-incident]') && cards.has(focusedId)
+  order = shown.map((incident) => incident.incidentId);
+  order.forEach((id, index) => {
+    if (s.pending.has(id) && !placeOfPending.has(id)) placeOfPending.set(id, index);
+  });
+  if (next && (focusedId || document.activeElement === document.body) && !document.querySelector('dialog[open]')) {
+    cards.get(next).element.firstElementChild.focus();
+  } else if (focusedId && !document.activeElement?.closest?.('[data-incident]') && cards.has(focusedId)
       && !document.querySelector('dialog[open]')) {
     const element = cards.get(focusedId).element;
     (element.querySelector(`[data-action="${focusedAction}"]:not(:disabled)`) || element.firstElementChild).focus();
@@ -78,6 +87,24 @@ export function renderQueue(s) {
   $('#queue-count').textContent = s.synced ? String(active) : '';
   $('#tab-queue').setAttribute('aria-label', `Queue, ${active} to handle`);
   $('#queue-status').textContent = queueStatus(s, shown.length);
+}
+
+/** When the incident this moderator acted on is resolved (by the answer or by the room's
+ * event, whichever comes first) it moves down to the resolved ones: the incident now in its
+ * place is selected, and triage goes on from there. */
+function advance(s, shown) {
+  const id = s.selectedId;
+  if (!id || s.lightbox || !placeOfPending.has(id)) return null;
+  if (s.incidents.get(id)?.state !== 'resolved') {
+    if (!s.pending.has(id)) placeOfPending.delete(id); // done, and not resolved: it stays
+    return null;
+  }
+  const at = placeOfPending.get(id);
+  placeOfPending.delete(id);
+  const now = shown[at]?.incidentId;
+  if (!now || now === id) return null;
+  s.selectedId = now;
+  return now;
 }
 
 function queueStatus(s, shown) {

@@ -1,0 +1,109 @@
+"""What the dashboard's browser tests do with the local stack and with a page.
+
+Channels of their own (IVS CreateChannel on the emulator, an encoder connected when a test
+needs the channel live), violating frames written as IVS would (see stack_helpers), a
+second moderator in moto's Cognito, and signing in as a person would.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import requests
+from playwright.sync_api import Locator, Page, expect
+from stack_helpers import api, aws, thumbnail_key, wait_for, write_frame
+
+# Chromium as root, with no network but this machine (see the README).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIOLENCE = [{"Name": "Weapon Violence", "Confidence": 94.0}]
+GESTURE = [{"Name": "Middle Finger", "Confidence": 91.0}]
+MODERATORS_GROUP = "moderators"
+
+
+class Channel:
+    """An IVS channel of the emulator, named for the test, and its violating frames."""
+
+    def __init__(self, stack: dict, purpose: str, *, live: bool = False) -> None:
+        self.stack = stack
+        self.name = f"dash-{purpose}-{secrets.token_hex(3)}"
+        created = aws(stack, "ivs").create_channel(name=self.name)
+        self.arn = created["channel"]["arn"]
+        self.id = self.arn.rsplit("/", 1)[1]
+        self.stream_key = created["streamKey"]["value"]
+        self.frames = 0
+        if live:
+            self.connect()
+
+    def connect(self) -> None:
+        """An encoder goes live with the channel's key."""
+        self._emulator("encoder/connect", {"streamKey": self.stream_key})
+
+    def disconnect(self) -> None:
+        self._emulator("encoder/disconnect", {"channelArn": self.arn})
+
+    def _emulator(self, path: str, body: dict) -> None:
+        url = f"{self.stack['emulator_url']}/_emulator/{path}"
+        requests.post(url, json=body, timeout=5).raise_for_status()
+
+    def flag(self, labels: list[dict] = VIOLENCE, count: int = 1) -> None:
+        """Write `count` violating frames of the channel's stream."""
+        for _ in range(count):
+            self.frames += 1
+            write_frame(self.stack, thumbnail_key(self.stack, self.id, self.frames), labels)
+
+    def incident(self, token: str, **where) -> dict:
+        """The channel's newest incident, once the API has it (and it matches `where`)."""
+
+        def found():
+            answer = api(self.stack, "GET", f"/incidents?channelArn={self.arn}", token)
+            items = sorted(answer.json()["items"], key=lambda item: item["openedAt"])
+            if items and all(items[-1].get(k) == v for k, v in where.items()):
+                return items[-1]
+            return None
+
+        return wait_for(found, 15, f"an incident of {self.name} with {where}")
+
+
+def create_moderator(stack: dict, username: str) -> dict:
+    """A second moderator, made as an administrator would (moto's Cognito admin API)."""
+    idp = aws(stack, "cognito-idp")
+    password = f"Mod-{secrets.token_urlsafe(12)}1a"
+    pool = stack["user_pool_id"]
+    idp.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS")
+    idp.admin_set_user_password(
+        UserPoolId=pool, Username=username, Password=password, Permanent=True
+    )
+    idp.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName=MODERATORS_GROUP)
+    return {"username": username, "password": password}
+
+
+def sign_in_as(page: Page, stack: dict, user: dict, *, live: bool = True) -> None:
+    page.goto(stack["dashboard_url"])
+    page.get_by_label("Username").fill(user["username"])
+    page.get_by_label("Password", exact=True).fill(user["password"])
+    page.get_by_role("button", name="Sign in").click()
+    if live:
+        expect(page.locator("#connection")).to_have_text("Live")
+
+
+def card(page: Page, name: str) -> Locator:
+    """The queue's card of the channel `name`'s incident (the newest, if there are several)."""
+    title = page.locator("h2.channel-name", has_text=re.compile(f"^{re.escape(name)}$"))
+    return page.locator("#incidents > li.incident", has=title)
+
+
+def standing(page: Page, name: str) -> Locator:
+    return card(page, name).locator(".standing")
+
+
+def horizontal_overflow(page: Page) -> int:
+    return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
