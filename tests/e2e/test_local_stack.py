@@ -12,14 +12,22 @@ import subprocess
 import time
 
 import aiohttp
+import pytest
 from stack_helpers import (
     RECONNECT_AFTER,
     ROOT,
     SCENARIO,
     api,
+    aws,
     channel,
+    drain,
+    emulator,
     frames_of,
+    has_handler,
     is_live,
+    listen,
+    log_of,
+    queue_depth,
     sign_in,
     thumbnail_key,
     wait_for,
@@ -29,9 +37,12 @@ from stack_helpers import (
 from local.headless import command
 
 
-async def chat_events(stack: dict, token: str, action, wait: float) -> list[tuple[float, dict]]:
+async def chat_events(
+    stack: dict, token: str, action, wait: float, until=None
+) -> list[tuple[float, dict]]:
     """Connect to the moderators' room with a token from POST /chat-token, run `action`,
-    and collect the frames received for `wait` seconds (with when each arrived)."""
+    and collect the frames received for `wait` seconds (with when each arrived), or until
+    `until(frames)` is true."""
     chat = api(stack, "POST", "/chat-token", token).json()
     received: list[tuple[float, dict]] = []
     async with (
@@ -47,6 +58,8 @@ async def chat_events(stack: dict, token: str, action, wait: float) -> list[tupl
                 break
             if message.type == aiohttp.WSMsgType.TEXT:
                 received.append((time.monotonic(), json.loads(message.data)))
+                if until is not None and until([frame for _, frame in received]):
+                    break
     return received
 
 
@@ -168,3 +181,112 @@ def test_a_second_stack_in_the_same_place_says_so(stack):
     assert result.returncode == 1
     assert "a local stack is already running" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- the app's other event handlers: stream state, and frames that failed for good -----------
+
+
+def test_an_encoder_session_puts_stream_state_events_that_reach_the_apps_handler(stack):
+    # GIVEN a channel of its own, and a rule of the test's own that sees the bus
+    ivs = aws(stack, "ivs")
+    created = ivs.create_channel(name="e2e-session")
+    channel_arn = created["channel"]["arn"]
+    pattern = {"source": ["aws.ivs"], "resources": [channel_arn]}
+    probe = listen(stack, "e2e-stream-state-probe", pattern)
+
+    # WHEN its encoder connects, then disconnects
+    stream_key = created["streamKey"]["value"]
+    connected = emulator(stack, "POST", "encoder/connect", {"streamKey": stream_key})
+    emulator(stack, "POST", "encoder/disconnect", {"channelArn": channel_arn})
+
+    # THEN IVS's three events are on the local EventBridge, as EventBridge delivers them
+    seen: list[dict] = []
+    wait_for(lambda: seen.extend(drain(stack, probe)) or len(seen) >= 3, 10, "three events")
+    assert [event["detail"]["event_name"] for event in seen] == [
+        "Session Created",
+        "Stream Start",
+        "Stream End",
+    ]
+    for event in seen:
+        assert (event["source"], event["detail-type"]) == ("aws.ivs", "IVS Stream State Change")
+        assert event["resources"] == [channel_arn]
+        assert event["detail"]["channel_name"] == "e2e-session"
+        assert event["detail"]["stream_id"] == connected["streamId"]
+
+    # AND the app's own rule took them to its handler, which recorded the channel
+    if not has_handler(stack, "stream_state_changed"):
+        pytest.skip("the events are on the bus; the app has no stream_state_changed handler yet")
+    rule_queue = stack["queues"]["stream_state_changed"]
+    wait_for(lambda: queue_depth(stack, rule_queue) == 0, 15, "the handler to take the events")
+    assert queue_depth(stack, stack["dead_letter_queues"]["stream_state_changed"]) == 0
+    assert "stream_state_changed failed" not in log_of(stack, "relay")
+
+    def recorded() -> list[dict]:
+        items = aws(stack, "dynamodb").scan(TableName=stack["channels_table"])["Items"]
+        return [item for item in items if channel_arn in json.dumps(item)]
+
+    [item] = wait_for(recorded, 10, "the channel in the channels table")
+    assert "e2e-session" in json.dumps(item)
+
+
+def test_a_frame_rekognition_never_answers_ends_in_the_failed_frames_handler(quiet_stack):
+    """Rekognition fails every call: the thumbnail handler fails 3 times (Lambda's retries),
+    and Lambda's invocation record goes to the failed-frames queue, which the app reads."""
+    stack = quiet_stack
+    token = sign_in(stack)
+    key = thumbnail_key(stack, "E2eFailing01", 4)
+    channel_arn = f"arn:aws:ivs:{stack['region']}:{stack['account']}:channel/E2eFailing01"
+    handled = has_handler(stack, "record_failed_frames")
+    emulator(stack, "PUT", "faults", {"rekognition": {"error_rate": 1.0}})
+    try:
+
+        def failed_frame_event(frames: list[dict]) -> bool:
+            return any(
+                frame.get("EventName") == "STREAM_MODERATION"
+                and frame["Attributes"].get("type") == "frames-failed"
+                for frame in frames
+            )
+
+        frames = asyncio.run(
+            chat_events(
+                stack,
+                token,
+                lambda: write_frame(stack, key, [{"Name": "Weapon Violence", "Confidence": 94.0}]),
+                wait=90 if handled else 0,
+                until=failed_frame_event,
+            )
+        )
+        wait_for(
+            lambda: "invocation record sent" in log_of(stack, "relay"),
+            90,
+            "the relay to give up on the frame",
+        )
+    finally:
+        emulator(stack, "DELETE", "faults")
+
+    # Three attempts, two retries, one record; nothing left in the thumbnail's queues.
+    relay_log = log_of(stack, "relay")
+    assert relay_log.count("moderate_thumbnail failed (attempt") == 2
+    assert relay_log.count("moderate_thumbnail failed 3 times") == 1
+    wait_for(lambda: queue_depth(stack, stack["queue_url"]) == 0, 10, "the event deleted")
+    assert queue_depth(stack, stack["dead_letter_queues"]["moderate_thumbnail"]) == 0
+
+    if not handled:  # nothing reads the failed-frames queue yet: the record waits there
+        [record] = drain(stack, stack["failed_frames_queue_url"])
+        assert record["requestContext"]["condition"] == "RetriesExhausted"
+        assert record["requestContext"]["approximateInvokeCount"] == 3
+        assert record["requestPayload"]["detail"]["object"]["key"] == key
+        assert record["responseContext"]["functionError"] == "Unhandled"
+        assert record["responsePayload"]["errorType"]
+        pytest.skip("the record is on the failed-frames queue; the app has no handler for it yet")
+
+    # The app's handler recorded the frame as failed and told the moderators.
+    [event] = [f for f in frames if f.get("EventName") == "STREAM_MODERATION"]
+    assert event["Attributes"]["type"] == "frames-failed"
+    assert event["Attributes"]["channelArn"] == channel_arn
+    wait_for(
+        lambda: queue_depth(stack, stack["failed_frames_queue_url"]) == 0, 10, "the record read"
+    )
+    history = api(stack, "GET", f"/decisions?channelArn={channel_arn}", token).json()["items"]
+    [failed] = [item for item in history if item.get("decision") == "failed"]
+    assert failed["thumbnailKey"] == key
