@@ -20,7 +20,12 @@ after SQS_RETRY_SECONDS (in AWS: after the queue's visibility timeout), until th
 redrive policy moves it to its dead-letter queue.
 
 Every dead-letter queue is watched, and a message arriving in one is logged as an error:
-nothing vanishes silently.
+nothing vanishes silently. Queues hold a message invisible for 6 minutes while it is
+handled (local/resources.py), so no event runs twice at once; a failure is made visible
+again sooner, as above.
+
+Not played: the function timeout (an invoke runs to its end), the maximum event age, and
+per-function concurrency (all handlers share the pool of workers).
 
 Run by local/stack.py with the stage's environment: `python -m local.relay ROUTES_JSON`.
 """
@@ -205,17 +210,16 @@ class Relay:
         retry_delays: tuple[int, ...] = RETRY_DELAYS,
         sqs_retry_seconds: int = SQS_RETRY_SECONDS,
     ) -> None:
-        self._app = app
+        handlers = [route.function.handler for route in (*routes.events, *routes.queues)]
+        missing = [name for name in handlers if name not in app.handler_map]
+        if missing:
+            raise ValueError(f"the app has no handler named {', '.join(missing)}")
+        self._handlers = app.handler_map  # Chalice's wrapped handlers, middleware included
         self._routes = routes
         self._sqs = sqs
         self._workers = workers
         self._retry_delays = retry_delays
         self._sqs_retry_seconds = sqs_retry_seconds
-        missing = [r.function.handler for r in (*routes.events, *routes.queues)]
-        missing = [name for name in missing if name not in app.handler_map]
-        if missing:
-            raise ValueError(f"the app has no handler named {', '.join(missing)}")
-        self._handlers = app.handler_map
         self._slots = threading.Semaphore(workers)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="invoke")
 
