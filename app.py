@@ -5,18 +5,18 @@ import os
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from chalice import Chalice, ConvertToMiddleware, Response
 
-from chalicelib import dependencies
+from chalicelib import handlers
 from chalicelib.api.chat import chat
 from chalicelib.api.dashboard import dashboard
 from chalicelib.api.history import history
 from chalicelib.api.streams import streams
-from chalicelib.config import recording_bucket_from_env
+from chalicelib.config import failed_frames_queue_from_env, recording_bucket_from_env
 from chalicelib.dependencies import aws_client, settings
 from chalicelib.http import ApiError, cors_headers
-from chalicelib.objects import ObjectCreated
 from chalicelib.observability import logger as _logger
 from chalicelib.observability import metrics as _metrics
-from chalicelib.recordings import parse_thumbnail_key, thumbnail_event_pattern
+from chalicelib.recordings import thumbnail_event_pattern
+from chalicelib.stream_state import STREAM_STATE_PATTERN
 
 __all__ = ["app", "aws_client"]
 
@@ -26,6 +26,7 @@ metrics = _metrics()
 copy_config_to_registered_loggers(source_logger=logger, include={"chalicelib"})
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "cloudwatch")
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "sqs")
 
 app.register_blueprint(streams)
 app.register_blueprint(chat)
@@ -35,11 +36,18 @@ app.register_blueprint(dashboard)
 
 @app.on_cw_event(thumbnail_event_pattern(recording_bucket_from_env(os.environ)))
 def moderate_thumbnail(event):
-    frame = ObjectCreated.from_event(event.to_dict())
-    thumbnail = parse_thumbnail_key(frame.key, frame.region)
-    logger.append_keys(event_id=frame.event_id, channel=thumbnail and thumbnail.channel_arn)
-    dependencies.idempotency_config().register_lambda_context(event.context)
-    return dependencies.moderate_once()(frame=frame)
+    return handlers.moderate_thumbnail(event.to_dict(), event.context)
+
+
+@app.on_cw_event(STREAM_STATE_PATTERN)
+def stream_state_changed(event):
+    return handlers.stream_state_changed(event.to_dict())
+
+
+@app.on_sqs_message(queue=failed_frames_queue_from_env(os.environ), batch_size=10)
+def record_failed_frames(event):
+    """Frames Lambda gave up on: the thumbnail function's on-failure destination."""
+    return handlers.record_failed_frames([record.body for record in event])
 
 
 @app.middleware("http")

@@ -17,6 +17,7 @@ from chalicelib.policy import Policy, PolicyError, parse_categories, parse_thres
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _ROOM_ARN = re.compile(r"^arn:aws[a-z-]*:ivschat:[a-z0-9-]+:\d{12}:room/[A-Za-z0-9]+$")
 _USER_POOL_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$")
 _CLIENT_IDS = re.compile(r"^[\w+]+(\s*[,;]\s*[\w+]+)*$")
@@ -48,6 +49,8 @@ DEFAULTS = {
     "DASHBOARD_ORIGINS": "",
     "FRAME_URL_SECONDS": "300",
     "THUMBNAIL_STORAGE": "SEQUENTIAL",
+    "INCIDENT_UPDATE_SECONDS": "30",
+    "DISMISSAL_QUIET_SECONDS": "600",
     "MODERATION_ADAPTER_ARN": "",
     "FRAME_SKIP_ENABLED": "true",
     "FRAME_SKIP_MAX_DISTANCE": "4",
@@ -64,6 +67,8 @@ class Settings:
     recording_bucket: str
     decisions_table: str
     idempotency_table: str
+    incidents_table: str
+    channels_table: str
     moderation_room_arn: str
     min_confidence: float
     policy: Policy
@@ -80,6 +85,8 @@ class Settings:
     dashboard_origins: tuple[str, ...]
     frame_url_seconds: int
     thumbnail_storage: frozenset[str]
+    incident_update_seconds: int
+    dismissal_quiet_seconds: int
     adapter_arn: str
     frame_skip_enabled: bool
     frame_skip_max_distance: int
@@ -111,6 +118,8 @@ class Settings:
             idempotency_table=_required(
                 "IDEMPOTENCY_TABLE", env, _TABLE_NAME, "a DynamoDB table name"
             ),
+            incidents_table=_required("INCIDENTS_TABLE", env, _TABLE_NAME, "a DynamoDB table name"),
+            channels_table=_required("CHANNELS_TABLE", env, _TABLE_NAME, "a DynamoDB table name"),
             moderation_room_arn=room_arn,
             min_confidence=_number("MIN_CONFIDENCE", env, 0, 100),
             policy=policy,
@@ -136,6 +145,12 @@ class Settings:
             ),
             frame_url_seconds=int(_number("FRAME_URL_SECONDS", env, 10, 3600, integer=True)),
             thumbnail_storage=_storage("THUMBNAIL_STORAGE", env),
+            incident_update_seconds=int(
+                _number("INCIDENT_UPDATE_SECONDS", env, 5, 3600, integer=True)
+            ),
+            dismissal_quiet_seconds=int(
+                _number("DISMISSAL_QUIET_SECONDS", env, 0, 86400, integer=True)
+            ),
             adapter_arn=_adapter(env, room_arn),
             frame_skip_enabled=_boolean("FRAME_SKIP_ENABLED", env),
             frame_skip_max_distance=int(
@@ -151,6 +166,8 @@ _REQUIRED = (
     "RECORDING_BUCKET",
     "DECISIONS_TABLE",
     "IDEMPOTENCY_TABLE",
+    "INCIDENTS_TABLE",
+    "CHANNELS_TABLE",
     "MODERATION_ROOM_ARN",
     "COGNITO_USER_POOL_ID",
     "COGNITO_APP_CLIENT_IDS",
@@ -160,6 +177,11 @@ _REQUIRED = (
 def recording_bucket_from_env(environ: Mapping[str, str]) -> str:
     """The recording bucket alone: the event rule needs it when app.py is imported."""
     return _required("RECORDING_BUCKET", environ, _BUCKET_NAME, "an S3 bucket name")
+
+
+def failed_frames_queue_from_env(environ: Mapping[str, str]) -> str:
+    """The thumbnail function's on-failure queue: its handler needs it when app.py is imported."""
+    return _required("FAILED_FRAMES_QUEUE", environ, _QUEUE_NAME, "an SQS queue name")
 
 
 def _required(name: str, env: Mapping[str, str], pattern: re.Pattern[str], what: str) -> str:

@@ -7,6 +7,7 @@ asks (and tests call `reset()` to start over with a fresh environment).
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import boto3
@@ -18,13 +19,17 @@ from aws_lambda_powertools.utilities.idempotency import (
 from botocore.config import Config
 
 from chalicelib.auth import CognitoVerifier, jwks_client, user_pool_issuer
+from chalicelib.channels import ChannelNames, ChannelStore
 from chalicelib.chat import ModerationRoom
 from chalicelib.config import Settings
 from chalicelib.decisions import DecisionStore
+from chalicelib.failures import FailedFrames
+from chalicelib.incidents import Incidents, IncidentStore
 from chalicelib.moderation import ThumbnailModerator
 from chalicelib.objects import IDEMPOTENCY_KEY_JMESPATH
 from chalicelib.observability import metrics
 from chalicelib.retries import CONFIG, keep_retrying
+from chalicelib.stream_state import StreamStates
 
 # EventBridge retries an event for up to 24 hours; a duplicate within that is recognised.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -56,6 +61,35 @@ def moderation_room() -> ModerationRoom:
     return ModerationRoom(aws_client("ivschat"), settings().moderation_room_arn)
 
 
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@cache
+def channel_store() -> ChannelStore:
+    return ChannelStore(aws_client("dynamodb"), settings().channels_table)
+
+
+@cache
+def channel_names() -> ChannelNames:
+    return ChannelNames(aws_client("ivs"), channel_store(), now)
+
+
+@cache
+def incidents() -> Incidents:
+    config = settings()
+    return Incidents(
+        store=IncidentStore(aws_client("dynamodb"), config.incidents_table),
+        channels=channel_store(),
+        decisions=decision_store(),
+        announce=moderation_room().send,
+        update_interval=timedelta(seconds=config.incident_update_seconds),
+        quiet_for=timedelta(seconds=config.dismissal_quiet_seconds),
+        ttl_days=config.flagged_decision_ttl_days,
+        clock=now,
+    )
+
+
 @cache
 def thumbnail_moderator() -> ThumbnailModerator:
     return ThumbnailModerator(
@@ -65,7 +99,34 @@ def thumbnail_moderator() -> ThumbnailModerator:
         ivs=aws_client("ivs"),
         room=moderation_room(),
         store=decision_store(),
+        incidents=incidents(),
+        names=channel_names(),
         metrics=metrics(),
+        clock=now,
+    )
+
+
+@cache
+def failed_frames() -> FailedFrames:
+    return FailedFrames(
+        settings=settings(),
+        store=decision_store(),
+        channels=channel_store(),
+        names=channel_names(),
+        send=moderation_room().send,
+        metrics=metrics(),
+        clock=now,
+    )
+
+
+@cache
+def stream_states() -> StreamStates:
+    return StreamStates(
+        ivs=aws_client("ivs"),
+        channels=channel_store(),
+        incidents=incidents(),
+        send=moderation_room().send,
+        clock=now,
     )
 
 
@@ -82,8 +143,12 @@ def verifier() -> CognitoVerifier:
 
 @cache
 def idempotency_config() -> IdempotencyConfig:
+    from chalicelib.handlers import answered_from_record
+
     return IdempotencyConfig(
-        event_key_jmespath=IDEMPOTENCY_KEY_JMESPATH, expires_after_seconds=IDEMPOTENCY_TTL_SECONDS
+        event_key_jmespath=IDEMPOTENCY_KEY_JMESPATH,
+        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+        response_hook=answered_from_record,
     )
 
 

@@ -4,6 +4,7 @@ start, and the same client the idempotency layer already built."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,10 @@ class Table:
         self._dynamodb = dynamodb
         self.name = name
         self._key = tuple(key)
+
+    @property
+    def client(self):
+        return self._dynamodb
 
     def key_of(self, item: Mapping[str, Any]) -> dict[str, Any]:
         return {name: item[name] for name in self._key}
@@ -134,6 +139,38 @@ class Table:
                 return False
             raise
         return True
+
+
+@dataclass(frozen=True)
+class Put:
+    """One conditional write of a transaction."""
+
+    table: Table
+    item: Mapping[str, Any]
+    condition: str
+    values: Mapping[str, Any] | None = None
+
+
+def transact(dynamodb, puts: Sequence[Put]) -> bool:
+    """All the writes or none (TransactWriteItems); False when a condition did not hold."""
+    items = []
+    for put in puts:
+        request: dict[str, Any] = {
+            "TableName": put.table.name,
+            "Item": to_dynamo(put.item),
+            "ConditionExpression": put.condition,
+        }
+        if put.values:
+            request["ExpressionAttributeValues"] = to_dynamo(put.values)
+        items.append({"Put": request})
+    try:
+        dynamodb.transact_write_items(TransactItems=items)
+    except ClientError as error:
+        reasons = error.response.get("CancellationReasons", [])
+        if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+            return False
+        raise
+    return True
 
 
 class ConditionFailed(Exception):

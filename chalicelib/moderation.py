@@ -17,10 +17,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.chat import ModerationRoom, event_attributes
+from chalicelib.channels import ChannelNames
+from chalicelib.chat import ModerationRoom
 from chalicelib.config import Settings
 from chalicelib.decisions import DecisionStore, expiry, iso_time, sort_key
 from chalicelib.detection import UnscannableImage, detect_moderation_labels
+from chalicelib.incident_model import FlaggedFrame
+from chalicelib.incidents import Incidents
 from chalicelib.objects import Gone, ObjectCreated, Superseded, read_written
 from chalicelib.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label
 from chalicelib.recordings import Thumbnail, parse_thumbnail_key
@@ -44,6 +47,10 @@ DELIVERY_NOT_REQUIRED = "not-required"
 DELIVERY_PENDING = "pending"
 DELIVERY_DELIVERED = "delivered"
 DELIVERY_FAILED = "failed"
+# Where a flagged frame stands with incidents (attribute `incident`).
+INCIDENT_PENDING = "pending"
+INCIDENT_JOINED = "joined"
+INCIDENT_SUPPRESSED = "suppressed"
 
 
 class ModerationIncomplete(Exception):
@@ -60,6 +67,8 @@ class ThumbnailModerator:
         ivs,
         room: ModerationRoom,
         store: DecisionStore,
+        incidents: Incidents,
+        names: ChannelNames,
         metrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -76,6 +85,8 @@ class ThumbnailModerator:
         self._ivs = ivs
         self._room = room
         self._store = store
+        self._incidents = incidents
+        self._names = names
         self._metrics = metrics
         self._clock = clock
 
@@ -105,6 +116,10 @@ class ThumbnailModerator:
         failures: list[Exception] = []
         if item["action"] in (ACTION_PENDING, ACTION_STOP_FAILED):
             item.update(self._auto_stop(item, failures))
+        if item.get("incident") == INCIDENT_PENDING or (
+            item.get("incident") == INCIDENT_JOINED and item.get("incidentAction") != item["action"]
+        ):
+            item.update(self._join_incident(item))
         if item["delivery"] in (DELIVERY_PENDING, DELIVERY_FAILED):
             item.update(self._deliver(item, failures))
 
@@ -113,6 +128,7 @@ class ThumbnailModerator:
             "channelArn": item["channelArn"],
             "decision": item["decision"],
             "action": item["action"],
+            "incidentId": item.get("incidentId", ""),
             "delivery": item["delivery"],
         }
         logger.info("frame moderated", extra=summary)
@@ -134,6 +150,7 @@ class ThumbnailModerator:
             "bucket": frame.bucket,
             "thumbnailKey": frame.key,
             "sequence": thumbnail.sequence,
+            "channelName": self._names.name(thumbnail.channel_arn),
             "frameTime": iso_time(frame.created_at),
             "recordedAt": iso_time(now),
             "action": ACTION_NONE,
@@ -200,7 +217,15 @@ class ThumbnailModerator:
                 topLabel=verdict.top_label.name,
                 topCategory=verdict.top_label.category,
                 topConfidence=round(verdict.top_label.confidence, 2),
-                delivery=DELIVERY_PENDING,
+                categories=[
+                    {
+                        "category": label.category,
+                        "label": label.name,
+                        "confidence": round(label.confidence, 2),
+                    }
+                    for label in verdict.by_category
+                ],
+                incident=INCIDENT_PENDING,
             )
         if verdict.decision == AUTO_STOP:
             fields["action"] = ACTION_PENDING
@@ -238,27 +263,28 @@ class ThumbnailModerator:
         self._store.update(item["channelArn"], item["sortKey"], changes)
         return changes
 
+    def _join_incident(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """Add the flagged frame to its channel's incident (or open one); what to announce."""
+        outcome = self._incidents.record_frame(
+            flagged_frame(item), known_incident=item.get("incidentId")
+        )
+        changes: dict[str, Any] = {"incidentAction": item["action"]}
+        if outcome.suppressed_by is not None:
+            changes.update(incident=INCIDENT_SUPPRESSED, suppressedBy=outcome.suppressed_by)
+            logger.info("quiet after a dismissal: no new incident", extra=changes)
+        else:
+            changes.update(incident=INCIDENT_JOINED, incidentId=outcome.incident_id)
+        if outcome.announce is not None:
+            changes.update(announce=outcome.announce, delivery=DELIVERY_PENDING)
+        self._store.update(item["channelArn"], item["sortKey"], changes)
+        return changes
+
     def _deliver(self, item: Mapping[str, Any], failures: list[Exception]) -> dict[str, Any]:
-        fields = {
-            "decisionId": item["decisionId"],
-            "decision": item["decision"],
-            "action": item["action"],
-            "streamKeysRevoked": item.get("streamKeysRevoked", 0),
-            "channelArn": item["channelArn"],
-            "recordingId": item["recordingId"],
-            "thumbnailKey": item["thumbnailKey"],
-            "frameTime": item["frameTime"],
-            "topLabel": item["topLabel"],
-            "topCategory": item["topCategory"],
-            "topConfidence": f"{item['topConfidence']:.2f}",
-            "modelVersion": item.get("modelVersion", ""),
-        }
-        labels = [
-            Label(label["name"], label["parent"], label["level"], label["confidence"])
-            for label in item.get("labels", [])
-        ]
+        """Send the announcement this frame owes the room (the incident as it is now)."""
         try:
-            event_id = self._room.send(event_attributes(fields, labels))
+            event_id = self._room.send(
+                self._incidents.event_for(item["announce"], item["incidentId"])
+            )
         except (ClientError, BotoCoreError) as error:
             logger.error("STREAM_MODERATION not delivered", extra={"error": str(error)})
             self._metrics.add_metric(name="DeliveryFailures", unit=MetricUnit.Count, value=1)
@@ -269,6 +295,30 @@ class ThumbnailModerator:
         changes["deliveryAttemptedAt"] = iso_time(self._clock())
         self._store.update(item["channelArn"], item["sortKey"], changes)
         return changes
+
+
+def flagged_frame(item: Mapping[str, Any]) -> FlaggedFrame:
+    """What the incident needs of a flagged frame's decision."""
+    return FlaggedFrame(
+        decision_id=item["decisionId"],
+        channel_arn=item["channelArn"],
+        channel_name=item.get("channelName", ""),
+        session_id=item["recordingId"],
+        key=item["thumbnailKey"],
+        frame_time=item["frameTime"],
+        decision=item["decision"],
+        action=item["action"],
+        top_label=item["topLabel"],
+        top_category=item["topCategory"],
+        top_confidence=float(item["topConfidence"]),
+        categories={
+            entry["category"]: (entry["label"], float(entry["confidence"]))
+            for entry in item.get("categories", [])
+        },
+        content_types=tuple(kind["name"] for kind in item.get("contentTypes", [])),
+        keys_revoked=item.get("streamKeysRevoked"),
+        auto_stop_at=item.get("actedAt", ""),
+    )
 
 
 def _label_item(label: Label) -> dict[str, Any]:

@@ -50,7 +50,12 @@ class Thresholds:
 class Verdict:
     decision: str  # CLEAN, ALERT or AUTO_STOP
     top_label: Label | None  # the strongest label that counted, None when clean
-    flagged_categories: tuple[str, ...] = ()
+    # The strongest label of each category that triggered, strongest first.
+    by_category: tuple[Label, ...] = ()
+
+    @property
+    def flagged_categories(self) -> tuple[str, ...]:
+        return tuple(label.category for label in self.by_category)
 
 
 @dataclass(frozen=True)
@@ -71,9 +76,12 @@ class Policy:
         else:
             return Verdict(CLEAN, None)
         # The strongest label wins; on a tie the more specific (deeper) one says more.
-        top = max(reasons, key=lambda label: (label.confidence, label.level))
-        categories = tuple(dict.fromkeys(label.category for label in reasons))
-        return Verdict(decision, top, categories)
+        strength = lambda label: (label.confidence, label.level)  # noqa: E731
+        top = max(reasons, key=strength)
+        strongest: dict[str, Label] = {}  # over every label that met a threshold
+        for label in sorted({*stopping, *alerting}, key=strength, reverse=True):
+            strongest.setdefault(label.category, label)
+        return Verdict(decision, top, tuple(strongest.values()))
 
 
 def _meets(label: Label, thresholds: Thresholds) -> bool:

@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 from chalice.test import Client
 from moto import mock_aws
-from support import BUCKET, REGION, TABLES
+from support import BUCKET, REGION, TABLES, seed_channel
 
 from local.resources import create_tables
 
@@ -21,6 +21,7 @@ def aws() -> Iterator[None]:
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         create_tables(boto3.client("dynamodb"), TABLES)
+        seed_channel()
         yield
 
 
@@ -72,3 +73,17 @@ def ivschat(app_module) -> Iterator[Stubber]:
 @pytest.fixture
 def ivs(app_module) -> Iterator[Stubber]:
     yield from _stubber(app_module, "ivs")
+
+
+@pytest.fixture
+def sent_events(app_module) -> list[dict[str, str]]:
+    """The attributes of every SendEvent the app makes (stubbed or not), in order."""
+    sent: list[dict[str, str]] = []
+
+    def capture(params, **kwargs) -> None:
+        sent.append(params["attributes"])
+
+    client = app_module.aws_client("ivschat")
+    client.meta.events.register("before-parameter-build.ivschat.SendEvent", capture)
+    yield sent
+    client.meta.events.unregister("before-parameter-build.ivschat.SendEvent", capture)

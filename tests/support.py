@@ -54,7 +54,12 @@ TEST_ENV = {
     "COGNITO_APP_CLIENT_IDS": APP_CLIENT_ID,
     # No JWKS is reachable unless a test serves one (tests/test_api.py does).
     "COGNITO_JWKS_URL": "http://127.0.0.1:9/jwks.json",
+    # What moto lacks is answered by Stubbers; a call no test stubbed fails fast, here.
+    "AWS_ENDPOINT_URL_REKOGNITION": "http://127.0.0.1:9",
+    "AWS_ENDPOINT_URL_IVS": "http://127.0.0.1:9",
+    "AWS_ENDPOINT_URL_IVSCHAT": "http://127.0.0.1:9",
 }
+CHANNEL_NAME = "arena-shooter"
 # Nothing from the developer's shell may point the tests at a real account or endpoint.
 for name in list(os.environ):
     if name.startswith(("AWS_", "POWERTOOLS_")) or name in (
@@ -115,6 +120,51 @@ def object_created(
     }
 
 
+def stream_state(channel_arn: str, event_name: str, time: str = "2026-11-21T10:05:00Z") -> dict:
+    """An IVS Stream State Change event (IVS user guide, EventBridge)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "IVS Stream State Change",
+        "source": "aws.ivs",
+        "account": ACCOUNT,
+        "time": time,
+        "region": REGION,
+        "resources": [channel_arn],
+        "detail": {
+            "event_name": event_name,
+            "channel_name": "arena-shooter",
+            "stream_id": "st-1A2b3c4D5e6F78ghij9Klmn",
+        },
+    }
+
+
+def failure_record(event: dict, error: str = "ThrottlingException: Rate exceeded") -> str:
+    """Lambda's invocation record for an event whose retries ran out (Lambda developer guide,
+    "Capturing records of Lambda asynchronous invocations"), as the SQS message body."""
+    import json
+
+    return json.dumps(
+        {
+            "version": "1.0",
+            "timestamp": "2026-11-21T10:03:12.000Z",
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:moderate:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": 3,
+            },
+            "requestPayload": event,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": {"errorMessage": error, "errorType": "ClientError"},
+        }
+    )
+
+
 def moderation_labels(*labels: tuple[str, str, int, float], version: str = "7.0") -> dict:
     return {
         "ModerationLabels": [
@@ -160,10 +210,45 @@ def written(key: str, body: bytes = FRAME, **event) -> dict:
     return object_created(key, **{"etag": etag.strip('"'), **event})
 
 
-def decisions() -> list[dict]:
+def seed_channel(channel_arn: str = CHANNEL_ARN, name: str = CHANNEL_NAME) -> None:
+    """A channel whose name the service looked up a moment ago (no GetChannel needed)."""
+    from datetime import UTC, datetime
+
+    boto3.client("dynamodb").put_item(
+        TableName=CHANNELS_TABLE,
+        Item={
+            "channelArn": {"S": channel_arn},
+            "name": {"S": name},
+            "nameCheckedAt": {"S": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")},
+        },
+    )
+
+
+def incidents() -> list[dict]:
+    """Every incident, oldest first."""
+    items = boto3.resource("dynamodb").Table(INCIDENTS_TABLE).scan()["Items"]
+    return sorted(items, key=lambda item: (item["openedAt"], item["incidentId"]))
+
+
+def channel(channel_arn: str = CHANNEL_ARN) -> dict:
+    table = boto3.resource("dynamodb").Table(CHANNELS_TABLE)
+    return table.get_item(Key={"channelArn": channel_arn}).get("Item", {})
+
+
+def log_items() -> list[dict]:
     """Every item in the decision log, newest first."""
     from chalicelib.skipping import REFERENCE_FRAME
 
     items = boto3.resource("dynamodb").Table(DECISIONS_TABLE).scan()["Items"]
     items = [item for item in items if item["sortKey"] != REFERENCE_FRAME]
     return sorted(items, key=lambda item: item["sortKey"], reverse=True)
+
+
+def decisions() -> list[dict]:
+    """Frame decisions and stop audits in the decision log, newest first."""
+    return [item for item in log_items() if item["kind"] != "incident"]
+
+
+def incident_audits() -> list[dict]:
+    """The incident transitions audited in the decision log, oldest first."""
+    return [item for item in reversed(log_items()) if item["kind"] == "incident"]

@@ -245,25 +245,33 @@ def test_GIVEN_stage_sam_template_WHEN_transformed_THEN_rule_targets_function_wi
         for logical_id, resource in resources.items()
         if resource["Type"] == "AWS::Events::Rule"
     }
+    expected = {
+        FUNCTION: thumbnail_pattern(bucket),
+        "StreamStateChanged": {"source": ["aws.ivs"], "detail-type": ["IVS Stream State Change"]},
+    }
 
-    assert [rule["EventPattern"] for rule in rules.values()] == [thumbnail_pattern(bucket)]
-    (rule_id, rule), *_ = rules.items()
-    assert [target["Arn"] for target in rule["Targets"]] == [{"Fn::GetAtt": [FUNCTION, "Arn"]}]
-    assert resources[FUNCTION]["Type"] == "AWS::Lambda::Function"
-    permissions = [
-        resource["Properties"]
-        for resource in resources.values()
-        if resource["Type"] == "AWS::Lambda::Permission"
-        and resource["Properties"]["Principal"] == "events.amazonaws.com"
-    ]
-    assert permissions == [
-        {
-            "Action": "lambda:InvokeFunction",
-            "FunctionName": {"Ref": FUNCTION},
-            "Principal": "events.amazonaws.com",
-            "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
-        }
-    ]
+    targets = {}
+    for rule_id, rule in rules.items():
+        [target] = rule["Targets"]
+        function = target["Arn"]["Fn::GetAtt"][0]
+        targets[function] = rule["EventPattern"]
+        assert resources[function]["Type"] == "AWS::Lambda::Function"
+        permissions = [
+            resource["Properties"]
+            for resource in resources.values()
+            if resource["Type"] == "AWS::Lambda::Permission"
+            and resource["Properties"]["Principal"] == "events.amazonaws.com"
+            and resource["Properties"]["SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
+        ]
+        assert permissions == [
+            {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Ref": function},
+                "Principal": "events.amazonaws.com",
+                "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
+            }
+        ]
+    assert targets == expected
 
 
 def test_GIVEN_stage_cloudformation_template_WHEN_linted_THEN_no_errors_or_warnings(cfn_template):

@@ -50,7 +50,7 @@ def test_only_jpg_objects_of_the_recording_bucket_reach_the_handler(app_module):
     # and the app's rule (read from the app, not copied) on the default bus
     with_eventbridge_notifications(BUCKET)
     with_eventbridge_notifications("another-bucket")
-    [source] = app_module.app.event_sources
+    [source] = [s for s in app_module.app.event_sources if s.name == "moderate_thumbnail"]
     queue_url = route_to_queue(source.event_pattern)
     prefix = f"ivs/v1/{ACCOUNT}/AbCdEfGh1234/2026/11/21/9/58/Rec0AbCdEfGh"
     s3 = boto3.client("s3")
@@ -79,7 +79,7 @@ def test_only_jpg_objects_of_the_recording_bucket_reach_the_handler(app_module):
 def test_a_routed_event_is_moderated_by_the_handler(app_module, client, rekognition, ivschat):
     # GIVEN the rule routing to a queue, as EventBridge would to the function
     with_eventbridge_notifications(BUCKET)
-    [source] = app_module.app.event_sources
+    [source] = [s for s in app_module.app.event_sources if s.name == "moderate_thumbnail"]
     queue_url = route_to_queue(source.event_pattern)
     key = thumbnail_key(12)
     rekognition.add_response("detect_moderation_labels", VIOLENCE)

@@ -18,11 +18,18 @@ import boto3
 import pytest
 from support import (
     CHANNEL_ARN,
+    CHANNELS_TABLE,
     CLEAN,
     DECISIONS_TABLE,
+    FAILED_FRAMES_QUEUE,
     IDEMPOTENCY_TABLE,
+    INCIDENTS_TABLE,
     ROOT,
     VIOLENCE,
+    failure_record,
+    moderation_labels,
+    object_created,
+    stream_state,
     thumbnail_key,
     written,
 )
@@ -31,6 +38,11 @@ from tokens import signed_in
 from chalicelib.moderation import ModerationIncomplete
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+OTHER_CHANNEL = "ZyXwVuTs9876"
+OTHER_ARN = f"arn:aws:ivs:us-west-2:123456789012:channel/{OTHER_CHANNEL}"
+RUDE = moderation_labels(
+    ("Rude Gestures", "", 1, 88.0), ("Middle Finger", "Rude Gestures", 2, 88.0)
+)
 
 STAGES = ("dev", "prod")
 # Granted although our code does not call them, and why.
@@ -41,9 +53,20 @@ LOGS = {
 }
 THUMBNAIL_HANDLER_NEEDS = {
     ("dynamodb:GetItem", "idempotency"): "Powertools reads a record a failed put did not return",
+    ("sqs:ReceiveMessage", "failed-frames"): "Lambda's event source mapping polls the queue",
+    ("sqs:DeleteMessage", "failed-frames"): "Lambda's event source mapping deletes what it handled",
+    ("sqs:GetQueueAttributes", "failed-frames"): "Lambda's event source mapping reads the queue",
     **LOGS,
 }
 API_NEEDS = LOGS
+
+
+TABLE_ROLES = {
+    DECISIONS_TABLE: "decisions",
+    IDEMPOTENCY_TABLE: "idempotency",
+    INCIDENTS_TABLE: "incidents",
+    CHANNELS_TABLE: "channels",
+}
 
 
 class CallRecorder:
@@ -58,10 +81,18 @@ class CallRecorder:
         action = f"{service}:{model.name}"
         if action == "s3:GetObject" and "VersionId" in params:
             action = "s3:GetObjectVersion"  # IAM authorises a read by version separately
+        if action == "dynamodb:TransactWriteItems":
+            # IAM authorises each write of a transaction as the single-item action it is
+            for item in params["TransactItems"]:
+                [(kind, request)] = item.items()
+                self.calls.add((f"dynamodb:{kind}Item", TABLE_ROLES[request["TableName"]]))
+            return
+        if action == "dynamodb:BatchGetItem":
+            for table in params["RequestItems"]:
+                self.calls.add(("dynamodb:BatchGetItem", TABLE_ROLES[table]))
+            return
         if service == "dynamodb":
-            role = {DECISIONS_TABLE: "decisions", IDEMPOTENCY_TABLE: "idempotency"}[
-                params["TableName"]
-            ]
+            role = TABLE_ROLES[params["TableName"]]
             if "IndexName" in params:
                 role += f"/index/{params['IndexName']}"
         else:
@@ -106,10 +137,13 @@ def grants(stage: str, policy_file: str) -> set[tuple[str, str]]:
             "decisions/index/byDay"
         ),
         f"arn:aws:dynamodb:{region}:{account}:table/{env['IDEMPOTENCY_TABLE']}": "idempotency",
+        f"arn:aws:dynamodb:{region}:{account}:table/{env['INCIDENTS_TABLE']}": "incidents",
+        f"arn:aws:dynamodb:{region}:{account}:table/{env['CHANNELS_TABLE']}": "channels",
         room: "room",
         f"arn:aws:ivs:{region}:{account}:channel/*": "channels",
         f"arn:aws:ivs:{region}:{account}:stream-key/*": "channels",
         f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/ivs-moderation-{stage}-*": "logs",
+        f"arn:aws:sqs:{region}:{account}:{env['FAILED_FRAMES_QUEUE']}": "failed-frames",
         "*": "any",
     }
     policy = json.loads((ROOT / ".chalice" / policy_file.format(stage=stage)).read_text())
@@ -125,7 +159,8 @@ def grants(stage: str, policy_file: str) -> set[tuple[str, str]]:
     return granted
 
 
-def run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event, versioned) -> None:
+def run_every_path(client, rekognition, ivschat, ivs, monkeypatch, *events) -> None:
+    event, versioned, other = events
     monkeypatch.setenv("AUTO_STOP_THRESHOLDS", "Violence=95")
     monkeypatch.setenv("AUTO_STOP_REVOKE_STREAM_KEY", "true")
     key_arn = "arn:aws:ivs:us-west-2:123456789012:stream-key/g1H2I3j4k5L6"
@@ -143,6 +178,24 @@ def run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event, versio
     versioned["detail"]["object"]["version-id"] = "null"  # moto: the id of an unversioned write
     rekognition.add_response("detect_moderation_labels", CLEAN)
     client.lambda_.invoke("moderate_thumbnail", versioned)
+    # A channel not seen before: its name is looked up; a rude gesture opens an incident
+    ivs.add_response(
+        "get_channel", {"channel": {"arn": OTHER_ARN, "name": "b"}}, {"arn": OTHER_ARN}
+    )
+    rekognition.add_response("detect_moderation_labels", RUDE)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1235"})
+    client.lambda_.invoke("moderate_thumbnail", other)  # written before recording began
+    # Its stream ends: IVS confirms, the channel goes offline and the incident resolves
+    ivs.add_client_error("get_stream", "ChannelNotBroadcasting", http_status_code=404)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1236"})
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1237"})
+    client.lambda_.invoke("stream_state_changed", stream_state(OTHER_ARN, "Stream End"))
+    # A frame Lambda gave up on reaches the failed-frames queue
+    record = failure_record(object_created(thumbnail_key(15, channel=OTHER_CHANNEL)))
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1238"})
+    client.lambda_.invoke(
+        "record_failed_frames", client.events.generate_sqs_event([record], FAILED_FRAMES_QUEUE)
+    )
 
 
 def run_api_paths(client, ivs, ivschat) -> None:
@@ -172,8 +225,9 @@ def test_thumbnail_handler_policy_grants_exactly_what_it_calls(
 ):
     event = written(thumbnail_key(12))  # IVS's writes, not the handler's
     versioned = written(thumbnail_key(13))
+    other = written(thumbnail_key(14, channel=OTHER_CHANNEL))
     with recorder.recording():
-        run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event, versioned)
+        run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event, versioned, other)
 
     called = recorder.calls
     granted = grants(stage, "policy-{stage}.json")

@@ -6,14 +6,15 @@ so a request of the wrong shape fails the test.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import boto3
 import pytest
+from botocore.stub import ANY
 from support import (
     BUCKET,
     CHANNEL_ARN,
+    CHANNEL_NAME,
     CLEAN,
     OTHER_FRAME,
     RECORDING_ID,
@@ -22,6 +23,7 @@ from support import (
     VIOLENCE,
     decisions,
     detect_params,
+    incidents,
     moderation_labels,
     object_created,
     thumbnail_key,
@@ -35,69 +37,61 @@ from chalicelib.objects import ObjectCreated
 HANDLER = "moderate_thumbnail"
 
 
-def expected_event(event: dict, **overrides: str) -> dict:
-    """The SendEvent request the VIOLENCE labels must produce (README: schema version 1)."""
-    frame = ObjectCreated.from_event(event)
-    attributes = {
-        "schemaVersion": "1",
-        "decisionId": frame.decision_id,
-        "decision": "alert",
-        "action": "none",
-        "streamKeysRevoked": "0",
-        "channelArn": CHANNEL_ARN,
-        "recordingId": RECORDING_ID,
-        "thumbnailKey": frame.key,
-        "frameTime": "2026-11-21T10:00:12.000Z",
-        "topLabel": "Graphic Violence",
-        "topCategory": "Violence",
-        "topConfidence": "96.40",
-        "modelVersion": "7.0",
-        "labelCount": "3",
-        "labels": json.dumps(
-            [
-                ["Graphic Violence", "Violence", 96.4],
-                ["Violence", "", 96.4],
-                ["Weapon Violence", "Graphic Violence", 95.1],
-            ],
-            separators=(",", ":"),
-        ),
-        **overrides,
-    }
-    return {"roomIdentifier": ROOM_ARN, "eventName": "STREAM_MODERATION", "attributes": attributes}
+# SendEvent to the moderators' room; what the attributes say is checked via `sent_events`.
+SEND = {"roomIdentifier": ROOM_ARN, "eventName": "STREAM_MODERATION", "attributes": ANY}
 
 
-def test_flagged_frame_sends_one_event_to_the_moderators_room_and_is_recorded(
-    client, rekognition, ivschat
+def test_a_flagged_frame_opens_an_incident_announced_once_and_is_recorded(
+    client, rekognition, ivschat, sent_events
 ):
     # GIVEN a thumbnail Rekognition finds violent at 96%
     key = thumbnail_key(12)
     event = written(key)
     rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
-    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, expected_event(event))
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, SEND)
 
     # WHEN its Object Created event arrives
     result = client.lambda_.invoke(HANDLER, event).payload
 
-    # THEN the moderators' room got exactly that event and the log holds the decision
+    # THEN the log holds the decision, joined to a new incident ...
     assert result["decision"] == "alert"
     [item] = decisions()
     assert item["channelArn"] == CHANNEL_ARN
+    assert item["channelName"] == CHANNEL_NAME
     assert item["recordingId"] == RECORDING_ID
     assert item["thumbnailKey"] == key
     assert item["sequence"] == 12
     assert item["frameTime"] == "2026-11-21T10:00:12.000Z"
     assert item["decision"] == "alert"
     assert item["topLabel"] == "Graphic Violence"
+    assert item["categories"] == [
+        {"category": "Violence", "label": "Graphic Violence", "confidence": Decimal("96.4")}
+    ]
     assert item["modelVersion"] == "7.0"
     assert [label["name"] for label in item["labels"]] == [
         "Violence",
         "Graphic Violence",
         "Weapon Violence",
     ]
+    assert item["day"] == "2026-11-21"  # listed across channels
+    [incident] = incidents()
+    assert item["incidentId"] == incident["incidentId"] == result["incidentId"]
     assert item["delivery"] == "delivered"
     assert item["chatEventId"] == "AbCdEfGh1234"
     assert item["action"] == "none"
     assert item["expiresAt"] > 0
+    # ... and the moderators' room heard of the incident, schema version 2
+    [sent] = sent_events
+    assert sent["schemaVersion"] == "2"
+    assert sent["type"] == "incident-opened"
+    assert sent["incidentId"] == incident["incidentId"]
+    assert sent["channelArn"] == CHANNEL_ARN
+    assert sent["channelName"] == CHANNEL_NAME
+    assert sent["state"] == "open"
+    assert sent["severity"] == "high"  # 96.4% >= 95%
+    assert (sent["topLabel"], sent["topCategory"]) == ("Graphic Violence", "Violence")
+    assert sent["frameCount"] == "1"
+    assert sent["latestFrameKey"] == key
 
 
 def test_clean_frame_is_recorded_and_nothing_is_sent(client, rekognition, ivschat):
@@ -112,6 +106,8 @@ def test_clean_frame_is_recorded_and_nothing_is_sent(client, rekognition, ivscha
     assert item["decision"] == "clean"
     assert item["labels"] == []
     assert item["delivery"] == "not-required"
+    assert "day" not in item  # clean frames are listed per channel only
+    assert incidents() == []
 
 
 def test_labels_below_the_alert_threshold_are_clean(client, rekognition):
@@ -123,11 +119,13 @@ def test_labels_below_the_alert_threshold_are_clean(client, rekognition):
     assert decisions()[0]["decision"] == "clean"
 
 
-def test_duplicate_delivery_gives_one_decision_and_one_event(client, rekognition, ivschat):
+def test_duplicate_delivery_gives_one_decision_and_one_event(
+    client, rekognition, ivschat, sent_events
+):
     key = thumbnail_key(12)
     event = written(key)
     rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
-    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, expected_event(event))
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, SEND)
 
     first = client.lambda_.invoke(HANDLER, event).payload
     # The same object, delivered again (a second event for the same write)
@@ -135,6 +133,7 @@ def test_duplicate_delivery_gives_one_decision_and_one_event(client, rekognition
 
     assert again == first
     assert len(decisions()) == 1
+    assert len(sent_events) == 1
 
 
 def test_overwritten_latest_thumbnail_is_a_new_frame(client, rekognition, ivschat):
@@ -354,12 +353,12 @@ def test_rekognition_failure_that_outlasts_retries_raises_and_a_retry_starts_afr
 
     # AND Lambda's retry is not mistaken for a duplicate
     rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
-    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, expected_event(event))
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, SEND)
     assert client.lambda_.invoke(HANDLER, event).payload["delivery"] == "delivered"
 
 
 def test_failed_send_keeps_the_decision_and_the_retry_delivers_it_once(
-    client, rekognition, ivschat
+    client, rekognition, ivschat, sent_events
 ):
     key = thumbnail_key(12)
     event = written(key)
@@ -368,28 +367,33 @@ def test_failed_send_keeps_the_decision_and_the_retry_delivers_it_once(
         "send_event",
         service_error_code="ThrottlingException",
         http_status_code=429,
-        expected_params=expected_event(event),
+        expected_params=SEND,
     )
 
     # WHEN SendEvent fails after the client's retries THEN the invoke fails (Lambda retries) ...
     with pytest.raises(ModerationIncomplete):
         client.lambda_.invoke(HANDLER, event)
-    # ... and the decision is recorded, marked not delivered
+    # ... and the decision is recorded, its incident opened, the event marked not delivered
     [item] = decisions()
     assert item["decision"] == "alert"
     assert item["delivery"] == "failed"
     assert "ThrottlingException" in item["deliveryError"]
+    [incident] = incidents()
 
-    # WHEN Lambda retries THEN the recorded decision is delivered, without a second scan
-    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, expected_event(event))
+    # WHEN Lambda retries THEN the announcement is delivered, without a second scan and
+    # without counting the frame twice
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, SEND)
     assert client.lambda_.invoke(HANDLER, event).payload["delivery"] == "delivered"
     [item] = decisions()
     assert item["delivery"] == "delivered"
     assert item["chatEventId"] == "AbCdEfGh1234"
+    [again] = incidents()
+    assert again["frameCount"] == incident["frameCount"] == 1
+    assert [event["type"] for event in sent_events] == ["incident-opened", "incident-opened"]
 
 
-def test_auto_stop_stops_the_stream_revokes_its_key_and_says_so(
-    client, rekognition, ivschat, ivs, monkeypatch
+def test_auto_stop_revokes_the_key_stops_the_stream_and_resolves_its_incident(
+    client, rekognition, ivschat, ivs, monkeypatch, sent_events
 ):
     monkeypatch.setenv("AUTO_STOP_THRESHOLDS", "Violence=95")
     monkeypatch.setenv("AUTO_STOP_REVOKE_STREAM_KEY", "true")
@@ -405,23 +409,32 @@ def test_auto_stop_stops_the_stream_revokes_its_key_and_says_so(
     )
     ivs.add_response("delete_stream_key", {}, {"arn": key_arn})
     ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
-    ivschat.add_response(
-        "send_event",
-        {"id": "AbCdEfGh1234"},
-        expected_event(event, decision="auto-stop", action="stopped", streamKeysRevoked="1"),
-    )
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, SEND)
 
     result = client.lambda_.invoke(HANDLER, event).payload
 
+    [incident] = incidents()
     assert result == {
         "decisionId": ObjectCreated.from_event(event).decision_id,
         "channelArn": CHANNEL_ARN,
         "decision": "auto-stop",
         "action": "stopped",
+        "incidentId": incident["incidentId"],
         "delivery": "delivered",
     }
     [item] = decisions()
     assert item["streamKeysRevoked"] == 1
+    assert (incident["state"], incident["resolution"]) == ("resolved", "stopped")
+    assert incident["resolvedBy"] == "policy"
+    assert incident["autoStop"]["action"] == "stopped"
+    assert incident["autoStop"]["streamKeysRevoked"] == 1
+    [sent] = sent_events
+    assert (sent["severity"], sent["state"], sent["resolution"]) == (
+        "critical",
+        "resolved",
+        "stopped",
+    )
+    assert sent["autoStop"] == "stopped"
 
 
 def test_auto_stop_of_a_channel_already_offline_is_not_a_failure(
@@ -437,17 +450,13 @@ def test_auto_stop_of_a_channel_already_offline_is_not_a_failure(
         http_status_code=404,
         expected_params={"channelArn": CHANNEL_ARN},
     )
-    ivschat.add_response(
-        "send_event",
-        {"id": "AbCdEfGh1234"},
-        expected_event(event, decision="auto-stop", action="already-offline"),
-    )
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, SEND)
 
     assert client.lambda_.invoke(HANDLER, event).payload["action"] == "already-offline"
 
 
-def test_failed_auto_stop_still_alerts_and_the_retry_stops_without_alerting_twice(
-    client, rekognition, ivschat, ivs, monkeypatch
+def test_failed_auto_stop_still_alerts_and_the_retry_stops_and_resolves_without_reopening(
+    client, rekognition, ivschat, ivs, monkeypatch, sent_events
 ):
     monkeypatch.setenv("AUTO_STOP_THRESHOLDS", "Violence=95")
     key = thumbnail_key(12)
@@ -456,18 +465,25 @@ def test_failed_auto_stop_still_alerts_and_the_retry_stops_without_alerting_twic
     ivs.add_client_error(
         "stop_stream", service_error_code="StreamUnavailable", http_status_code=503
     )
-    ivschat.add_response(
-        "send_event",
-        {"id": "AbCdEfGh1234"},
-        expected_event(event, decision="auto-stop", action="stop-failed"),
-    )
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1234"}, SEND)
     with pytest.raises(ModerationIncomplete):
         client.lambda_.invoke(HANDLER, event)
     assert decisions()[0]["action"] == "stop-failed"
+    [incident] = incidents()
+    assert incident["state"] == "open"  # moderators must stop it by hand: it says so
+    assert sent_events[-1]["autoStop"] == "stop-failed"
 
     ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1235"}, SEND)
     assert client.lambda_.invoke(HANDLER, event).payload["action"] == "stopped"
     assert decisions()[0]["action"] == "stopped"
+    [incident] = incidents()
+    assert (incident["state"], incident["resolution"], incident["frameCount"]) == (
+        "resolved",
+        "stopped",
+        1,
+    )
+    assert [e["type"] for e in sent_events] == ["incident-opened", "incident-resolved"]
 
 
 def test_ignored_categories_never_alert(client, rekognition, monkeypatch):
@@ -494,5 +510,5 @@ def test_a_bad_setting_fails_with_its_name(client, monkeypatch):
 
 
 def test_the_handler_reads_the_recording_bucket_of_its_stage(app_module):
-    [source] = app_module.app.event_sources
+    [source] = [s for s in app_module.app.event_sources if s.name == HANDLER]
     assert source.event_pattern["detail"]["bucket"]["name"] == [BUCKET]

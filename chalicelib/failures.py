@@ -1,0 +1,143 @@
+"""Frames whose moderation finally failed: recorded, counted, and told to the moderators.
+
+Lambda retries a failed asynchronous invoke twice; then, instead of dropping the event,
+it sends an invocation record to the thumbnail function's on-failure destination, an SQS
+queue that `record_failed_frames` (app.py) consumes. Each record becomes a decision in the
+log — `failed`, with the error and the attempts, listed across channels — unless the frame
+was decided and only its action or announcement failed, in which case that decision says
+so. The moderators' room hears, at most once per channel per INCIDENT_UPDATE_SECONDS,
+that the channel has frames it could not moderate: there, they are blind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from chalicelib.announcements import FRAMES_FAILED, channel_event
+from chalicelib.channels import ChannelNames, ChannelStore
+from chalicelib.config import Settings
+from chalicelib.decisions import DecisionStore, expiry, iso_time, parse_time, sort_key
+from chalicelib.objects import MalformedEvent, ObjectCreated
+from chalicelib.recordings import parse_thumbnail_key
+
+logger = logging.getLogger(__name__)
+
+FAILED = "failed"
+MAX_ERROR_CHARS = 1000
+
+
+class FailedFrames:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: DecisionStore,
+        channels: ChannelStore,
+        names: ChannelNames,
+        send: Callable[[Mapping[str, str]], str],
+        metrics,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._channels = channels
+        self._names = names
+        self._send = send
+        self._metrics = metrics
+        self._clock = clock
+
+    def record(self, body: str) -> dict[str, Any]:
+        """Record one invocation record (an SQS message body); a summary of what was done."""
+        try:
+            record = json.loads(body)
+            frame = ObjectCreated.from_event(record["requestPayload"])
+        except (ValueError, KeyError, TypeError, MalformedEvent) as error:
+            logger.error("a failure record that names no frame", extra={"error": str(error)})
+            return {"recorded": "nothing", "reason": "not an invocation record of a frame"}
+        thumbnail = parse_thumbnail_key(frame.key, frame.region)
+        if frame.bucket != self._settings.recording_bucket or thumbnail is None:
+            logger.info(
+                "failure record of an object that is no thumbnail", extra={"key": frame.key}
+            )
+            return {"recorded": "nothing", "reason": "not an IVS thumbnail"}
+
+        now = self._clock()
+        failure = _failure(record, now)
+        key = sort_key(frame.created_at, frame.decision_id)
+        decided = self._store.get(thumbnail.channel_arn, key)
+        if decided is None:
+            item = {
+                "channelArn": thumbnail.channel_arn,
+                "sortKey": key,
+                "day": key[:10],
+                "kind": "frame",
+                "decisionId": frame.decision_id,
+                "eventId": frame.event_id,
+                "recordingId": thumbnail.recording_id,
+                "thumbnailKey": frame.key,
+                "sequence": thumbnail.sequence,
+                "channelName": self._names.name(thumbnail.channel_arn),
+                "frameTime": iso_time(frame.created_at),
+                "recordedAt": iso_time(now),
+                "decision": FAILED,
+                **failure,
+                "expiresAt": expiry(now, self._settings.flagged_decision_ttl_days),
+            }
+            if not self._store.create(item):  # a concurrent delivery of the same record
+                decided = self._store.get(thumbnail.channel_arn, key)
+        if decided is not None:  # decided, but an action or announcement never completed
+            self._store.update(thumbnail.channel_arn, key, {"finalFailure": failure})
+            item = {**decided, "finalFailure": failure}
+        self._metrics.add_metric(name="FramesFailed", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "frame finally failed",
+            extra={"decision_id": frame.decision_id, "decision": item["decision"], **failure},
+        )
+        told = self._tell(item, failure, now)
+        return {"recorded": item["decision"], "decisionId": frame.decision_id, "told": told}
+
+    def _tell(self, item: Mapping[str, Any], failure: Mapping[str, Any], now: datetime) -> bool:
+        """Tell the room, unless it heard of this channel's failures within the interval.
+        A failed send raises: the record is received again and the room told then."""
+        channel = self._channels.get(item["channelArn"])
+        interval = timedelta(seconds=self._settings.incident_update_seconds)
+        last = channel.get("failureNoticeAt")
+        if last and now - parse_time(last) < interval:
+            return False
+        self._send(
+            channel_event(
+                FRAMES_FAILED,
+                item["channelArn"],
+                at=iso_time(now),
+                channel_name=item.get("channelName", ""),
+                decisionId=item["decisionId"],
+                decision=item["decision"],
+                latestFrameKey=item["thumbnailKey"],
+                frameTime=item["frameTime"],
+                attempts=failure["attempts"],
+                error=failure["error"],
+            )
+        )
+        self._channels.note_failure_notice(item["channelArn"], now)
+        return True
+
+
+def _failure(record: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    context = record.get("requestContext") or {}
+    response = record.get("responsePayload") or {}
+    if not isinstance(response, Mapping):
+        response = {"errorMessage": str(response)}
+    attempts = context.get("approximateInvokeCount")
+    return {
+        "error": str(response.get("errorMessage", "unknown error"))[:MAX_ERROR_CHARS],
+        "errorType": str(response.get("errorType", ""))[:200],
+        "attempts": attempts if isinstance(attempts, int) else 0,
+        "condition": str(context.get("condition", ""))[:100],
+        "failedAt": iso_time(now),
+    }

@@ -1,0 +1,52 @@
+"""The bodies of the app's event handlers (app.py wires them to their events).
+
+Whatever event matches a rule ends recorded or ignored, with a log line: a malformed
+event is logged and ignored (no retry can mend it); a duplicate delivery is answered from
+its idempotency record, or, while the first delivery is still at work, left to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
+
+from chalicelib import dependencies
+from chalicelib.objects import MalformedEvent, ObjectCreated
+from chalicelib.observability import logger
+from chalicelib.recordings import parse_thumbnail_key
+
+
+def moderate_thumbnail(event: dict[str, Any], context) -> dict[str, Any]:
+    try:
+        frame = ObjectCreated.from_event(event)
+    except MalformedEvent as error:
+        logger().warning("ignored: a malformed Object Created event", extra={"error": str(error)})
+        return {"decision": "ignored", "reason": str(error)}
+    thumbnail = parse_thumbnail_key(frame.key, frame.region)
+    logger().append_keys(event_id=frame.event_id, channel=thumbnail and thumbnail.channel_arn)
+    dependencies.idempotency_config().register_lambda_context(context)
+    try:
+        return dependencies.moderate_once()(frame=frame)
+    except IdempotencyAlreadyInProgressError:
+        logger().info("duplicate delivery while the first is at work: left to it")
+        return {"decision": "duplicate-in-progress", "key": frame.key}
+
+
+def answered_from_record(response: Any, record) -> Any:
+    """Powertools' response hook: a duplicate delivery was answered from its record."""
+    logger().info(
+        "duplicate delivery: answered from the idempotency record",
+        extra={"idempotency_key": record.idempotency_key},
+    )
+    return response
+
+
+def stream_state_changed(event: dict[str, Any]) -> dict[str, Any]:
+    return dependencies.stream_states().handle(event)
+
+
+def record_failed_frames(bodies: list[str]) -> list[dict[str, Any]]:
+    return [dependencies.failed_frames().record(body) for body in bodies]

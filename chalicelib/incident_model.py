@@ -1,0 +1,323 @@
+"""Incidents: what moderators handle. Pure rules here; storage and AWS in incidents.py.
+
+A channel's flagged frames of one stream session (one IVS recording) form one incident,
+from the first flagged frame until a moderator resolves it or the stream ends:
+
+    open ──acknowledge──▶ acknowledged
+      │                       │
+      └──────resolve──────────┴──▶ resolved (dismissed | stopped | warned | escalated |
+                                             stream-ended) ──reopen──▶ open
+
+Grouping (README, "Incidents"): a flagged frame joins its channel's current incident when
+that one is open or acknowledged and of the same session; else it opens a new incident,
+unless a dismissal as false positive in the same session put the channel in quiet time
+and the frame shows only the dismissed categories at no more than their confidence plus
+QUIET_MARGIN (an auto-stop frame is never quiet).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.decisions import iso_time, parse_time
+
+OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
+DISMISSED, STOPPED, WARNED, ESCALATED, STREAM_ENDED = (
+    "dismissed",
+    "stopped",
+    "warned",
+    "escalated",
+    "stream-ended",
+)
+RESOLUTIONS = (DISMISSED, STOPPED, WARNED, ESCALATED, STREAM_ENDED)
+SEVERITY_RANK = {"medium": 1, "high": 2, "critical": 3}
+HIGH_CONFIDENCE = 95.0  # a frame this sure of a flagged label is of high severity
+QUIET_MARGIN = 5.0  # confidence points above a dismissed one that still count as "similar"
+MAX_FRAMES = 30  # frames kept on the incident: the first and the latest (all are in the log)
+MAX_TRAIL = 50  # transitions kept on the incident: the first and the latest (all in the log)
+POLICY = "policy"  # the actor of an auto-stop
+SYSTEM = "system"  # the actor of a stream end
+
+
+class Conflict(Exception):
+    """The transition does not apply to the incident as it now is; says who did what."""
+
+
+@dataclass(frozen=True)
+class FlaggedFrame:
+    """What an incident needs of a flagged frame's decision."""
+
+    decision_id: str
+    channel_arn: str
+    channel_name: str
+    session_id: str  # the IVS recording: one per stream session
+    key: str
+    frame_time: str
+    decision: str  # "alert" or "auto-stop"
+    action: str  # the auto-stop's outcome: none, stopped, already-offline, stop-failed
+    top_label: str
+    top_category: str
+    top_confidence: float
+    categories: Mapping[str, tuple[str, float]]  # category -> (strongest label, confidence)
+    content_types: tuple[str, ...] = ()
+    keys_revoked: int | None = None
+    auto_stop_at: str = ""
+
+    @property
+    def severity(self) -> str:
+        if self.decision == "auto-stop":
+            return "critical"
+        return "high" if self.top_confidence >= HIGH_CONFIDENCE else "medium"
+
+    @property
+    def auto_stopped(self) -> bool:
+        return self.decision == "auto-stop" and self.action in ("stopped", "already-offline")
+
+
+@dataclass
+class Change:
+    """An incident after a change, and the event type the room must hear (None: none)."""
+
+    incident: dict[str, Any]
+    announce: str | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def incident_id_for(decision_id: str) -> str:
+    """The id of the incident a frame opens: the same on every retry of that frame."""
+    return hashlib.sha256(f"incident\n{decision_id}".encode()).hexdigest()[:24]
+
+
+def is_current(incident: Mapping[str, Any] | None) -> bool:
+    """Whether new flagged frames of its session join this incident."""
+    return incident is not None and incident["state"] in (OPEN, ACKNOWLEDGED)
+
+
+def open_incident(frame: FlaggedFrame, now: datetime) -> Change:
+    at = iso_time(now)
+    incident: dict[str, Any] = {
+        "incidentId": incident_id_for(frame.decision_id),
+        "version": 0,
+        "channelArn": frame.channel_arn,
+        "channelName": frame.channel_name,
+        "sessionId": frame.session_id,
+        "state": OPEN,
+        "openedAt": at,
+        "openedDay": at[:10],
+        "activeQueue": "active",
+        "firstFrameTime": frame.frame_time,
+        "lastFrameTime": frame.frame_time,
+        "latestFrameKey": frame.key,
+        "frameCount": 0,
+        "frames": [],
+        "categories": {},
+        "severity": frame.severity,
+        "contentTypes": [],
+        "trail": [{"at": at, "by": SYSTEM, "action": "opened", "decisionId": frame.decision_id}],
+        "lastAnnouncedAt": at,
+    }
+    _merge(incident, frame)
+    change = Change(incident, "incident-opened")
+    if frame.auto_stopped:
+        _resolve(incident, now, POLICY, STOPPED, note=f"auto-stop: {frame.action}")
+    return change
+
+
+def add_frame(
+    incident: dict[str, Any], frame: FlaggedFrame, now: datetime, update_interval: timedelta
+) -> Change:
+    """The incident with one more flagged frame (a frame it has already is not counted
+    twice; only its auto-stop outcome may have changed, on a retry)."""
+    incident = {**incident, "version": incident["version"] + 1}
+    known = any(item["decisionId"] == frame.decision_id for item in incident["frames"])
+    before_rank = SEVERITY_RANK[incident["severity"]]
+    before_categories = set(incident["categories"])
+    if not known:
+        _merge(incident, frame)
+    elif frame.decision == "auto-stop":
+        _note_auto_stop(incident, frame)
+    if frame.auto_stopped and incident["state"] != RESOLVED:
+        _resolve(incident, now, POLICY, STOPPED, note=f"auto-stop: {frame.action}")
+        return Change(incident, "incident-resolved")
+    if (
+        SEVERITY_RANK[incident["severity"]] > before_rank
+        or set(incident["categories"]) - before_categories
+    ):
+        incident["lastAnnouncedAt"] = iso_time(now)
+        return Change(incident, "incident-updated")
+    if now - parse_time(incident["lastAnnouncedAt"]) >= update_interval and not known:
+        incident["lastAnnouncedAt"] = iso_time(now)
+        return Change(incident, "incident-flagging")
+    return Change(incident)
+
+
+def _merge(incident: dict[str, Any], frame: FlaggedFrame) -> None:
+    incident["frameCount"] += 1
+    frames = [
+        *incident["frames"],
+        {"decisionId": frame.decision_id, "key": frame.key, "frameTime": frame.frame_time},
+    ]
+    incident["frames"] = frames if len(frames) <= MAX_FRAMES else [frames[0], *frames[-29:]]
+    if frame.frame_time >= incident["lastFrameTime"]:
+        incident.update(lastFrameTime=frame.frame_time, latestFrameKey=frame.key)
+    incident["firstFrameTime"] = min(incident["firstFrameTime"], frame.frame_time)
+    for category, (label, confidence) in frame.categories.items():
+        known = incident["categories"].get(category)
+        if known is None or confidence > known["confidence"]:
+            incident["categories"][category] = {"label": label, "confidence": confidence}
+    if frame.top_confidence >= incident.get("topConfidence", -1):
+        incident.update(
+            topLabel=frame.top_label,
+            topCategory=frame.top_category,
+            topConfidence=frame.top_confidence,
+        )
+    if SEVERITY_RANK[frame.severity] > SEVERITY_RANK[incident["severity"]]:
+        incident["severity"] = frame.severity
+    incident["contentTypes"] = sorted({*incident["contentTypes"], *frame.content_types})
+    if frame.decision == "auto-stop":
+        _note_auto_stop(incident, frame)
+
+
+def _note_auto_stop(incident: dict[str, Any], frame: FlaggedFrame) -> None:
+    incident["autoStop"] = {
+        "decisionId": frame.decision_id,
+        "action": frame.action,
+        "at": frame.auto_stop_at or frame.frame_time,
+        **({"streamKeysRevoked": frame.keys_revoked} if frame.keys_revoked is not None else {}),
+    }
+
+
+def suppressed(quiet: Mapping[str, Any] | None, frame: FlaggedFrame, now: datetime) -> bool:
+    """Whether a dismissal's quiet time keeps this frame from opening a new incident."""
+    if not quiet or frame.decision == "auto-stop" or quiet.get("sessionId") != frame.session_id:
+        return False
+    if now >= parse_time(quiet["until"]):
+        return False
+    dismissed = quiet.get("categories", {})
+    return all(
+        category in dismissed and confidence <= float(dismissed[category]) + QUIET_MARGIN
+        for category, (_, confidence) in frame.categories.items()
+    )
+
+
+def quiet_after_dismissal(
+    incident: Mapping[str, Any], labels: Iterable[str], now: datetime, quiet_for: timedelta
+) -> dict[str, Any]:
+    """The channel's quiet time after `incident` was dismissed (for the named labels'
+    categories, or all of its categories when none were named)."""
+    named = set(labels)
+    categories = {
+        category: entry["confidence"]
+        for category, entry in incident["categories"].items()
+        if not named or entry["label"] in named or category in named
+    }
+    return {
+        "incidentId": incident["incidentId"],
+        "sessionId": incident["sessionId"],
+        "until": iso_time(now + quiet_for),
+        "categories": categories or {c: e["confidence"] for c, e in incident["categories"].items()},
+    }
+
+
+# --- moderator actions ----------------------------------------------------------------------
+
+
+def acknowledge(incident: Mapping[str, Any], moderator: str, now: datetime, note: str = ""):
+    _must_not_be_resolved(incident)
+    if incident["state"] == ACKNOWLEDGED:
+        if incident["acknowledgedBy"] == moderator:
+            return None  # already theirs: nothing changes
+        raise Conflict(
+            f"already acknowledged by {incident['acknowledgedBy']} at {incident['acknowledgedAt']}"
+        )
+    changed = _next(incident)
+    changed.update(state=ACKNOWLEDGED, acknowledgedBy=moderator, acknowledgedAt=iso_time(now))
+    _trail(changed, now, moderator, "acknowledged", note=note)
+    return changed
+
+
+def resolve(
+    incident: Mapping[str, Any],
+    moderator: str,
+    now: datetime,
+    resolution: str,
+    *,
+    note: str = "",
+    **details: Any,
+) -> dict[str, Any]:
+    _must_not_be_resolved(incident)
+    changed = _next(incident)
+    _resolve(changed, now, moderator, resolution, note=note, **details)
+    return changed
+
+
+def reopen(incident: Mapping[str, Any], moderator: str, now: datetime, note: str = ""):
+    if incident["state"] != RESOLVED:
+        raise Conflict(f"it is not resolved: it is {incident['state']}")
+    changed = _next(incident)
+    for name in ("resolution", "resolvedBy", "resolvedAt", "resolvedDay", "escalatedTo"):
+        changed.pop(name, None)
+    changed.update(state=OPEN, activeQueue="active")
+    changed.pop("acknowledgedBy", None)
+    changed.pop("acknowledgedAt", None)
+    _trail(changed, now, moderator, "reopened", note=note)
+    return changed
+
+
+def end_stream(incident: Mapping[str, Any], now: datetime) -> dict[str, Any] | None:
+    """The stream ended: an untouched (open) incident resolves as stream-ended; one a
+    moderator acknowledged stays theirs, noting the end. None when nothing changes."""
+    if incident["state"] == RESOLVED:
+        return None
+    changed = _next(incident)
+    if incident["state"] == OPEN:
+        _resolve(changed, now, SYSTEM, STREAM_ENDED, note="the stream ended before anyone acted")
+    else:
+        changed["streamEndedAt"] = iso_time(now)
+        _trail(changed, now, SYSTEM, "stream-ended")
+    return changed
+
+
+def _must_not_be_resolved(incident: Mapping[str, Any]) -> None:
+    if incident["state"] == RESOLVED:
+        by = incident.get("resolvedBy", "")
+        raise Conflict(
+            f"already resolved as {incident['resolution']} by {by} at {incident['resolvedAt']}"
+        )
+
+
+def _resolve(
+    incident: dict[str, Any], now: datetime, by: str, resolution: str, *, note: str = "", **details
+) -> None:
+    at = iso_time(now)
+    incident.update(
+        state=RESOLVED, resolution=resolution, resolvedBy=by, resolvedAt=at, resolvedDay=at[:10]
+    )
+    incident.update({k: v for k, v in details.items() if v not in (None, "", [])})
+    if resolution == ESCALATED:
+        incident["activeQueue"] = "active"  # escalated incidents stay in the queue
+    else:
+        incident.pop("activeQueue", None)
+    _trail(incident, now, by, f"resolved:{resolution}", note=note)
+
+
+def _next(incident: Mapping[str, Any]) -> dict[str, Any]:
+    return {**incident, "version": incident["version"] + 1, "trail": list(incident["trail"])}
+
+
+def _trail(incident: dict[str, Any], now: datetime, by: str, action: str, note: str = "") -> None:
+    entry = {"at": iso_time(now), "by": by, "action": action, **({"note": note} if note else {})}
+    trail = [*incident.get("trail", []), entry]
+    incident["trail"] = trail if len(trail) <= MAX_TRAIL else [trail[0], *trail[-49:]]
+
+
+INTERNAL = ("activeQueue", "openedDay", "resolvedDay", "expiresAt", "lastAnnouncedAt")
+
+
+def public(incident: Mapping[str, Any]) -> dict[str, Any]:
+    """The incident as the API shows it."""
+    return {k: v for k, v in incident.items() if k not in INTERNAL}

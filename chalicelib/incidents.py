@@ -1,0 +1,233 @@
+"""Incidents stored and changed: flagged frames in, moderator actions, stream ends.
+
+Every change is a conditional write on the incident's `version` (optimistic locking), so
+concurrent frames and moderators never overwrite each other: a frame retries on the new
+state; a moderator whose action no longer applies gets a Conflict naming who did what.
+A transition and its audit entry in the decision log (`kind: "incident"`) are written in
+one DynamoDB transaction: neither exists without the other. The room is told after.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.announcements import INCIDENT_RESOLVED, incident_event
+from chalicelib.channels import ChannelStore
+from chalicelib.decisions import DecisionStore, expiry, iso_time, sort_key
+from chalicelib.dynamo import ConditionFailed, Put, Table, transact
+from chalicelib.incident_model import (
+    OPEN,
+    STREAM_ENDED,
+    SYSTEM,
+    Change,
+    Conflict,
+    FlaggedFrame,
+    add_frame,
+    incident_id_for,
+    is_current,
+    open_incident,
+    resolve,
+    suppressed,
+)
+
+logger = logging.getLogger(__name__)
+
+ATTEMPTS = 8  # optimistic-locking rounds before giving up (the invoke then retries)
+
+
+@dataclass(frozen=True)
+class FrameOutcome:
+    incident_id: str | None
+    announce: str | None = None
+    suppressed_by: str | None = None
+
+
+class IncidentStore:
+    def __init__(self, dynamodb, table_name: str) -> None:
+        self.table = Table(dynamodb, table_name, ("incidentId",))
+
+    def get(self, incident_id: str) -> dict[str, Any] | None:
+        return self.table.get({"incidentId": incident_id})
+
+    def many(self, incident_ids: list[str]) -> list[dict[str, Any]]:
+        return self.table.batch_get([{"incidentId": i} for i in dict.fromkeys(incident_ids)])
+
+    def index_page(
+        self,
+        index: str,
+        partition: tuple[str, str],
+        sort: tuple[str, str, str],
+        *,
+        limit: int,
+        newest_first: bool = True,
+        start: Mapping[str, Any] | None = None,
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """Incident ids from one partition of a keys-only index, the sort key in a range."""
+        (p_name, p_value), (s_name, lower, upper) = partition, sort
+        request: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": "#p = :p AND #s BETWEEN :lo AND :hi",
+            "ExpressionAttributeNames": {"#p": p_name, "#s": s_name},
+            "ExpressionAttributeValues": {":p": p_value, ":lo": lower, ":hi": upper},
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        if start:
+            request["ExclusiveStartKey"] = start
+        items, last = self.table.query(**request)
+        return [item["incidentId"] for item in items], last
+
+
+class Incidents:
+    """The incidents of one deployment; `announce` sends an event to the moderators' room."""
+
+    def __init__(
+        self,
+        *,
+        store: IncidentStore,
+        channels: ChannelStore,
+        decisions: DecisionStore,
+        announce: Callable[[Mapping[str, str]], str],
+        update_interval: timedelta,
+        quiet_for: timedelta,
+        ttl_days: int,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self._channels = channels
+        self._decisions = decisions
+        self._send = announce
+        self._update_interval = update_interval
+        self.quiet_for = quiet_for
+        self._ttl_days = ttl_days
+        self._clock = clock
+
+    # --- flagged frames ---------------------------------------------------------------
+
+    def record_frame(self, frame: FlaggedFrame, known_incident: str | None = None) -> FrameOutcome:
+        """Add a flagged frame to its channel's incident, or open one; idempotent per frame.
+
+        `known_incident` is the incident a previous attempt of this frame joined."""
+        for _ in range(ATTEMPTS):
+            now = self._clock()
+            channel = self._channels.get(frame.channel_arn)
+            current_id = known_incident or channel.get("openIncidentId")
+            incident = self.store.get(current_id) if current_id else None
+            joins = is_current(incident) and incident["sessionId"] == frame.session_id
+            if incident is not None and (joins or known_incident):
+                change = add_frame(incident, frame, now, self._update_interval)
+                if self._commit(change, previous=incident["version"]):
+                    return FrameOutcome(incident["incidentId"], change.announce)
+                continue
+            if suppressed(channel.get("quiet"), frame, now):
+                return FrameOutcome(None, suppressed_by=channel["quiet"]["incidentId"])
+            new_id = incident_id_for(frame.decision_id)
+            if current_id != new_id and not self._channels.claim_incident(
+                frame.channel_arn, new_id, expected=current_id
+            ):
+                continue  # another frame opened one first: join it
+            change = open_incident(frame, now)
+            if self._commit(change, previous=None) or self.store.get(new_id) is not None:
+                if incident is not None and incident["state"] == OPEN:
+                    self._end_session(incident["incidentId"], frame.session_id)
+                return FrameOutcome(new_id, change.announce)
+        raise ConditionFailed(f"incident of {frame.channel_arn}: too many concurrent changes")
+
+    def _end_session(self, incident_id: str, new_session: str) -> None:
+        """A new stream session began while an untouched incident of an earlier one was
+        open: the Stream End event was late or lost. Resolved as stream-ended."""
+
+        def end(incident: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+            if incident["state"] != OPEN or incident["sessionId"] == new_session:
+                return None
+            return resolve(incident, SYSTEM, now, STREAM_ENDED, note="a new stream session began")
+
+        try:
+            self.transition(incident_id, end, event_type=INCIDENT_RESOLVED, actor=SYSTEM)
+        except (Conflict, LookupError, ConditionFailed) as error:
+            logger.warning("earlier session's incident left as it is", extra={"error": str(error)})
+
+    # --- moderator and system transitions --------------------------------------------
+
+    def transition(
+        self,
+        incident_id: str,
+        apply: Callable[[dict[str, Any], datetime], dict[str, Any] | None],
+        *,
+        event_type: str,
+        actor: str,
+        note: str = "",
+        audit: Mapping[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], bool]:
+        """Apply a transition (Conflict when it does not apply); (incident, announced)."""
+        for _ in range(ATTEMPTS):
+            incident = self.store.get(incident_id)
+            if incident is None:
+                raise LookupError(incident_id)
+            now = self._clock()
+            changed = apply(incident, now)
+            if changed is None:  # nothing to change (e.g. acknowledged twice by one moderator)
+                return incident, True
+            entry = {"action": changed["trail"][-1]["action"], "by": actor, **(audit or {})}
+            if self._commit(Change(changed), previous=incident["version"], audit=entry):
+                return changed, self.announce(event_type, changed, actor=actor, note=note)
+        raise ConditionFailed(f"incident {incident_id}: too many concurrent changes")
+
+    def announce(self, event_type: str, incident: Mapping[str, Any], **who: str) -> bool:
+        """Tell the room; False (logged) when it could not be told after the retries."""
+        attributes = incident_event(event_type, incident, at=iso_time(self._clock()), **who)
+        try:
+            self._send(attributes)
+        except (ClientError, BotoCoreError) as error:  # the change is made and audited
+            logger.error("incident event not delivered", extra={"error": str(error)})
+            return False
+        return True
+
+    def event_for(self, event_type: str, incident_id: str) -> dict[str, str]:
+        """A frame's pending announcement, with the incident's state now."""
+        incident = self.store.get(incident_id)
+        if incident is None:
+            raise LookupError(incident_id)
+        return incident_event(event_type, incident, at=iso_time(self._clock()))
+
+    def _commit(
+        self, change: Change, *, previous: int | None, audit: Mapping[str, Any] | None = None
+    ) -> bool:
+        incident = change.incident
+        incident["expiresAt"] = expiry(self._clock(), self._ttl_days)
+        if previous is None:
+            condition, values = "attribute_not_exists(incidentId)", None
+        else:
+            condition, values = "version = :v", {":v": previous}
+        puts = [Put(self.store.table, incident, condition, values)]
+        if audit is not None or previous is None:
+            puts.append(self._audit(incident, audit or {"action": "opened", "by": "system"}))
+        return transact(self.store.table.client, puts)
+
+    def _audit(self, incident: Mapping[str, Any], entry: Mapping[str, Any]) -> Put:
+        now = self._clock()
+        audit_id = uuid.uuid4().hex[:24]
+        key = sort_key(now, audit_id)
+        item = {
+            "channelArn": incident["channelArn"],
+            "sortKey": key,
+            "day": key[:10],
+            "kind": "incident",
+            "auditId": audit_id,
+            "at": iso_time(now),
+            "incidentId": incident["incidentId"],
+            "channelName": incident.get("channelName", ""),
+            "state": incident["state"],
+            "severity": incident["severity"],
+            **{k: v for k, v in incident.items() if k in ("resolution", "escalatedTo")},
+            **entry,
+            "expiresAt": incident.get("expiresAt"),
+        }
+        return Put(self._decisions.table, item, "attribute_not_exists(sortKey)")
