@@ -121,6 +121,17 @@ def frames_of(stack: dict, channel_arn: str) -> list[str]:
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
+def table(stack: dict, name: str):
+    """A DynamoDB table of the stack (boto3's resource: plain Python values)."""
+    return boto3.resource(
+        "dynamodb",
+        endpoint_url=stack["dynamodb_endpoint_url"],
+        region_name=stack["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    ).Table(name)
+
+
 def has_handler(stack: dict, name: str) -> bool:
     """Whether the app has an event handler `name` (the stack served every one it has)."""
     return name in stack["queues"]

@@ -12,7 +12,6 @@ import subprocess
 import time
 
 import aiohttp
-import pytest
 from stack_helpers import (
     RECONNECT_AFTER,
     ROOT,
@@ -29,6 +28,7 @@ from stack_helpers import (
     log_of,
     queue_depth,
     sign_in,
+    table,
     thumbnail_key,
     wait_for,
     write_frame,
@@ -66,6 +66,17 @@ async def chat_events(
 # --- the tests ------------------------------------------------------------------------------
 
 
+def moderation_events(frames, channel_id: str) -> list[tuple[float, dict]]:
+    """The room's STREAM_MODERATION events about one channel (others come and go too:
+    the simulated channels' incidents and live/offline states)."""
+    return [
+        (at, frame)
+        for at, frame in frames
+        if frame.get("EventName") == "STREAM_MODERATION"
+        and frame["Attributes"]["channelArn"].endswith(f"channel/{channel_id}")
+    ]
+
+
 def test_a_violating_frame_reaches_the_moderators_room_within_two_seconds(stack):
     token = sign_in(stack)
     key = thumbnail_key(stack, "E2eViolent01", 7)
@@ -76,16 +87,18 @@ def test_a_violating_frame_reaches_the_moderators_room_within_two_seconds(stack)
 
     frames = asyncio.run(chat_events(stack, token, write, wait=5))
 
-    events = [(at, f) for at, f in frames if f.get("EventName") == "STREAM_MODERATION"]
+    events = moderation_events(frames, "E2eViolent01")
     assert len(events) == 1, frames
     arrived, event = events[0]
     assert event["Type"] == "EVENT"
     attributes = event["Attributes"]
-    assert attributes["thumbnailKey"] == key
-    assert attributes["channelArn"].endswith("channel/E2eViolent01")
+    assert attributes["schemaVersion"] == "2"
+    assert attributes["type"] == "incident-opened"
+    assert attributes["state"] == "open"
+    assert attributes["latestFrameKey"] == key
     assert attributes["topLabel"] == "Weapon Violence"
     assert attributes["topCategory"] == "Violence"
-    assert attributes["decision"] == "alert"
+    assert attributes["frameCount"] == "1"
     assert arrived - written["at"] < 2.0
 
 
@@ -107,7 +120,7 @@ def test_a_clean_frame_is_recorded_and_sends_nothing(stack):
 
     frames = asyncio.run(chat_events(stack, token, write_and_wait_for_the_decision, wait=1))
 
-    assert [f for _, f in frames if f.get("EventName") == "STREAM_MODERATION"] == []
+    assert moderation_events(frames, "E2eCleanOne1") == []
 
 
 def test_stop_stream_with_key_revocation_takes_the_channel_offline_for_good(stack):
@@ -186,65 +199,98 @@ def test_a_second_stack_in_the_same_place_says_so(stack):
 # --- the app's other event handlers: stream state, and frames that failed for good -----------
 
 
-def test_an_encoder_session_puts_stream_state_events_that_reach_the_apps_handler(stack):
+def test_an_encoder_session_keeps_the_channel_live_then_offline_through_ivs_events(stack):
     # GIVEN a channel of its own, and a rule of the test's own that sees the bus
+    assert has_handler(stack, "stream_state_changed")
+    token = sign_in(stack)
     ivs = aws(stack, "ivs")
     created = ivs.create_channel(name="e2e-session")
     channel_arn = created["channel"]["arn"]
+    channel_id = channel_arn.rsplit("/", 1)[1]
     pattern = {"source": ["aws.ivs"], "resources": [channel_arn]}
     probe = listen(stack, "e2e-stream-state-probe", pattern)
-
-    # WHEN its encoder connects, then disconnects
-    stream_key = created["streamKey"]["value"]
-    connected = emulator(stack, "POST", "encoder/connect", {"streamKey": stream_key})
-    emulator(stack, "POST", "encoder/disconnect", {"channelArn": channel_arn})
-
-    # THEN IVS's three events are on the local EventBridge, as EventBridge delivers them
+    channels = table(stack, stack["channels_table"])
+    rule_queue = stack["queues"]["stream_state_changed"]
     seen: list[dict] = []
-    wait_for(lambda: seen.extend(drain(stack, probe)) or len(seen) >= 3, 10, "three events")
-    assert [event["detail"]["event_name"] for event in seen] == [
+
+    def channel() -> dict:
+        return channels.get_item(Key={"channelArn": channel_arn}).get("Item", {})
+
+    def session() -> None:
+        # WHEN its encoder connects ...
+        stream_key = created["streamKey"]["value"]
+        connected = emulator(stack, "POST", "encoder/connect", {"streamKey": stream_key})
+        seen.append(connected)
+        wait_for(lambda: channel().get("live") is True, 10, "the channel recorded live")
+        wait_for(lambda: queue_depth(stack, rule_queue) == 0, 10, "both live events handled")
+        # IVS times its events to the second: the end must not share the start's second,
+        # or the order the two are handled in (any, as in Lambda) would decide.
+        time.sleep(1.1)
+        # ... and disconnects
+        emulator(stack, "POST", "encoder/disconnect", {"channelArn": channel_arn})
+        wait_for(lambda: channel().get("live") is False, 10, "the channel recorded offline")
+
+    def went_offline(frames: list[dict]) -> bool:
+        return any(
+            frame["Attributes"].get("type") == "channel-state"
+            and frame["Attributes"].get("live") == "false"
+            for _, frame in moderation_events([(0, f) for f in frames], channel_id)
+        )
+
+    frames = asyncio.run(chat_events(stack, token, session, wait=10, until=went_offline))
+
+    # THEN IVS's three events were on the local EventBridge, as EventBridge delivers them
+    [connected] = seen
+    events = drain(stack, probe)
+    assert [event["detail"]["event_name"] for event in events] == [
         "Session Created",
         "Stream Start",
         "Stream End",
     ]
-    for event in seen:
+    for event in events:
         assert (event["source"], event["detail-type"]) == ("aws.ivs", "IVS Stream State Change")
         assert event["resources"] == [channel_arn]
-        assert event["detail"]["channel_name"] == "e2e-session"
-        assert event["detail"]["stream_id"] == connected["streamId"]
-
-    # AND the app's own rule took them to its handler, which recorded the channel
-    if not has_handler(stack, "stream_state_changed"):
-        pytest.skip("the events are on the bus; the app has no stream_state_changed handler yet")
-    rule_queue = stack["queues"]["stream_state_changed"]
-    wait_for(lambda: queue_depth(stack, rule_queue) == 0, 15, "the handler to take the events")
+        assert event["detail"] == {
+            "event_name": event["detail"]["event_name"],
+            "channel_name": "e2e-session",
+            "stream_id": connected["streamId"],
+        }
+    # AND the app's handler, reached through the app's own rule, recorded the channel
+    item = channel()
+    assert (item["live"], item["name"], item["streamId"]) == (
+        False,
+        "e2e-session",
+        connected["streamId"],
+    )
+    assert item["liveAt"] == events[2]["time"].replace("Z", ".000Z")  # the end's own time
+    # AND told the moderators' room: live, then offline
+    states = [
+        frame["Attributes"]["live"]
+        for _, frame in moderation_events(frames, channel_id)
+        if frame["Attributes"]["type"] == "channel-state"
+    ]
+    assert states[-1] == "false" and "true" in states[:-1], states
+    assert queue_depth(stack, rule_queue) == 0
     assert queue_depth(stack, stack["dead_letter_queues"]["stream_state_changed"]) == 0
     assert "stream_state_changed failed" not in log_of(stack, "relay")
-
-    def recorded() -> list[dict]:
-        items = aws(stack, "dynamodb").scan(TableName=stack["channels_table"])["Items"]
-        return [item for item in items if channel_arn in json.dumps(item)]
-
-    [item] = wait_for(recorded, 10, "the channel in the channels table")
-    assert "e2e-session" in json.dumps(item)
 
 
 def test_a_frame_rekognition_never_answers_ends_in_the_failed_frames_handler(quiet_stack):
     """Rekognition fails every call: the thumbnail handler fails 3 times (Lambda's retries),
-    and Lambda's invocation record goes to the failed-frames queue, which the app reads."""
+    Lambda's invocation record goes to the failed-frames queue, and the app's handler of
+    that queue records the frame as failed and tells the moderators."""
     stack = quiet_stack
+    assert has_handler(stack, "record_failed_frames")
     token = sign_in(stack)
     key = thumbnail_key(stack, "E2eFailing01", 4)
     channel_arn = f"arn:aws:ivs:{stack['region']}:{stack['account']}:channel/E2eFailing01"
-    handled = has_handler(stack, "record_failed_frames")
     emulator(stack, "PUT", "faults", {"rekognition": {"error_rate": 1.0}})
     try:
 
-        def failed_frame_event(frames: list[dict]) -> bool:
+        def told(frames: list[dict]) -> bool:
             return any(
-                frame.get("EventName") == "STREAM_MODERATION"
-                and frame["Attributes"].get("type") == "frames-failed"
-                for frame in frames
+                frame["Attributes"]["type"] == "frames-failed"
+                for _, frame in moderation_events([(0, f) for f in frames], "E2eFailing01")
             )
 
         frames = asyncio.run(
@@ -252,41 +298,41 @@ def test_a_frame_rekognition_never_answers_ends_in_the_failed_frames_handler(qui
                 stack,
                 token,
                 lambda: write_frame(stack, key, [{"Name": "Weapon Violence", "Confidence": 94.0}]),
-                wait=90 if handled else 0,
-                until=failed_frame_event,
+                wait=90,
+                until=told,
             )
-        )
-        wait_for(
-            lambda: "invocation record sent" in log_of(stack, "relay"),
-            90,
-            "the relay to give up on the frame",
         )
     finally:
         emulator(stack, "DELETE", "faults")
 
-    # Three attempts, two retries, one record; nothing left in the thumbnail's queues.
+    # Three attempts (two retries), then one record; nothing left behind in any queue.
     relay_log = log_of(stack, "relay")
     assert relay_log.count("moderate_thumbnail failed (attempt") == 2
     assert relay_log.count("moderate_thumbnail failed 3 times") == 1
+    assert relay_log.count("invocation record sent") == 1
     wait_for(lambda: queue_depth(stack, stack["queue_url"]) == 0, 10, "the event deleted")
-    assert queue_depth(stack, stack["dead_letter_queues"]["moderate_thumbnail"]) == 0
-
-    if not handled:  # nothing reads the failed-frames queue yet: the record waits there
-        [record] = drain(stack, stack["failed_frames_queue_url"])
-        assert record["requestContext"]["condition"] == "RetriesExhausted"
-        assert record["requestContext"]["approximateInvokeCount"] == 3
-        assert record["requestPayload"]["detail"]["object"]["key"] == key
-        assert record["responseContext"]["functionError"] == "Unhandled"
-        assert record["responsePayload"]["errorType"]
-        pytest.skip("the record is on the failed-frames queue; the app has no handler for it yet")
-
-    # The app's handler recorded the frame as failed and told the moderators.
-    [event] = [f for f in frames if f.get("EventName") == "STREAM_MODERATION"]
-    assert event["Attributes"]["type"] == "frames-failed"
-    assert event["Attributes"]["channelArn"] == channel_arn
     wait_for(
         lambda: queue_depth(stack, stack["failed_frames_queue_url"]) == 0, 10, "the record read"
     )
+    assert (
+        stack["dead_letter_queues"]["record_failed_frames"]
+        == (stack["failed_frames_dead_letter_url"])
+    )
+    for dead_letters in stack["dead_letter_queues"].values():
+        assert queue_depth(stack, dead_letters) == 0
+
+    # The moderators were told the channel has frames that could not be moderated ...
+    [(_, event)] = moderation_events(frames, "E2eFailing01")
+    attributes = event["Attributes"]
+    assert attributes["type"] == "frames-failed"
+    assert attributes["channelArn"] == channel_arn
+    assert attributes["latestFrameKey"] == key
+    assert attributes["decision"] == "failed"
+    assert attributes["attempts"] == "3"
+    assert "InternalServerError" in attributes["error"]
+    # ... and the decision log has the frame as failed, with Lambda's account of it.
     history = api(stack, "GET", f"/decisions?channelArn={channel_arn}", token).json()["items"]
     [failed] = [item for item in history if item.get("decision") == "failed"]
     assert failed["thumbnailKey"] == key
+    assert (failed["attempts"], failed["condition"]) == (3, "RetriesExhausted")
+    assert failed["errorType"] == "InternalServerError"
