@@ -378,8 +378,8 @@ def banner(info: dict) -> str:
 
     def source(handler: str, url: str) -> str:
         queue = url.rsplit("/", 1)[1]
-        if handler in info["rules"]:
-            return f"EventBridge rule {info['rules'][handler]} (queue {queue})"
+        if info["rules"].get(handler) == queue:
+            return f"EventBridge rule and queue {queue}"
         return f"SQS queue {queue}"
 
     handlers = "\n".join(
