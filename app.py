@@ -9,6 +9,7 @@ from chalicelib import handlers
 from chalicelib.api.chat import chat
 from chalicelib.api.dashboard import dashboard
 from chalicelib.api.history import history
+from chalicelib.api.incidents import incidents
 from chalicelib.api.streams import streams
 from chalicelib.config import failed_frames_queue_from_env, recording_bucket_from_env
 from chalicelib.dependencies import aws_client, settings
@@ -31,6 +32,7 @@ app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "sqs")
 app.register_blueprint(streams)
 app.register_blueprint(chat)
 app.register_blueprint(history)
+app.register_blueprint(incidents)
 app.register_blueprint(dashboard)
 
 

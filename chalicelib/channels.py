@@ -23,7 +23,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.decisions import iso_time, parse_time
-from chalicelib.dynamo import Table
+from chalicelib.dynamo import Set, Table
 
 logger = logging.getLogger(__name__)
 
@@ -39,18 +39,19 @@ class ChannelStore:
         """The channel's item; an empty one (just the ARN) for a channel not seen yet."""
         return self.table.get({"channelArn": channel_arn}) or {"channelArn": channel_arn}
 
-    def claim_incident(self, channel_arn: str, incident_id: str, expected: str | None) -> bool:
-        """Make `incident_id` the channel's current incident if the current one is still
-        `expected` (None: none); False when another frame got there first."""
+    def claim_incident(self, channel_arn: str, incident_id: str, expected: str | None) -> Set:
+        """The write (for a transaction) that makes `incident_id` the channel's current
+        incident if the current one is still `expected` (None: none)."""
         if expected is None:
             condition, values = "attribute_not_exists(openIncidentId)", {}
         else:
             condition, values = "openIncidentId = :expected", {":expected": expected}
-        return self.table.update(
+        return Set(
+            self.table,
             {"channelArn": channel_arn},
             {"openIncidentId": incident_id},
-            condition=condition,
-            values=values,
+            condition,
+            values,
         )
 
     def set_quiet(self, channel_arn: str, quiet: Mapping[str, Any]) -> None:

@@ -143,7 +143,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Put:
-    """One conditional write of a transaction."""
+    """One conditional write of a transaction: a whole item."""
 
     table: Table
     item: Mapping[str, Any]
@@ -151,18 +151,41 @@ class Put:
     values: Mapping[str, Any] | None = None
 
 
-def transact(dynamodb, puts: Sequence[Put]) -> bool:
+@dataclass(frozen=True)
+class Set:
+    """One conditional write of a transaction: attributes of an item (created if absent)."""
+
+    table: Table
+    key: Mapping[str, Any]
+    changes: Mapping[str, Any]
+    condition: str
+    values: Mapping[str, Any] | None = None
+
+
+def transact(dynamodb, writes: Sequence[Put | Set]) -> bool:
     """All the writes or none (TransactWriteItems); False when a condition did not hold."""
     items = []
-    for put in puts:
+    for write in writes:
+        values = dict(write.values or {})
         request: dict[str, Any] = {
-            "TableName": put.table.name,
-            "Item": to_dynamo(put.item),
-            "ConditionExpression": put.condition,
+            "TableName": write.table.name,
+            "ConditionExpression": write.condition,
         }
-        if put.values:
-            request["ExpressionAttributeValues"] = to_dynamo(put.values)
-        items.append({"Put": request})
+        if isinstance(write, Put):
+            request["Item"] = to_dynamo(write.item)
+            kind = "Put"
+        else:
+            names = {f"#s{i}": name for i, name in enumerate(write.changes)}
+            values.update({f":s{i}": value for i, value in enumerate(write.changes.values())})
+            request.update(
+                Key=to_dynamo(write.key),
+                UpdateExpression="SET " + ", ".join(f"{n} = :s{i}" for i, n in enumerate(names)),
+                ExpressionAttributeNames=names,
+            )
+            kind = "Update"
+        if values:
+            request["ExpressionAttributeValues"] = to_dynamo(values)
+        items.append({kind: request})
     try:
         dynamodb.transact_write_items(TransactItems=items)
     except ClientError as error:

@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.announcements import INCIDENT_RESOLVED, incident_event
 from chalicelib.channels import ChannelStore
 from chalicelib.decisions import DecisionStore, expiry, iso_time, sort_key
-from chalicelib.dynamo import ConditionFailed, Put, Table, transact
+from chalicelib.dynamo import ConditionFailed, Put, Set, Table, transact
 from chalicelib.incident_model import (
     OPEN,
     STREAM_ENDED,
@@ -30,7 +30,6 @@ from chalicelib.incident_model import (
     Conflict,
     FlaggedFrame,
     add_frame,
-    incident_id_for,
     is_current,
     open_incident,
     resolve,
@@ -128,16 +127,17 @@ class Incidents:
                 continue
             if suppressed(channel.get("quiet"), frame, now):
                 return FrameOutcome(None, suppressed_by=channel["quiet"]["incidentId"])
-            new_id = incident_id_for(frame.decision_id)
-            if current_id != new_id and not self._channels.claim_incident(
-                frame.channel_arn, new_id, expected=current_id
-            ):
-                continue  # another frame opened one first: join it
             change = open_incident(frame, now)
-            if self._commit(change, previous=None) or self.store.get(new_id) is not None:
-                if incident is not None and incident["state"] == OPEN:
-                    self._end_session(incident["incidentId"], frame.session_id)
-                return FrameOutcome(new_id, change.announce)
+            # The incident and the channel's claim on it are written together, or neither:
+            # a concurrent frame that claimed first makes this fail, and it joins that one.
+            claim = self._channels.claim_incident(
+                frame.channel_arn, change.incident["incidentId"], expected=current_id
+            )
+            if not self._commit(change, previous=None, claim=claim):
+                continue
+            if incident is not None and incident["state"] == OPEN:
+                self._end_session(incident["incidentId"], frame.session_id)
+            return FrameOutcome(change.incident["incidentId"], change.announce)
         raise ConditionFailed(f"incident of {frame.channel_arn}: too many concurrent changes")
 
     def _end_session(self, incident_id: str, new_session: str) -> None:
@@ -198,7 +198,12 @@ class Incidents:
         return incident_event(event_type, incident, at=iso_time(self._clock()))
 
     def _commit(
-        self, change: Change, *, previous: int | None, audit: Mapping[str, Any] | None = None
+        self,
+        change: Change,
+        *,
+        previous: int | None,
+        audit: Mapping[str, Any] | None = None,
+        claim: Set | None = None,
     ) -> bool:
         incident = change.incident
         incident["expiresAt"] = expiry(self._clock(), self._ttl_days)
@@ -206,10 +211,12 @@ class Incidents:
             condition, values = "attribute_not_exists(incidentId)", None
         else:
             condition, values = "version = :v", {":v": previous}
-        puts = [Put(self.store.table, incident, condition, values)]
+        writes: list[Put | Set] = [Put(self.store.table, incident, condition, values)]
+        if claim is not None:
+            writes.append(claim)
         if audit is not None or previous is None:
-            puts.append(self._audit(incident, audit or {"action": "opened", "by": "system"}))
-        return transact(self.store.table.client, puts)
+            writes.append(self._audit(incident, audit or {"action": "opened", "by": "system"}))
+        return transact(self.store.table.client, writes)
 
     def _audit(self, incident: Mapping[str, Any], entry: Mapping[str, Any]) -> Put:
         now = self._clock()

@@ -51,6 +51,13 @@ PROTECTED = [
     ("POST", "/chat-token"),
     ("GET", "/decisions"),
     ("GET", "/frames"),
+    ("GET", "/incidents"),
+    ("GET", "/incidents/{incident_id}"),
+    ("POST", "/incidents/{incident_id}/acknowledge"),
+    ("POST", "/incidents/{incident_id}/resolve"),
+    ("POST", "/incidents/{incident_id}/reopen"),
+    ("GET", "/channels"),
+    ("GET", "/stats"),
 ]
 
 

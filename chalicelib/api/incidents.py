@@ -1,0 +1,234 @@
+"""The moderators' queue: incidents, their lifecycle, channels, and statistics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib import dependencies
+from chalicelib.announcements import INCIDENT_ACKNOWLEDGED, INCIDENT_REOPENED, INCIDENT_RESOLVED
+from chalicelib.api import signed_in
+from chalicelib.api.history import frame
+from chalicelib.dynamo import transact
+from chalicelib.http import BadRequest, Conflict, NotFound, json_object
+from chalicelib.incident_model import (
+    DISMISSED,
+    ESCALATED,
+    WARNED,
+    acknowledge,
+    is_current,
+    public,
+    quiet_after_dismissal,
+    reopen,
+    resolve,
+)
+from chalicelib.incident_model import Conflict as TransitionConflict
+from chalicelib.incident_queries import IncidentQuery, queue, window
+from chalicelib.stats import incident_stats, stats_window
+
+incidents = Blueprint(__name__)
+
+MAX_NOTE_CHARS = 500
+MAX_TEAM_CHARS = 100
+MAX_LABELS = 20
+MAX_CHANNELS = 1000  # channels one GET /channels lists (one Scan page): then `truncated`
+# Resolutions a moderator gives here; `stopped` comes with POST /stop-stream, `stream-ended`
+# from IVS.
+RESOLVABLE = (DISMISSED, WARNED, ESCALATED)
+
+
+class IncidentConflict(Conflict):
+    """409 with the incident as it now is, so a client can show who acted first."""
+
+    def __init__(self, message: str, incident: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.incident = incident
+
+    def response(self) -> Response:
+        response = super().response()
+        response.body = {**response.body, "incident": public(self.incident)}
+        return response
+
+
+@incidents.route("/incidents", methods=["GET", "OPTIONS"])
+def list_incidents():
+    signed_in(incidents)
+    now = datetime.now(UTC)
+    query = IncidentQuery.from_params(incidents.current_request.query_params, now)
+    store = dependencies.incidents().store
+    page = queue(store, query, now) if query.start is None else window(store, query)
+    return {**page, "items": [public(item) for item in page["items"]]}
+
+
+@incidents.route("/incidents/{incident_id}", methods=["GET", "OPTIONS"])
+def get_incident(incident_id: str):
+    signed_in(incidents)
+    incident = _incident(incident_id)
+    frames = [{**f, **frame(f["key"])} for f in incident.get("frames", [])]
+    return {**public(incident), "frames": frames}
+
+
+@incidents.route("/incidents/{incident_id}/acknowledge", methods=["POST", "OPTIONS"])
+def acknowledge_incident(incident_id: str):
+    moderator = signed_in(incidents)
+    note = _note(_body(), required=False)
+
+    def apply(incident, now):
+        return acknowledge(incident, moderator.username, now, note)
+
+    return _transition(incident_id, apply, INCIDENT_ACKNOWLEDGED, moderator.username, note)
+
+
+@incidents.route("/incidents/{incident_id}/resolve", methods=["POST", "OPTIONS"])
+def resolve_incident(incident_id: str):
+    moderator = signed_in(incidents)
+    body = _body({"resolution", "note", "labels", "escalateTo"})
+    resolution = body.get("resolution")
+    if resolution not in RESOLVABLE:
+        raise BadRequest(
+            f"resolution must be one of {', '.join(RESOLVABLE)} "
+            "(stop a stream with POST /stop-stream and its incidentId)"
+        )
+    note = _note(body, required=resolution == WARNED)
+    labels = _labels(body) if resolution == DISMISSED else []
+    team = _text(body, "escalateTo", MAX_TEAM_CHARS, required=resolution == ESCALATED)
+    details = {"dismissedLabels": labels, "escalatedTo": team, "resolutionNote": note}
+
+    def apply(incident, now):
+        unknown = set(labels) - _labels_of(incident)
+        if unknown:
+            raise BadRequest(f"labels not in this incident: {', '.join(sorted(unknown))}")
+        return resolve(incident, moderator.username, now, resolution, note=note, **details)
+
+    result = _transition(incident_id, apply, INCIDENT_RESOLVED, moderator.username, note)
+    if resolution == DISMISSED:
+        service = dependencies.incidents()
+        quiet = quiet_after_dismissal(
+            result["incident"], labels, datetime.now(UTC), service.quiet_for
+        )
+        dependencies.channel_store().set_quiet(result["incident"]["channelArn"], quiet)
+    return result
+
+
+@incidents.route("/incidents/{incident_id}/reopen", methods=["POST", "OPTIONS"])
+def reopen_incident(incident_id: str):
+    moderator = signed_in(incidents)
+    note = _note(_body(), required=False)
+
+    def apply(incident, now):
+        return reopen(incident, moderator.username, now, note)
+
+    result = _transition(incident_id, apply, INCIDENT_REOPENED, moderator.username, note)
+    reopened = result["incident"]
+    channels = dependencies.channel_store()
+    current = channels.get(reopened["channelArn"]).get("openIncidentId")
+    if current != reopened["incidentId"]:
+        store = dependencies.incidents().store
+        if not is_current(store.get(current) if current else None):
+            claim = channels.claim_incident(reopened["channelArn"], reopened["incidentId"], current)
+            transact(channels.table.client, [claim])  # lost to a newer incident: that one stays
+    return result
+
+
+@incidents.route("/channels", methods=["GET", "OPTIONS"])
+def list_channels():
+    signed_in(incidents)
+    now = datetime.now(UTC)
+    active = queue(dependencies.incidents().store, IncidentQuery.from_params({}, now), now)
+    counts: dict[str, int] = {}
+    for incident in active["items"]:
+        if incident["state"] != "resolved":
+            counts[incident["channelArn"]] = counts.get(incident["channelArn"], 0) + 1
+    items, more = dependencies.channel_store().page(limit=MAX_CHANNELS)
+    fields = ("channelArn", "name", "live", "liveAt", "openIncidentId")
+    return {
+        "items": [
+            {
+                **{k: item[k] for k in fields if k in item},
+                "activeIncidents": counts.get(item["channelArn"], 0),
+            }
+            for item in sorted(items, key=lambda c: (c.get("name", ""), c["channelArn"]))
+        ],
+        "truncated": more is not None,
+    }
+
+
+@incidents.route("/stats", methods=["GET", "OPTIONS"])
+def stats():
+    signed_in(incidents)
+    start, end = stats_window(incidents.current_request.query_params, datetime.now(UTC))
+    return incident_stats(dependencies.incidents().store, start, end)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _transition(incident_id: str, apply, event_type: str, actor: str, note: str) -> dict:
+    _valid_id(incident_id)
+    service = dependencies.incidents()
+    try:
+        incident, announced = service.transition(
+            incident_id, apply, event_type=event_type, actor=actor, note=note
+        )
+    except LookupError:
+        raise NotFound(f"no such incident: {incident_id}") from None
+    except TransitionConflict as conflict:
+        current = service.store.get(incident_id) or {}
+        raise IncidentConflict(str(conflict), current) from None
+    return {"incident": public(incident), "announced": announced}
+
+
+def _incident(incident_id: str) -> dict[str, Any]:
+    _valid_id(incident_id)
+    incident = dependencies.incidents().store.get(incident_id)
+    if incident is None:
+        raise NotFound(f"no such incident: {incident_id}")
+    return incident
+
+
+def _valid_id(incident_id: str) -> None:
+    if not (len(incident_id) == 24 and all(c in "0123456789abcdef" for c in incident_id)):
+        raise NotFound(f"no such incident: {incident_id[:40]}")
+
+
+def _body(fields: set[str] = frozenset({"note"})) -> dict[str, Any]:
+    body = incidents.current_request.json_body
+    if body is None:
+        return {}
+    body = json_object(body)
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise BadRequest(f"unknown field(s): {', '.join(unknown)}")
+    return body
+
+
+def _note(body: dict[str, Any], *, required: bool) -> str:
+    return _text(body, "note", MAX_NOTE_CHARS, required=required)
+
+
+def _text(body: dict[str, Any], name: str, limit: int, *, required: bool) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string")
+    value = value.strip()
+    if required and not value:
+        raise BadRequest(f"{name} is required")
+    if len(value) > limit:
+        raise BadRequest(f"{name} is longer than {limit} characters")
+    return value
+
+
+def _labels(body: dict[str, Any]) -> list[str]:
+    labels = body.get("labels", [])
+    if not isinstance(labels, list) or len(labels) > MAX_LABELS:
+        raise BadRequest(f"labels must be a list of at most {MAX_LABELS} label names")
+    if not all(isinstance(label, str) and 0 < len(label) <= 100 for label in labels):
+        raise BadRequest("labels must be label names (strings)")
+    return sorted(set(labels))
+
+
+def _labels_of(incident: dict[str, Any]) -> set[str]:
+    categories = incident.get("categories", {})
+    return {entry["label"] for entry in categories.values()} | set(categories)

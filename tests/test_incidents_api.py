@@ -1,0 +1,285 @@
+"""The moderators' queue through the API: incidents, their lifecycle, channels, stats.
+
+Two moderators (maria and tom) sign in with real RS256 tokens; incidents come from flagged
+frames handled by the real thumbnail handler (moto + Stubbers), as in production.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import pytest
+from botocore.stub import ANY
+from support import (
+    CHANNEL_ARN,
+    ROOM_ARN,
+    channel,
+    detect_params,
+    incident_audits,
+    incidents,
+    jpeg,
+    moderation_labels,
+    thumbnail_key,
+    written,
+)
+from tokens import id_token, signed_in
+
+pytestmark = pytest.mark.usefixtures("jwks")
+
+SEND = {"roomIdentifier": ROOM_ARN, "eventName": "STREAM_MODERATION", "attributes": ANY}
+GESTURE = moderation_labels(
+    ("Rude Gestures", "", 1, 88.0), ("Middle Finger", "Rude Gestures", 2, 88.0)
+)
+TOM = id_token(**{"sub": "7c3a4d2f-5e6b-4f8c-9d0e-1a2b3c4d5e6f", "cognito:username": "tom"})
+
+
+def open_incident(client, rekognition, ivschat, n: int = 0, labels=GESTURE) -> str:
+    image = jpeg(lambda d: d.ellipse((n * 9, 20, n * 9 + 50, 70), fill=(200, n * 30 % 255, 40)))
+    rekognition.add_response("detect_moderation_labels", labels, detect_params(image=image))
+    ivschat.add_response("send_event", {"id": f"AbCdEfGh{n:04d}"}, SEND)
+    event = written(
+        thumbnail_key(n), image, time=f"2026-11-21T10:00:{n:02d}Z", sequencer=f"{n:06d}"
+    )
+    return client.lambda_.invoke("moderate_thumbnail", event).payload["incidentId"]
+
+
+def post(client, path: str, body=None, token: str | None = None):
+    headers = {"Content-Type": "application/json", **signed_in(token)}
+    return client.http.post(path, headers=headers, body=json.dumps(body or {}))
+
+
+def get(client, path: str, params: dict | None = None, token: str | None = None):
+    query = f"?{urlencode(params)}" if params else ""
+    return client.http.get(path + query, headers=signed_in(token))
+
+
+def test_the_queue_lists_open_incidents_with_their_state(client, rekognition, ivschat):
+    incident_id = open_incident(client, rekognition, ivschat)
+
+    response = get(client, "/incidents")
+
+    assert response.status_code == 200
+    [item] = response.json_body["items"]
+    assert item["incidentId"] == incident_id
+    assert item["channelName"] == "arena-shooter"
+    assert item["state"] == "open"
+    assert item["frameCount"] == 1
+    assert item["categories"] == {"Rude Gestures": {"label": "Middle Finger", "confidence": 88}}
+    assert "activeQueue" not in item and "lastAnnouncedAt" not in item
+
+
+def test_one_incident_with_its_frames_links_and_trail(client, rekognition, ivschat):
+    incident_id = open_incident(client, rekognition, ivschat)
+
+    body = get(client, f"/incidents/{incident_id}").json_body
+
+    [frame] = body["frames"]
+    assert frame["key"] == thumbnail_key(0)
+    assert frame["frameUrl"].startswith("https://")
+    assert [entry["action"] for entry in body["trail"]] == ["opened"]
+
+
+@pytest.mark.parametrize("path", ["/incidents/0123456789abcdef01234567", "/incidents/nope"])
+def test_an_unknown_incident_is_404(client, path):
+    assert get(client, path).status_code == 404
+    assert post(client, f"{path}/acknowledge").status_code == 404
+
+
+def test_a_moderator_acknowledges_and_everyone_hears_it(client, rekognition, ivschat, sent_events):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+
+    response = post(client, f"/incidents/{incident_id}/acknowledge", {"note": "on it"})
+
+    assert response.status_code == 200
+    assert response.json_body["announced"] is True
+    incident = response.json_body["incident"]
+    assert (incident["state"], incident["acknowledgedBy"]) == ("acknowledged", "maria")
+    event = sent_events[-1]
+    assert (event["type"], event["actor"], event["acknowledgedBy"]) == (
+        "incident-acknowledged",
+        "maria",
+        "maria",
+    )
+    assert event["note"] == "on it"
+    [_, acknowledged] = incident_audits()
+    assert (acknowledged["action"], acknowledged["by"]) == ("acknowledged", "maria")
+
+
+def test_a_second_moderator_cannot_claim_an_acknowledged_incident(client, rekognition, ivschat):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+    post(client, f"/incidents/{incident_id}/acknowledge")
+
+    response = post(client, f"/incidents/{incident_id}/acknowledge", token=TOM)
+
+    assert response.status_code == 409
+    assert response.json_body["Message"].startswith("already acknowledged by maria at ")
+    assert response.json_body["incident"]["acknowledgedBy"] == "maria"
+
+
+def test_the_second_resolution_is_409_naming_who_resolved_it_and_how(client, rekognition, ivschat):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+
+    first = post(client, f"/incidents/{incident_id}/resolve", {"resolution": "warned", "note": "x"})
+    second = post(
+        client, f"/incidents/{incident_id}/resolve", {"resolution": "dismissed"}, token=TOM
+    )
+
+    assert first.status_code == 200
+    assert second.status_code == 409
+    assert second.json_body["Message"].startswith("already resolved as warned by maria at ")
+    assert second.json_body["incident"]["resolution"] == "warned"
+    assert [a["action"] for a in incident_audits()] == ["opened", "resolved:warned"]
+
+
+def test_dismissal_names_the_labels_judged_wrong_and_quiets_them(client, rekognition, ivschat):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+
+    response = post(
+        client,
+        f"/incidents/{incident_id}/resolve",
+        {"resolution": "dismissed", "labels": ["Middle Finger"], "note": "a thumbs up"},
+    )
+
+    assert response.status_code == 200
+    assert response.json_body["incident"]["dismissedLabels"] == ["Middle Finger"]
+    quiet = channel()["quiet"]
+    assert quiet["incidentId"] == incident_id
+    assert set(quiet["categories"]) == {"Rude Gestures"}
+
+
+def test_escalation_names_a_team_and_stays_in_the_queue(client, rekognition, ivschat):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+
+    response = post(
+        client,
+        f"/incidents/{incident_id}/resolve",
+        {"resolution": "escalated", "escalateTo": "legal", "note": "minor involved?"},
+    )
+
+    assert response.json_body["incident"]["escalatedTo"] == "legal"
+    [item] = get(client, "/incidents", {"state": "resolved"}).json_body["items"]
+    assert item["resolution"] == "escalated"
+
+
+def test_reopen_puts_a_resolved_incident_back_in_the_queue(client, rekognition, ivschat):
+    incident_id = open_incident(client, rekognition, ivschat)
+    for n in range(2):
+        ivschat.add_response("send_event", {"id": f"AbCdEfGh010{n}"}, SEND)
+    post(client, f"/incidents/{incident_id}/resolve", {"resolution": "warned", "note": "warned"})
+
+    response = post(client, f"/incidents/{incident_id}/reopen", {"note": "it is back"}, token=TOM)
+
+    assert response.status_code == 200
+    assert response.json_body["incident"]["state"] == "open"
+    assert "resolution" not in response.json_body["incident"]
+    assert post(client, f"/incidents/{incident_id}/reopen").status_code == 409
+    assert [a["action"] for a in incident_audits()] == ["opened", "resolved:warned", "reopened"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"resolution": "stopped"}, "POST /stop-stream"),
+        ({"resolution": "stream-ended"}, "resolution must be one of"),
+        ({"resolution": "warned"}, "note is required"),
+        ({"resolution": "escalated"}, "escalateTo is required"),
+        ({"resolution": "dismissed", "labels": "Middle Finger"}, "labels must be a list"),
+        ({"resolution": "dismissed", "labels": ["Smoking"]}, "labels not in this incident"),
+        ({"resolution": "warned", "note": "x" * 501}, "note is longer than 500"),
+        ({"resolution": "warned", "note": "x", "extra": 1}, "unknown field(s): extra"),
+    ],
+)
+def test_a_bad_resolution_is_400_naming_the_field(client, rekognition, ivschat, body, message):
+    incident_id = open_incident(client, rekognition, ivschat)
+
+    response = post(client, f"/incidents/{incident_id}/resolve", body)
+
+    assert response.status_code == 400
+    assert message in response.json_body["Message"]
+
+
+def test_the_queue_orders_by_state_severity_and_age_and_filters(client, rekognition, ivschat):
+    strong = moderation_labels(("Violence", "", 1, 97.0), ("Weapons", "Violence", 2, 97.0))
+    first = open_incident(client, rekognition, ivschat, 0)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0200"}, SEND)
+    post(client, f"/incidents/{first}/resolve", {"resolution": "warned", "note": "warned"})
+    # a new incident on the same channel (the first is resolved): high severity
+    second = open_incident(client, rekognition, ivschat, 1, strong)
+
+    items = get(client, "/incidents").json_body["items"]
+    assert [item["incidentId"] for item in items] == [second, first]  # unresolved first
+    only_open = get(client, "/incidents", {"state": "open"}).json_body["items"]
+    assert [item["incidentId"] for item in only_open] == [second]
+    violence = get(client, "/incidents", {"category": "Violence"}).json_body["items"]
+    assert [item["incidentId"] for item in violence] == [second]
+    assert get(client, "/incidents", {"category": "Nope"}).status_code == 400
+
+
+def test_a_time_window_pages_with_a_cursor_that_cannot_be_widened(client, rekognition, ivschat):
+    import base64
+
+    for n in range(3):
+        incident_id = open_incident(client, rekognition, ivschat, n)
+        ivschat.add_response("send_event", {"id": f"AbCdEfGh030{n}"}, SEND)
+        post(client, f"/incidents/{incident_id}/resolve", {"resolution": "warned", "note": "w"})
+    window = {"from": "2026-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z"}
+    assert get(client, "/incidents", window).status_code == 400  # over 31 days
+
+    opened = incidents()[0]["openedAt"]  # the service's clock: now
+    params = {"from": opened[:10] + "T00:00:00Z", "limit": 2}
+    page = get(client, "/incidents", params).json_body
+    assert len(page["items"]) == 2 and page["nextCursor"]
+    rest = get(client, "/incidents", {"cursor": page["nextCursor"]}).json_body
+    assert len(rest["items"]) + len(page["items"]) == 3
+
+    state = json.loads(base64.urlsafe_b64decode(page["nextCursor"] + "=="))
+    state["s"] = "2020-01-01T00:00:00.000Z"  # widened to years
+    forged = base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
+    assert get(client, "/incidents", {"cursor": forged}).status_code == 400
+    assert get(client, "/incidents", {"cursor": "garbage"}).status_code == 400
+
+
+def test_channels_list_names_live_state_and_open_incidents(client, rekognition, ivschat):
+    open_incident(client, rekognition, ivschat)
+
+    [item] = get(client, "/channels").json_body["items"]
+
+    assert item["channelArn"] == CHANNEL_ARN
+    assert item["name"] == "arena-shooter"
+    assert item["activeIncidents"] == 1
+
+
+def test_stats_count_false_positives_and_times_per_category(client, rekognition, ivschat):
+    first = open_incident(client, rekognition, ivschat, 0)
+    for n in range(3):
+        ivschat.add_response("send_event", {"id": f"AbCdEfGh040{n}"}, SEND)
+    post(client, f"/incidents/{first}/acknowledge")
+    post(client, f"/incidents/{first}/resolve", {"resolution": "dismissed"})
+    surer = moderation_labels(("Rude Gestures", "", 1, 99.0))  # not quiet: far surer
+    second = open_incident(client, rekognition, ivschat, 1, surer)
+    post(client, f"/incidents/{second}/resolve", {"resolution": "warned", "note": "warned"})
+
+    body = get(client, "/stats").json_body
+
+    [gestures] = body["categories"]
+    assert gestures["category"] == "Rude Gestures"
+    assert (gestures["incidents"], gestures["resolved"], gestures["dismissed"]) == (2, 2, 1)
+    assert gestures["falsePositiveShare"] == 0.5
+    assert gestures["secondsToAcknowledge"]["count"] == 1
+    assert gestures["secondsToResolve"]["count"] == 2
+    assert gestures["secondsToResolve"]["p95"] >= gestures["secondsToResolve"]["p50"] >= 0
+    assert body["totals"]["incidents"] == 2
+    assert get(client, "/stats", {"from": "2020-01-01T00:00:00Z"}).status_code == 400
+
+
+def test_incidents_need_a_moderator(client):
+    response = client.http.get("/incidents")
+    assert response.status_code == 401
+    viewer = id_token(**{"cognito:groups": ["viewers"]})
+    assert get(client, "/incidents", token=viewer).status_code == 403
