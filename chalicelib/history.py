@@ -19,7 +19,7 @@ would reject.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -127,8 +127,9 @@ class HistoryQuery:
                 if not start.date() <= reading <= end.date():
                     raise BadRequest("the day is outside the window")
             query = cls(channel, start, end, limit, kinds, decisions, _day(reading))
-            after = None if state["k"] is None else query.start_key(state["k"])
-        return HistoryQuery(channel, start, end, limit, kinds, decisions, query.day, after)
+            if state["k"] is not None:
+                query = replace(query, after=query.start_key(state["k"]))
+        return query
 
     @property
     def bounds(self) -> tuple[str, str]:
