@@ -4,9 +4,10 @@ Each helper returns the clean value or raises an ApiError whose message names th
 400 for a malformed value, 413 for a body over MAX_BODY_BYTES, 415 for a body that is not
 JSON. A route declares its body's fields (`fields` with `Text`, `Boolean`, `Integer`,
 `OneOf`, `ListOf`, `Time`, `ChannelArn`) and checks its query string with `query_params`,
-then the values one by one (`whole_number`, `one_of_list`, `iso_time`, `time_window`,
-`channel_arn`). Opaque cursors are `encode_cursor` / `decode_cursor`; what a cursor holds
-came from a client, so the route validates it again with these same helpers.
+then the values one by one (`whole_number`, `limit`, `one_of_list`, `iso_time`,
+`time_window`, `channel_arn`, `identifier` for a path's id). Opaque cursors are
+`encode_cursor` / `decode_cursor`; what a cursor holds came from a client, so the route
+validates it again with these same helpers (inside `cursor_contents`).
 
 The rules are what AWS and Python would otherwise trip on later, as a 5xx or worse a
 retryable 503: text that is not valid Unicode (unpaired surrogates) or holds control
@@ -299,6 +300,17 @@ def time_window(
             f"the window from {names[0]} to {names[1]} is at most {days:g} days{span_hint}"
         )
     return start, end
+
+
+def identifier(value: Any, name: str, *, max_chars: int = 64) -> str:
+    """An id this API made (an audit's, an incident's): ASCII letters, digits, `_` and `-`."""
+    if not (
+        isinstance(value, str)
+        and len(value) <= max_chars
+        and re.fullmatch(r"[A-Za-z0-9_-]+", value)
+    ):
+        raise BadRequest(f"{name} must be an id: 1 to {max_chars} letters, digits, _ or -")
+    return value
 
 
 def channel_arn(value: Any, name: str = "channelArn") -> str:

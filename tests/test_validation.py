@@ -25,6 +25,7 @@ from chalicelib.validation import (
     decode_cursor,
     encode_cursor,
     fields,
+    identifier,
     iso_time,
     json_body,
     one_of_list,
@@ -248,3 +249,10 @@ def test_comma_lists_are_values_of_the_enum_in_its_order():
     for raw in ("", "frame,", "Frame", "frame;stop"):
         with pytest.raises(BadRequest):
             one_of_list(raw, "kind", ("frame", "stop", "incident"))
+
+
+def test_identifiers_are_short_ascii_words():
+    assert identifier("5f1c0e8a9b2d4c6e8f0a1b2c", "id") == "5f1c0e8a9b2d4c6e8f0a1b2c"
+    for raw in ("", "a" * 65, "../etc", "id\n", "١٢", "a b", None, 7):
+        with pytest.raises(BadRequest):
+            identifier(raw, "id")
