@@ -103,3 +103,57 @@ def counted_queries(client) -> Iterator[list[dict]]:
         yield queries
     finally:
         client.meta.events.unregister("provide-client-params.dynamodb.Query", count)
+
+
+# Incidents for the routes that act on one: one to acknowledge, one to resolve, one to reopen.
+INCIDENT_TO_ACKNOWLEDGE = "0123456789abcdef0000000a"
+INCIDENT_TO_RESOLVE = "0123456789abcdef0000000b"
+INCIDENT_TO_REOPEN = "0123456789abcdef0000000c"
+
+
+def seed_incidents() -> None:
+    """Three incidents of CHANNEL_ARN as the service writes them (two open, one resolved)."""
+    from datetime import UTC, datetime
+
+    from support import INCIDENTS_TABLE
+
+    from chalicelib.decisions import iso_time
+    from chalicelib.dynamo import Table
+
+    now = iso_time(datetime.now(UTC))
+    table = Table(boto3.client("dynamodb"), INCIDENTS_TABLE, ("incidentId",))
+    for incident_id in (INCIDENT_TO_ACKNOWLEDGE, INCIDENT_TO_RESOLVE, INCIDENT_TO_REOPEN):
+        incident = {
+            "incidentId": incident_id,
+            "version": 0,
+            "channelArn": CHANNEL_ARN,
+            "channelName": "arena-shooter",
+            "sessionId": "Rec0AbCdEfGh",
+            "state": "open",
+            "openedAt": now,
+            "openedDay": now[:10],
+            "activeQueue": "active",
+            "firstFrameTime": now,
+            "lastFrameTime": now,
+            "latestFrameKey": thumbnail_key(1),
+            "frameCount": 1,
+            "frames": [{"decisionId": "frame3", "key": thumbnail_key(1), "frameTime": now}],
+            "categories": {"Violence": {"label": "Weapon Violence", "confidence": 93.5}},
+            "topLabel": "Weapon Violence",
+            "topCategory": "Violence",
+            "topConfidence": 93.5,
+            "severity": "medium",
+            "contentTypes": [],
+            "trail": [{"at": now, "by": "system", "action": "opened"}],
+            "lastAnnouncedAt": now,
+        }
+        if incident_id == INCIDENT_TO_REOPEN:
+            incident.pop("activeQueue")
+            incident.update(
+                state="resolved",
+                resolution="warned",
+                resolvedBy="maria",
+                resolvedAt=now,
+                resolvedDay=now[:10],
+            )
+        table.create(incident)

@@ -31,7 +31,15 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from history_items import WINDOW, counted_queries, seed_history
+from history_items import (
+    INCIDENT_TO_ACKNOWLEDGE,
+    INCIDENT_TO_REOPEN,
+    INCIDENT_TO_RESOLVE,
+    WINDOW,
+    counted_queries,
+    seed_history,
+    seed_incidents,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import ACCOUNT, APP_CLIENT_ID, CHANNEL_ARN, thumbnail_key
@@ -91,6 +99,20 @@ BASES: dict[tuple[str, str], Base] = {
     ),
     ("/frames", "GET"): Base(params={"key": thumbnail_key(12)}),
     ("/static/{name}", "GET"): Base(path_params={"name": "dashboard.js"}),
+    ("/incidents", "GET"): Base(params={"state": "open,acknowledged", "category": "Violence"}),
+    ("/incidents/{incident_id}", "GET"): Base(path_params={"incident_id": INCIDENT_TO_ACKNOWLEDGE}),
+    ("/incidents/{incident_id}/acknowledge", "POST"): Base(
+        body={"note": "on it"}, path_params={"incident_id": INCIDENT_TO_ACKNOWLEDGE}
+    ),
+    ("/incidents/{incident_id}/resolve", "POST"): Base(
+        body={"resolution": "dismissed", "labels": ["Weapon Violence"], "note": "a toy"},
+        path_params={"incident_id": INCIDENT_TO_RESOLVE},
+    ),
+    ("/incidents/{incident_id}/reopen", "POST"): Base(
+        body={"note": "it is back"}, path_params={"incident_id": INCIDENT_TO_REOPEN}
+    ),
+    ("/channels", "GET"): Base(),
+    ("/stats", "GET"): Base(params=WINDOW),
 }
 
 # Canned AWS answers by service and operation, after botocore has validated the request.
@@ -104,11 +126,12 @@ ANSWERS: dict[str, dict[str, dict]] = {
         "DeleteStreamKey": {},
     },
     "ivschat": {
+        "SendEvent": {"id": "AbCdEfGh1234"},
         "CreateChatToken": {
             "token": "AQICAHh-single-use-token",
             "tokenExpirationTime": NOW,
             "sessionExpirationTime": NOW,
-        }
+        },
     },
 }
 # How AWS may fail, as (error code, HTTP status).
@@ -367,6 +390,7 @@ def token() -> str:
 @pytest.fixture
 def history(client):
     seed_history()
+    seed_incidents()
 
 
 # --- the properties: each runs on every route of the app, and on every field of its base ------
