@@ -94,7 +94,9 @@ class CallRecorder:
         if service == "dynamodb":
             role = TABLE_ROLES[params["TableName"]]
             if "IndexName" in params:
-                role += f"/index/{params['IndexName']}"
+                # every index of the incidents table is keys-only: one grant covers them
+                index = "*" if role == "incidents" else params["IndexName"]
+                role += f"/index/{index}"
         else:
             # s3: a presigned GetObject link, signed with the function's credentials
             role = {"rekognition": "any", "ivschat": "room", "ivs": "channels", "s3": "recordings"}[
@@ -138,6 +140,9 @@ def grants(stage: str, policy_file: str) -> set[tuple[str, str]]:
         ),
         f"arn:aws:dynamodb:{region}:{account}:table/{env['IDEMPOTENCY_TABLE']}": "idempotency",
         f"arn:aws:dynamodb:{region}:{account}:table/{env['INCIDENTS_TABLE']}": "incidents",
+        f"arn:aws:dynamodb:{region}:{account}:table/{env['INCIDENTS_TABLE']}/index/*": (
+            "incidents/index/*"
+        ),
         f"arn:aws:dynamodb:{region}:{account}:table/{env['CHANNELS_TABLE']}": "channels",
         room: "room",
         f"arn:aws:ivs:{region}:{account}:channel/*": "channels",
@@ -235,10 +240,34 @@ def test_thumbnail_handler_policy_grants_exactly_what_it_calls(
     assert granted - called == set(THUMBNAIL_HANDLER_NEEDS), "allowed but never called"
 
 
+def run_incident_paths(client, ivschat, incident_id: str) -> None:
+    headers = {"Content-Type": "application/json", **signed_in()}
+
+    def post(path: str, body: dict) -> None:
+        response = client.http.post(path, headers=headers, body=json.dumps(body))
+        assert response.status_code == 200, response.body
+
+    for path in ("/incidents", f"/incidents/{incident_id}", "/channels", "/stats"):
+        assert client.http.get(path, headers=signed_in()).status_code == 200
+    window = "from=2026-11-01T00:00:00Z&to=2026-11-20T00:00:00Z"
+    assert client.http.get(f"/incidents?{window}", headers=signed_in()).status_code == 200
+    for n in range(3):
+        ivschat.add_response("send_event", {"id": f"AbCdEfGh100{n}"})
+    post(f"/incidents/{incident_id}/acknowledge", {})
+    post(f"/incidents/{incident_id}/resolve", {"resolution": "dismissed"})
+    post(f"/incidents/{incident_id}/reopen", {})
+
+
 @pytest.mark.parametrize("stage", STAGES)
-def test_api_policy_grants_exactly_what_it_calls(stage, recorder, jwks, client, ivschat, ivs):
+def test_api_policy_grants_exactly_what_it_calls(
+    stage, recorder, jwks, client, rekognition, ivschat, ivs
+):
+    rekognition.add_response("detect_moderation_labels", VIOLENCE)  # an incident to work on
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0001"})
+    incident_id = client.lambda_.invoke("moderate_thumbnail", written(thumbnail_key(12)))
     with recorder.recording():
         run_api_paths(client, ivs, ivschat)
+        run_incident_paths(client, ivschat, incident_id.payload["incidentId"])
 
     called = recorder.calls
     granted = grants(stage, "policy-api-{stage}.json")
