@@ -526,10 +526,13 @@ def test_history_shows_flagged_frames_incident_actions_and_stops_by_channel_name
     sign_in_as(page, stack, moderator)
 
     page.get_by_role("tab", name="History").click()
-    page.get_by_label("Channel").select_option(label=channel.name)
-    clean = page.get_by_label("Clean")
-    expect(clean).to_be_enabled()  # clean frames: only for one channel
-    page.get_by_role("button", name="Show").click()
+    history = page.get_by_role("tabpanel", name="History")
+    expect(
+        history.get_by_role("checkbox", name="Clean")
+    ).to_be_disabled()  # clean frames: only for one channel
+    history.get_by_label("Channel").select_option(label=channel.name)
+    expect(history.get_by_role("checkbox", name="Clean")).to_be_enabled()
+    history.get_by_role("button", name="Show").click()
 
     stops = page.locator('#history-rows li[data-kind="stop"]', has_text="History check")
     expect(stops).to_have_count(1)
