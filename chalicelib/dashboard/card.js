@@ -3,7 +3,7 @@
 // ended, the latest frame (blurred), and the actions its state allows.
 
 import { ACTIONS, startAction } from './actions.js';
-import { age, channelName, standing } from './describe.js';
+import { age, channelName, frameCount, standing } from './describe.js';
 import { h } from './dom.js';
 import { capitalised, percent } from './format.js';
 import { frameImage } from './frames.js';
@@ -56,9 +56,9 @@ export function incidentCard(incident, s) {
     labelList(incident),
     h('p', { class: 'facts' },
       h('span', { class: ['age', urgent && 'urgent'] }, urgent ? 'Urgent: ' : '', ageText),
-      h('span', {}, `${incident.frameCount} ${incident.frameCount === 1 ? 'frame' : 'frames'}`),
+      h('span', {}, frameCount(incident)),
       incident.contentTypes.map((type) => h('span', { class: 'content-type' }, type))),
-    h('p', { class: 'standing', id: `standing-${id}` }, standing(incident),
+    h('p', { class: 'standing', id: `standing-${id}` }, standing(incident, s.user),
       incident.resolutionNote ? h('q', { class: 'note' }, incident.resolutionNote) : null),
     incident.autoStop === 'stop-failed' && !resolved
       ? h('p', { class: 'warning' }, 'The automatic stop failed: stop it by hand.') : null,

@@ -1,6 +1,6 @@
 // Incidents in words: who holds it, how it was resolved, how long it has been open.
 
-import { capitalised, channelLabel, clock, duration, percent, RESOLUTION_WORDS } from './format.js';
+import { capitalised, channelLabel, clock, duration, RESOLUTION_WORDS } from './format.js';
 
 export function channelName(incident, channel) {
   return channelLabel(incident.channelArn, channel?.name || incident.channelName);
@@ -21,19 +21,24 @@ export function age(incident, now, urgentMinutes) {
   return { text: `Open for ${duration(open)}, ${target}`, urgent };
 }
 
-/** Who holds it or how it ended, and who decided. */
-export function standing(incident) {
+export function frameCount(incident) {
+  return `${incident.frameCount} ${incident.frameCount === 1 ? 'frame' : 'frames'}`;
+}
+
+/** Who holds it or how it ended, and who decided (`me`: the signed-in moderator). */
+export function standing(incident, me = '') {
+  const you = (name) => (name && name === me ? `${name} (you)` : name);
   if (incident.state === 'open') {
     return incident.lastAction === 'reopened' && incident.lastActor
-      ? `Reopened by ${incident.lastActor} at ${clock(incident.lastAt)}: nobody has it`
+      ? `Reopened by ${you(incident.lastActor)} at ${clock(incident.lastAt)}: nobody has it`
       : 'Nobody has it yet';
   }
   if (incident.state === 'acknowledged') {
     const ended = incident.streamEndedAt ? `; the stream ended at ${clock(incident.streamEndedAt)}` : '';
-    return `Acknowledged by ${incident.acknowledgedBy}${at(incident.acknowledgedAt)}${ended}`;
+    return `Acknowledged by ${you(incident.acknowledgedBy)}${at(incident.acknowledgedAt)}${ended}`;
   }
   const by = incident.resolvedBy === 'policy' ? 'automatically by policy'
-    : incident.resolvedBy === 'system' ? 'by the service' : `by ${incident.resolvedBy}`;
+    : incident.resolvedBy === 'system' ? 'by the service' : `by ${you(incident.resolvedBy)}`;
   if (incident.resolution === 'escalated') {
     return `Escalated to ${incident.escalatedTo || 'another team'} ${by}${at(incident.resolvedAt)}`;
   }
@@ -56,10 +61,4 @@ export function conflict(incident, message) {
     return `${capitalised(incident.acknowledgedBy)} acted first: ${standing(incident)}.`;
   }
   return `Not done: ${message || 'someone else acted first'}.`;
-}
-
-/** One line for a screen reader. */
-export function summary(incident, channel) {
-  return `${channelName(incident, channel)}: ${incident.topLabel} ${percent(incident.topConfidence)}, `
-    + `${incident.severity} severity, ${incident.frameCount} frames. ${standing(incident)}.`;
 }

@@ -9,7 +9,6 @@ const dayAndTime = new Intl.DateTimeFormat(undefined, {
   day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit',
   timeZoneName: 'short',
 });
-const dayOnly = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 
 /** "10:02:13 UTC" today, "21 Nov, 10:02:13 UTC" another day. */
 export function clock(iso) {
@@ -21,10 +20,6 @@ export function clock(iso) {
 
 export function fullTime(iso) {
   return iso ? dayAndTime.format(new Date(iso)) : '';
-}
-
-export function day(iso) {
-  return dayOnly.format(new Date(iso));
 }
 
 /** The zone the times are shown in, e.g. "Europe/Paris (GMT+1)". */

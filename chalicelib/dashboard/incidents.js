@@ -1,7 +1,7 @@
 // Incidents as the dashboard keeps them: one shape from GET /incidents and from schema-v2
 // STREAM_MODERATION events, merged by incidentId keeping the highest version.
 
-export const SEVERITY_RANK = { medium: 1, high: 2, critical: 3 };
+const SEVERITY_RANK = { medium: 1, high: 2, critical: 3 };
 export const CATEGORIES = [
   'Explicit', 'Non-Explicit Nudity of Intimate parts and Kissing', 'Swimwear or Underwear',
   'Violence', 'Visually Disturbing', 'Rude Gestures', 'Drugs & Tobacco', 'Alcohol', 'Gambling',
@@ -160,9 +160,4 @@ export function actionsFor(incident, channel) {
   actions.push('dismiss', 'warn', 'escalate');
   if (channel?.live !== false) actions.push('stop');
   return actions;
-}
-
-/** The labels a moderator can judge wrong: the strongest label of each category. */
-export function labelsOf(incident) {
-  return incident.categories.map((entry) => entry.label);
 }

@@ -2,9 +2,9 @@
 // before and after, its labels, its trail (who did what, when, why), and its actions.
 // Frames are blurred unless revealed (the moderator's setting decides how it opens).
 
-import { get } from './api.js';
+import { get, reason } from './api.js';
 import { actionBar, labelList } from './card.js';
-import { age, channelName, standing } from './describe.js';
+import { age, channelName, frameCount, standing } from './describe.js';
 import { $, h, replace } from './dom.js';
 import { capitalised, clock, percent } from './format.js';
 import { frameImage, remember } from './frames.js';
@@ -69,7 +69,11 @@ async function load(incident) {
   loading = id;
   const answer = await get(`incidents/${incident.incidentId}`);
   loading = null;
-  if (answer.status !== 200) return;
+  if (answer.status !== 200) {
+    const error = `The frames could not be loaded: ${reason(answer)}.`;
+    update((s) => { s.details.set(incident.incidentId, { frames: [], trail: [], error, version: incident.version }); });
+    return;
+  }
   for (const frame of answer.body.frames || []) remember(frame.key, frame.frameUrl, frame.frameUrlExpiresAt);
   update((s) => { s.details.set(incident.incidentId, { ...answer.body, version: incident.version }); });
 }
@@ -116,14 +120,15 @@ export function renderLightbox(s) {
           'aria-keyshortcuts': 'v', onclick: toggleReveal,
         }, blurred ? 'Reveal frames (v)' : 'Blur frames (v)'),
         h('button', { type: 'button', dataset: { focus: 'later' }, disabled: index >= frames.length - 1, onclick: () => step(1), 'aria-keyshortcuts': 'ArrowRight' }, 'Later →')),
-      frames.length ? strip(frames, index, blurred, name) : h('p', { class: 'hint' }, 'Loading the frames…')),
+      frames.length ? strip(frames, index, blurred, name)
+        : h('p', { class: 'hint' }, detail?.error || 'Loading the frames…')),
     h('aside', { class: 'lightbox-side' },
       h('p', { class: 'severity' }, `${capitalised(incident.severity)} severity`,
         channel?.live === true ? ', channel live' : channel?.live === false ? ', channel offline' : ''),
       labelList(incident),
-      h('p', {}, age(incident, s.now, s.settings.urgentMinutes).text, `, ${incident.frameCount} frames`,
+      h('p', {}, age(incident, s.now, s.settings.urgentMinutes).text, `, ${frameCount(incident)}`,
         incident.contentTypes.length ? `, ${incident.contentTypes.join(', ')}` : ''),
-      h('p', { class: 'standing' }, standing(incident)),
+      h('p', { class: 'standing' }, standing(incident, s.user)),
       notice ? h('p', { class: ['notice', `notice-${notice.tone}`] }, notice.text) : null,
       actionBar(incident, channel, s.pending.get(incident.incidentId)),
       h('h3', {}, 'What happened'),

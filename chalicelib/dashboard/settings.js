@@ -3,7 +3,7 @@
 import { $ } from './dom.js';
 
 const KEY = 'ivs-moderation-settings';
-export const DEFAULTS = { urgentMinutes: 5, blurFrames: true };
+const DEFAULTS = { urgentMinutes: 5, blurFrames: true };
 
 export function loadSettings() {
   try {

@@ -110,7 +110,7 @@ function channelState(s, attributes) {
 
 function framesFailed(s, attributes) {
   const known = s.channels.get(attributes.channelArn) || { channelArn: attributes.channelArn };
-  const blind = known.blind && !known.blind.dismissed ? known.blind : { since: attributes.eventTime };
+  const blind = isBlind(known, Date.now()) ? known.blind : { since: attributes.eventTime };
   s.channels.set(attributes.channelArn, {
     ...known,
     name: attributes.channelName || known.name || '',
@@ -137,7 +137,7 @@ export function isBlind(channel, now) {
 /** Re-sync every SYNC_SECONDS, and tick the clock that ages incidents. */
 export function keepCurrent() {
   setInterval(() => {
-    if (state.access === 'moderator' && state.connection.state === 'live') sync();
+    if (state.access === 'moderator') sync(); // also while reconnecting: the queue stays fresh
   }, SYNC_SECONDS * 1000);
   setInterval(() => update((s) => { s.now = Date.now(); }), 15_000);
   document.addEventListener('visibilitychange', () => {

@@ -70,7 +70,7 @@ class Channel:
                 return items[-1]
             return None
 
-        return wait_for(found, 15, f"an incident of {self.name} with {where}")
+        return wait_for(found, 30, f"an incident of {self.name} with {where}")
 
 
 def create_moderator(stack: dict, username: str) -> dict:
