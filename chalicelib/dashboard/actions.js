@@ -117,9 +117,11 @@ async function send(incident, action, input) {
   const name = channelName(incident, state.channels.get(incident.channelArn));
   if (answer.status === 200 && action === 'stop') {
     const revoked = answer.body.streamKeysRevoked ? '; stream key revoked' : '';
-    notice(id, 'ok', `Stream stopped by ${answer.body.stoppedBy}${revoked}.`);
+    const settled = answer.body.incidentConflict ? ` The incident had been settled meanwhile: ${answer.body.incidentConflict}.` : '';
+    notice(id, 'ok', `Stream stopped by ${answer.body.stoppedBy}${revoked}.${settled}`);
     update((s) => { const c = s.channels.get(incident.channelArn); if (c) c.live = false; });
-    await refresh(id);
+    if (answer.body.incident?.incidentId) apply(answer.body.incident);
+    else await refresh(id);
   } else if (answer.status === 200) {
     apply(answer.body.incident);
     if (answer.body.announced === false) {
@@ -129,7 +131,7 @@ async function send(incident, action, input) {
   } else if (answer.status === 409) {
     const current = answer.body.incident ? apply(answer.body.incident) : await refresh(id);
     if (action === 'stop' && current && current.state !== 'resolved') {
-      notice(id, 'conflict', 'Not stopped: the channel is offline, there was no stream to stop.');
+      notice(id, 'conflict', `Not stopped: ${reason(answer)}.`);
       update((s) => { const c = s.channels.get(incident.channelArn); if (c) c.live = false; });
     } else {
       notice(id, 'conflict', conflict(current, answer.body.Message));

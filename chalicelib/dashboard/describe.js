@@ -1,6 +1,6 @@
 // Incidents in words: who holds it, how it was resolved, how long it has been open.
 
-import { capitalised, channelLabel, clock, duration, RESOLUTION_WORDS } from './format.js';
+import { channelLabel, clock, duration, RESOLUTION_WORDS } from './format.js';
 
 export function channelName(incident, channel) {
   return channelLabel(incident.channelArn, channel?.name || incident.channelName);
@@ -54,11 +54,16 @@ function at(iso) {
 
 /** A 409's meaning: who acted first, from the incident as it now is. */
 export function conflict(incident, message) {
-  if (incident?.state === 'resolved' && incident.resolvedBy) {
-    return `${capitalised(incident.resolvedBy)} acted first: ${standing(incident)}.`;
+  if (incident?.state === 'resolved') {
+    const who = { policy: 'the auto-stop policy', system: 'the service' }[incident.resolvedBy]
+      || incident.resolvedBy || 'someone else';
+    const what = incident.resolution === 'escalated'
+      ? `escalated to ${incident.escalatedTo || 'another team'}`
+      : RESOLUTION_WORDS[incident.resolution] || incident.resolution;
+    return `Not done: ${who} already resolved it (${what})${at(incident.resolvedAt)}.`;
   }
   if (incident?.state === 'acknowledged') {
-    return `${capitalised(incident.acknowledgedBy)} acted first: ${standing(incident)}.`;
+    return `Not done: ${incident.acknowledgedBy} acknowledged it first${at(incident.acknowledgedAt)}.`;
   }
   return `Not done: ${message || 'someone else acted first'}.`;
 }

@@ -16,7 +16,10 @@ function strongestFirst(categories) {
 
 /** An incident of GET /incidents (or of an action's answer). */
 export function fromApi(item) {
-  const last = (item.trail || []).at(-1) || {};
+  const trail = item.trail || [];
+  const last = trail.at(-1) || {};
+  // A stop's reason is the note of its trail entry (only dismiss, warn, escalate keep one).
+  const resolved = trail.findLast((entry) => String(entry.action).startsWith('resolved:'));
   return {
     incidentId: item.incidentId,
     version: Number(item.version),
@@ -41,7 +44,7 @@ export function fromApi(item) {
     acknowledgedAt: item.acknowledgedAt || '',
     resolvedBy: item.resolvedBy || '',
     resolvedAt: item.resolvedAt || '',
-    resolutionNote: item.resolutionNote || '',
+    resolutionNote: item.resolutionNote || (item.state === 'resolved' && resolved?.note) || '',
     dismissedLabels: item.dismissedLabels || [],
     escalatedTo: item.escalatedTo || '',
     autoStop: item.autoStop?.action || '',

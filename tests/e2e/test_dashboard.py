@@ -387,13 +387,34 @@ def test_a_stop_after_another_moderators_stop_shows_who_stopped_it(
 
     # THEN B is told, in words, who stopped it, and sees the incident as it now is
     notice = card(b, channel.name).locator(".notice")
-    expect(notice).to_contain_text("Moderator acted first")
-    expect(notice).to_contain_text("stream stopped by moderator")
+    expect(notice).to_contain_text("Not done: moderator already resolved it (stream stopped) at")
     expect(card(b, channel.name).locator(".actions button")).to_have_text(["Reopen"])
     assert not is_live(stack, channel.arn)
     history = api(stack, "GET", f"/decisions?channelArn={channel.arn}&kind=stop", token).json()
     stopped = [s["reason"] for s in history["items"] if s.get("outcome") == "stopped"]
     assert stopped == ["Weapon shown on stream"]
+
+
+def test_a_stream_that_ended_while_the_stop_was_being_written_is_said_so(
+    page, stack, moderator, console, token
+):
+    console.expect(409, "/stop-stream")
+    channel = Channel(stack, "ended", live=True)
+    channel.flag()
+    incident = channel.incident(token)
+    ack = f"/incidents/{incident['incidentId']}/acknowledge"
+    assert api(stack, "POST", ack, token, {}).status_code == 200  # stays open when it ends
+    sign_in_as(page, stack, moderator)
+    card(page, channel.name).get_by_role("button", name="Stop stream").click()
+    page.get_by_label("Reason (required)").fill("Weapon on stream")
+
+    channel.disconnect()  # the broadcaster leaves meanwhile
+    expect(card(page, channel.name).locator(".badge")).to_have_text("Offline")
+    page.get_by_role("dialog").get_by_role("button", name="Stop stream").click()
+
+    notice = card(page, channel.name).locator(".notice")
+    expect(notice).to_contain_text("Not stopped: the channel is not live")
+    expect(card(page, channel.name).get_by_role("button", name="Stop stream")).to_have_count(0)
 
 
 def test_a_stop_needs_a_reason(page, stack, moderator):
