@@ -358,6 +358,14 @@ def test_a_second_moderator_sees_an_acknowledgement_and_a_dismissal_within_2_s(
     violence = b.locator("#stats-rows tr", has=b.get_by_role("rowheader", name="Violence"))
     expect(violence.locator('td[data-label="Dismissed as false positive"]')).not_to_have_text("0")
 
+    # WHEN B reopens it, THEN A sees who did, and can act on it again
+    b.get_by_role("tab", name="Queue").click()
+    card(b, channel.name).get_by_role("button", name="Reopen").click()
+    expect(standing(a, channel.name)).to_contain_text(
+        "Reopened by moderator-b", timeout=SEEN_WITHIN_MS
+    )
+    expect(card(a, channel.name).get_by_role("button", name="Acknowledge")).to_be_visible()
+
 
 def test_a_stop_after_another_moderators_stop_shows_who_stopped_it(
     open_page, stack, moderator, second_moderator, console, token
