@@ -17,7 +17,7 @@ export function signature(incident, s) {
   const channel = s.channels.get(incident.channelArn);
   const { text, urgent } = age(incident, s.now, s.settings.urgentMinutes);
   return JSON.stringify([
-    incident.version, incident.seq > 0, channel?.name, channel?.live, isBlind(channel, s.now),
+    incident.version, channel?.name, channel?.live, isBlind(channel, s.now),
     s.pending.get(incident.incidentId), s.notices.get(incident.incidentId),
     s.settings, text, urgent,
   ]);
