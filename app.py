@@ -13,11 +13,12 @@ from chalicelib.api.incidents import incidents
 from chalicelib.api.streams import streams
 from chalicelib.config import failed_frames_queue_from_env, recording_bucket_from_env
 from chalicelib.dependencies import aws_client, settings
-from chalicelib.http import ApiError, cors_headers
+from chalicelib.http import ApiError, Forbidden, cors_headers, with_security_headers
 from chalicelib.observability import logger as _logger
 from chalicelib.observability import metrics as _metrics
 from chalicelib.recordings import thumbnail_event_pattern
 from chalicelib.stream_state import STREAM_STATE_PATTERN
+from chalicelib.validation import body_bytes
 
 __all__ = ["app", "aws_client"]
 
@@ -54,12 +55,16 @@ def record_failed_frames(event):
 
 @app.middleware("http")
 def api_errors_and_cors(event, get_response):
+    """ApiErrors as responses; CORS for the dashboard's origins; security headers on all."""
     cors = cors_headers(event.headers.get("origin"), settings().dashboard_origins)
     if event.method == "OPTIONS":  # a CORS preflight: answered here, for allowed origins only
-        return Response(body="", status_code=204 if cors else 403, headers=cors)
-    try:
-        response = get_response(event)
-    except ApiError as error:
-        response = error.response()
-    response.headers.update(cors)
-    return response
+        refused = Forbidden("this origin may not call the API").response()
+        response = Response(body="", status_code=204, headers=cors) if cors else refused
+    else:
+        try:
+            body_bytes(event)  # 413 for a body too large, on every route, before it is read
+            response = get_response(event)
+        except ApiError as error:
+            response = error.response()
+        response.headers.update(cors)
+    return with_security_headers(response)

@@ -7,14 +7,22 @@ can ask the moderator to sign in again.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.http import Forbidden, ServiceUnavailable, Unauthorized
+from chalicelib.http import BadRequest, Forbidden, ServiceUnavailable, Unauthorized
+from chalicelib.validation import Text
 
 if TYPE_CHECKING:
     from jwt import PyJWKClient
+
+
+# A user pool token is a few KB; these bound what a forged one can make us parse.
+MAX_TOKEN_CHARS = 16 * 1024
+MAX_NAME_CHARS = 128  # Cognito usernames; IVS chat user ids
+_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -51,10 +59,12 @@ class CognitoVerifier:
         import jwt
         from jwt import PyJWKClientConnectionError, PyJWKClientError
 
-        scheme, _, token = (authorization or "").strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        scheme, _, token = (authorization if isinstance(authorization, str) else "").partition(" ")
+        if scheme.strip().lower() != "bearer" or not token.strip():
             raise Unauthorized("sign in: send the user pool token as 'Authorization: Bearer …'")
         token = token.strip()
+        if len(token) > MAX_TOKEN_CHARS or not _JWT.fullmatch(token):
+            raise Unauthorized("the token is not valid: it is not a JSON Web Token")
         try:
             key = self._jwks.get_signing_key_from_jwt(token)
         except PyJWKClientConnectionError as error:
@@ -73,13 +83,44 @@ class CognitoVerifier:
             raise Unauthorized("the session has expired: sign in again") from error
         except jwt.InvalidTokenError as error:
             raise Unauthorized(f"the token is not valid: {error}") from error
+        return self._moderator(claims)
 
-        # ID tokens name the app client in `aud`, access tokens in `client_id`.
+    def _moderator(self, claims: Mapping[str, Any]) -> Moderator:
+        """The moderator the verified claims name, each claim checked for its type."""
+        # ID tokens name the app client in `aud`, access tokens in `client_id` (Cognito).
         token_use = claims["token_use"]
-        client = {"id": claims.get("aud"), "access": claims.get("client_id")}.get(token_use)
-        if client not in self._client_ids:
+        if token_use == "id":
+            clients = _audience(claims.get("aud"))
+        elif token_use == "access":
+            clients = [_name(claims, "client_id", required=True)]
+        else:
+            raise Unauthorized("the token is not valid: token_use must be 'id' or 'access'")
+        if not self._client_ids.intersection(clients):
             raise Unauthorized("the token was not issued to this application")
-        username = claims.get("cognito:username") or claims.get("username") or claims["sub"]
-        if self._group not in claims.get("cognito:groups", []):
+        user_id = _name(claims, "sub", required=True)
+        username = _name(claims, "cognito:username") or _name(claims, "username") or user_id
+        groups = claims.get("cognito:groups", [])
+        if not (isinstance(groups, list) and all(isinstance(group, str) for group in groups)):
+            raise Unauthorized("the token is not valid: cognito:groups must be a list of names")
+        if self._group not in groups:  # membership of the list, never a substring
             raise Forbidden(f"{username} is not in the {self._group} group")
-        return Moderator(user_id=claims["sub"], username=username)
+        return Moderator(user_id=user_id, username=username)
+
+
+def _audience(aud: Any) -> list[str]:
+    """`aud`: one string or a list of strings (RFC 7519, 4.1.3)."""
+    audiences = [aud] if isinstance(aud, str) else aud
+    if not (isinstance(audiences, list) and all(isinstance(a, str) for a in audiences)):
+        raise Unauthorized("the token is not valid: aud must be a string or a list of strings")
+    return audiences
+
+
+def _name(claims: Mapping[str, Any], claim: str, *, required: bool = False) -> str | None:
+    """A claim that names someone or something: text of 1 to MAX_NAME_CHARS characters."""
+    value = claims.get(claim)
+    if value is None and not required:
+        return None
+    try:
+        return Text(MAX_NAME_CHARS).parse(value, claim)
+    except BadRequest as error:
+        raise Unauthorized(f"the token is not valid: {error.message}") from None

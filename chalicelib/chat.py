@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.announcements import EVENT_NAME
-from chalicelib.http import BadRequest, ServerError, ServiceUnavailable, json_object
+from chalicelib.http import ServerError, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -66,20 +66,6 @@ class ModerationRoom:
             "sessionExpirationTime": _iso(response["sessionExpirationTime"]),
             "roomArn": self.room_arn,
         }
-
-
-def requested_capabilities(body: Any) -> list[str]:
-    """Capabilities asked for in a POST /chat-token body: none (view only) by default."""
-    if body is None:
-        return []
-    body = json_object(body)
-    unknown = sorted(set(body) - {"capabilities"})
-    if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(unknown)}")
-    capabilities = body.get("capabilities", [])
-    if not isinstance(capabilities, list) or not set(capabilities) <= set(CAPABILITIES):
-        raise BadRequest(f"capabilities must be a list of {', '.join(CAPABILITIES)}")
-    return sorted(set(capabilities))
 
 
 def _iso(value: datetime) -> str:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chalicelib.decisions import iso_time
 from chalicelib.http import BadRequest
 from chalicelib.recordings import parse_thumbnail_key
 
+MAX_KEY_CHARS = 1024  # S3's limit on a key (in UTF-8 bytes; IVS keys are ASCII)
 
-def frame_url(s3, bucket: str, key: str, expires_in: int) -> dict[str, str]:
+
+def frame_url(s3, bucket: str, key: Any, expires_in: int) -> dict[str, str]:
     """A presigned GET for an IVS thumbnail of the recording bucket (and nothing else)."""
-    if not isinstance(key, str) or parse_thumbnail_key(key, "any") is None:
+    if not (
+        isinstance(key, str)
+        and len(key) <= MAX_KEY_CHARS
+        and key.isascii()  # IVS keys are [A-Za-z0-9/._-]; and no digits but ASCII ones
+        and key.isprintable()  # parse_thumbnail_key's `$` would let a final newline through
+        and parse_thumbnail_key(key, "any") is not None
+    ):
         raise BadRequest("key must be an IVS thumbnail key (ivs/v1/…/media/…/thumb….jpg)")
     url = s3.generate_presigned_url(
         "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in

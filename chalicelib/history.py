@@ -1,28 +1,62 @@
 """GET /decisions: the decision log, newest first, by channel or for all channels.
 
-A page ends with an opaque cursor that carries the whole query (channel, window, and
-where DynamoDB stopped), so the next page is the same query, whatever the clock says.
+A channel's history is a Query on its partition and holds every item. The history of all
+channels reads the sparse ``byDay`` index one UTC day at a time: only what is listed
+across channels carries ``day`` (flagged, unscannable and failed frames, stops,
+incidents), so clean and superseded frames are listed per channel only.
+
+Filters (`kind`, `decision`) are applied to what each Query returns, so one request reads
+at most MAX_QUERIES_PER_REQUEST pages of at most ITEMS_PER_QUERY items: a page may hold
+fewer than `limit` items (even none) and still end with a cursor to continue.
+
+The cursor carries the whole query (channel, window, filters, day, and where reading
+stopped), so the next page is the same query whatever the clock says. It comes back
+from a client, so everything in it is validated again as a new query would be: it can
+neither widen the window, nor reach another channel or day, nor hold a key DynamoDB
+would reject.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib import validation
 from chalicelib.decisions import DecisionStore, iso_time
-from chalicelib.http import BadRequest
-from chalicelib.recordings import parse_channel_arn
+from chalicelib.http import BadRequest, aws_error
+from chalicelib.recordings import parse_thumbnail_key
+from chalicelib.validation import (
+    channel_arn,
+    cursor_contents,
+    decode_cursor,
+    encode_cursor,
+    one_of_list,
+    shown,
+    time_window,
+)
 
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_ALL_CHANNELS_WINDOW = timedelta(days=31)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
-_PARAMS = {"channelArn", "from", "to", "limit", "cursor"}
+# The work one request may do, however selective its filters or long its window.
+MAX_QUERIES_PER_REQUEST = 8
+ITEMS_PER_QUERY = 200
+
+KINDS = ("frame", "stop", "incident")
+DECISIONS = ("clean", "alert", "auto-stop", "unscannable", "failed", "superseded")
+DEFAULT_DECISIONS = ("alert", "auto-stop", "unscannable", "failed")
+PER_CHANNEL_DECISIONS = frozenset({"clean", "superseded"})  # frames without `day`
+
+PARAMS = ("channelArn", "from", "to", "kind", "decision", "limit", "cursor")
+_QUERY_PARAMS = {"channelArn", "from", "to", "kind", "decision"}
+_CURSOR_VERSION = 2
+_CURSOR_KEYS = {"v", "c", "s", "e", "kind", "decision", "d", "k"}
+MAX_SORT_KEY_CHARS = 128
 # Decision-log attributes that are storage details, not history.
 _INTERNAL = {"sortKey", "day", "expiresAt", "bucket"}
 
@@ -33,111 +67,212 @@ class HistoryQuery:
     start: datetime
     end: datetime
     limit: int
+    kinds: tuple[str, ...] = KINDS
+    decisions: tuple[str, ...] = DEFAULT_DECISIONS
     day: str | None = None  # all channels: the UTC day being read
-    after: dict[str, Any] | None = None  # where DynamoDB stopped
+    after: dict[str, str] | None = None  # where reading stopped (DynamoDB's start key)
 
     @classmethod
     def from_params(cls, params: Mapping[str, str] | None, now: datetime) -> HistoryQuery:
+        """The query that `params` (a request's validated query string) ask for."""
         params = dict(params or {})
-        unknown = sorted(set(params) - _PARAMS)
+        unknown = sorted(set(params) - set(PARAMS))
         if unknown:
-            raise BadRequest(f"unknown parameter(s): {', '.join(unknown)}")
-        limit = _limit(params.get("limit"))
+            raise BadRequest(f"unknown parameter(s): {', '.join(map(shown, unknown))}")
+        limit = validation.limit(params.get("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
         if "cursor" in params:
-            if {"channelArn", "from", "to"} & set(params):
+            if _QUERY_PARAMS & set(params):
                 raise BadRequest("a cursor carries its query: send it with limit only")
-            return _decode_cursor(params["cursor"], limit)
-        channel = params.get("channelArn")
-        if channel is not None and parse_channel_arn(channel) is None:
-            raise BadRequest("channelArn must be an IVS channel ARN")
-        end = _time(params, "to") or now
-        start = _time(params, "from") or end - DEFAULT_WINDOW
-        if start > end:
-            raise BadRequest("from must not be after to")
-        if channel is None and end - start > MAX_ALL_CHANNELS_WINDOW:
-            raise BadRequest("for all channels, the window is at most 31 days: name a channelArn")
-        day = None if channel else end.strftime("%Y-%m-%d")
-        return cls(channel, start, end, limit, day)
+            return cls.from_cursor(params["cursor"], limit)
+        channel = channel_arn(params["channelArn"]) if "channelArn" in params else None
+        start, end = _window(
+            channel,
+            validation.iso_time(params["from"], "from") if "from" in params else None,
+            validation.iso_time(params["to"], "to") if "to" in params else None,
+            now,
+        )
+        # `decision` alone asks for frames; `kind` alone for those kinds (frames flagged);
+        # both for those kinds, their frames with those decisions.
+        decisions = DEFAULT_DECISIONS
+        kinds = KINDS
+        if "decision" in params:
+            decisions = one_of_list(params["decision"], "decision", DECISIONS)
+            kinds = ("frame",)
+        if "kind" in params:
+            kinds = one_of_list(params["kind"], "kind", KINDS)
+        _check_filters(channel, kinds, decisions, explicit="decision" in params)
+        return cls(
+            channel, start, end, limit, kinds, decisions, None if channel else _day(end), None
+        )
 
-    def cursor(self, day: str | None, after: Mapping[str, Any]) -> str:
-        state = {
-            "c": self.channel_arn,
-            "s": iso_time(self.start),
-            "e": iso_time(self.end),
-            "d": day,
-            "k": dict(after),
-        }
-        return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+    @classmethod
+    def from_cursor(cls, raw: str, limit: int) -> HistoryQuery:
+        """The query a cursor continues, every part of it validated again."""
+        state = decode_cursor(raw)
+        with cursor_contents():
+            if set(state) != _CURSOR_KEYS or state["v"] != _CURSOR_VERSION:
+                raise BadRequest("not this version's cursor")
+            channel = None if state["c"] is None else channel_arn(state["c"], "channel")
+            end = validation.iso_time(state["e"], "end")
+            start, end = _window(channel, validation.iso_time(state["s"], "start"), end, now=end)
+            kinds = _filter(state["kind"], "kind", KINDS)
+            decisions = _filter(state["decision"], "decision", DECISIONS)
+            _check_filters(channel, kinds, decisions, explicit=False)
+            if channel is not None:
+                if state["d"] is not None:
+                    raise BadRequest("a channel's history is not read by day")
+                reading = None
+            else:
+                reading = validation.day(state["d"], "day")
+                if not start.date() <= reading <= end.date():
+                    raise BadRequest("the day is outside the window")
+            query = cls(channel, start, end, limit, kinds, decisions, _day(reading))
+            if state["k"] is not None:
+                query = replace(query, after=query.start_key(state["k"]))
+        return query
+
+    @property
+    def bounds(self) -> tuple[str, str]:
+        """The sortKey range of the window (sort keys are `<time>#<id>`)."""
+        return iso_time(self.start), iso_time(self.end) + "~"
+
+    def start_key(self, key: Any) -> dict[str, str]:
+        """`key`, a start key from a cursor, if it lies in this query's partition and window."""
+        names = {"channelArn", "sortKey"} if self.channel_arn else {"day", "channelArn", "sortKey"}
+        if not isinstance(key, dict) or set(key) != names:
+            raise BadRequest(f"the start key must hold {', '.join(sorted(names))}")
+        if self.channel_arn is not None and key["channelArn"] != self.channel_arn:
+            raise BadRequest("the start key is in another channel")
+        channel_arn(key["channelArn"], "the start key's channelArn")
+        if self.channel_arn is None and key["day"] != self.day:
+            raise BadRequest("the start key is in another day")
+        sort_key = key["sortKey"]
+        lower, upper = self.bounds
+        if not (
+            isinstance(sort_key, str)
+            and len(sort_key) <= MAX_SORT_KEY_CHARS
+            and sort_key.isascii()
+            and sort_key.isprintable()
+            and lower <= sort_key <= upper
+            and (self.day is None or sort_key.startswith(self.day))
+        ):
+            raise BadRequest("the start key is outside the window")
+        return dict(key)
+
+    def cursor(self, day: str | None, after: Mapping[str, Any] | None) -> str:
+        return encode_cursor(
+            {
+                "v": _CURSOR_VERSION,
+                "c": self.channel_arn,
+                "s": iso_time(self.start),
+                "e": iso_time(self.end),
+                "kind": list(self.kinds),
+                "decision": list(self.decisions),
+                "d": day,
+                "k": dict(after) if after else None,
+            }
+        )
+
+    def matches(self, item: Mapping[str, Any]) -> bool:
+        kind = item.get("kind")
+        if kind not in self.kinds:
+            return False
+        return kind != "frame" or item.get("decision") in self.decisions
+
+    def key_of(self, item: Mapping[str, Any]) -> dict[str, str]:
+        """The start key that resumes reading just after `item`."""
+        key = {"channelArn": item["channelArn"], "sortKey": item["sortKey"]}
+        if self.channel_arn is None:
+            key["day"] = item["day"]
+        return key
 
 
 def list_decisions(
     query: HistoryQuery,
     store: DecisionStore,
-    presign: Callable[[Mapping[str, Any]], dict[str, str]],
+    presign: Callable[[str], dict[str, str]],
 ) -> dict[str, Any]:
-    """One page of history; `presign` adds a frame URL to a frame decision."""
-    lower, upper = iso_time(query.start), iso_time(query.end) + "~"
+    """One page of history; `presign` makes a frame's link from its thumbnail key."""
+    lower, upper = query.bounds
+    first_day = lower[:10]
     items: list[dict[str, Any]] = []
     day, after = query.day, query.after
-    next_cursor = None
-    while len(items) < query.limit:
-        page, after = store.query(
-            channel_arn=query.channel_arn,
-            day=day,
-            lower=lower,
-            upper=upper,
-            limit=query.limit - len(items),
-            start=after,
-        )
-        items.extend(page)
-        if after:
-            if len(items) >= query.limit:
-                next_cursor = query.cursor(day, after)
-            continue
-        if query.channel_arn is not None or day is None or day <= lower[:10]:
-            break
-        day = (datetime.fromisoformat(day) - timedelta(days=1)).strftime("%Y-%m-%d")
-        if len(items) >= query.limit:
-            next_cursor = query.cursor(day, {})
+    for attempt in range(MAX_QUERIES_PER_REQUEST):
+        # As many items as the page still needs, then more each time filters leave it short.
+        wanted = min(ITEMS_PER_QUERY, (query.limit - len(items)) * 2**attempt)
+        try:
+            page, last = store.query(
+                channel_arn=query.channel_arn,
+                day=day,
+                lower=lower,
+                upper=upper,
+                limit=wanted,
+                start=after,
+            )
+        except (ClientError, BotoCoreError, UnicodeError) as error:
+            raise aws_error(error, "the decision log") from error
+        for position, item in enumerate(page, 1):
+            if not query.matches(item):
+                continue
+            items.append(item)
+            if len(items) == query.limit:
+                if position == len(page) and not last and _last_partition(query, day, first_day):
+                    return _page(items, None, presign)
+                # resume right after the last item listed
+                return _page(items, query.cursor(day, query.key_of(item)), presign)
+        if last:
+            after = last
+        elif _last_partition(query, day, first_day):
+            return _page(items, None, presign)
+        else:  # this day is done: the one before
+            day, after = _day(date.fromisoformat(day) - timedelta(days=1)), None
+    return _page(items, query.cursor(day, after), presign)
+
+
+def _last_partition(query: HistoryQuery, day: str | None, first_day: str) -> bool:
+    return query.channel_arn is not None or day is None or day <= first_day
+
+
+def _page(items, next_cursor, presign) -> dict[str, Any]:
     return {"items": [_public(item, presign) for item in items], "nextCursor": next_cursor}
 
 
-def _public(item: Mapping[str, Any], presign: Callable[[Mapping[str, Any]], dict[str, str]]):
+def _public(item: Mapping[str, Any], presign: Callable[[str], dict[str, str]]) -> dict:
     public = {k: v for k, v in item.items() if k not in _INTERNAL}
-    if item.get("kind") == "frame":
-        public.update(presign(item))
+    key = item.get("thumbnailKey")
+    if item.get("kind") == "frame" and isinstance(key, str) and parse_thumbnail_key(key, "any"):
+        public.update(presign(key))
     return public
 
 
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
+def _window(
+    channel: str | None, start: datetime | None, end: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    return time_window(
+        start,
+        end,
+        now=now,
+        default_span=DEFAULT_WINDOW,
+        max_span=None if channel else MAX_ALL_CHANNELS_WINDOW,
+        span_hint=" for all channels: name a channelArn",
+    )
 
 
-def _time(params: Mapping[str, str], name: str) -> datetime | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(f"{name} must be an ISO-8601 time, e.g. 2026-11-21T10:00:00Z") from None
-    if value.tzinfo is None:
-        raise BadRequest(f"{name} must say its time zone, e.g. 2026-11-21T10:00:00Z")
-    return value.astimezone(UTC)
+def _filter(value: Any, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+        raise BadRequest(f"{name} must be a list of {', '.join(allowed)}")
+    return one_of_list(",".join(value), name, allowed)
 
 
-def _decode_cursor(raw: str, limit: int) -> HistoryQuery:
-    try:
-        state = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        start = datetime.fromisoformat(state["s"].replace("Z", "+00:00"))
-        end = datetime.fromisoformat(state["e"].replace("Z", "+00:00"))
-        channel, day, after = state["c"], state["d"], state["k"]
-        if not isinstance(after, dict) or (channel is None) == (day is None):
-            raise ValueError("inconsistent cursor")
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest("cursor is not one this API returned") from None
-    return HistoryQuery(channel, start, end, limit, day, after or None)
+def _check_filters(
+    channel: str | None, kinds: tuple[str, ...], decisions: tuple[str, ...], *, explicit: bool
+) -> None:
+    if explicit and "frame" not in kinds:
+        raise BadRequest("decision filters frames: add frame to kind, or leave decision out")
+    if channel is None and PER_CHANNEL_DECISIONS & set(decisions):
+        listed = ", ".join(sorted(PER_CHANNEL_DECISIONS & set(decisions)))
+        raise BadRequest(f"{listed} frames are listed per channel: name a channelArn")
+
+
+def _day(value: datetime | date | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%d")

@@ -1,16 +1,19 @@
-"""HTTP errors and CORS for the moderator API.
+"""HTTP errors, CORS and security headers for the moderator API.
 
 Errors use Chalice's own body shape, ``{"Code": ..., "Message": ...}``, so a client sees
 one format whether Chalice or we rejected a request. They derive from
 ChaliceUnhandledError, which Chalice hands to middleware instead of turning into a 500:
 the middleware in app.py makes them responses, with headers (Retry-After, CORS).
+
+A 503 (with Retry-After) means "try again": only throttling and outages. A request AWS
+rejects as invalid will be rejected again, so it is a 400.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from chalice import ChaliceUnhandledError, Response
 
 
@@ -54,6 +57,14 @@ class Conflict(ApiError):
     status_code, code = 409, "ConflictError"
 
 
+class PayloadTooLarge(ApiError):
+    status_code, code = 413, "RequestEntityTooLargeError"
+
+
+class UnsupportedMediaType(ApiError):
+    status_code, code = 415, "UnsupportedMediaType"  # Chalice's own code for a 415
+
+
 class ServiceUnavailable(ApiError):
     status_code, code = 503, "ServiceUnavailableError"
 
@@ -65,11 +76,54 @@ class ServerError(ApiError):
     """A known failure on our side (misconfiguration): said plainly, not a bare 500."""
 
 
-def json_object(body: Any) -> dict[str, Any]:
-    """The request's JSON body, which must be an object."""
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object (Content-Type: application/json)")
-    return body
+# Error codes AWS services use when a request is refused for its rate, or is malformed.
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "SlowDown",
+    }
+)
+INVALID_CODES = frozenset(
+    {
+        "ValidationException",
+        "ValidationError",
+        "InvalidParameterException",
+        "InvalidParameterValue",
+        "InvalidParameterValueException",
+        "SerializationException",
+    }
+)
+
+
+def aws_error(error: Exception, service: str, context: str = "") -> ApiError:
+    """What to tell the client when `service` (e.g. "the decision log") failed with `error`.
+
+    Throttling and outages are 503 with Retry-After; a request the service rejected as
+    invalid (or botocore refused to send: a wrong parameter, text it cannot encode) is
+    400, since sending it again cannot help; anything else is a plain 500.
+    """
+    prefix = f"{context}: " if context else ""
+    if isinstance(error, (ParamValidationError, UnicodeError)):
+        return BadRequest(f"{prefix}{service} cannot take this request: it holds invalid values")
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = str(details.get("Code", ""))
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in THROTTLING_CODES or status == 429:
+            return ServiceUnavailable(f"{prefix}{service} is throttling requests: try again")
+        if code in INVALID_CODES:
+            return BadRequest(f"{prefix}{service} rejected the request as invalid")
+        if isinstance(status, int) and status >= 500:
+            return ServiceUnavailable(f"{prefix}{service} is unavailable: try again")
+        return ServerError(f"{prefix}{service} failed: {code or 'unknown error'}")
+    if isinstance(error, BotoCoreError):
+        return ServiceUnavailable(f"{prefix}{service} could not be reached: try again")
+    return ServerError(f"{prefix}{service} failed")
 
 
 CORS_METHODS = "GET,POST,OPTIONS"
@@ -87,3 +141,29 @@ def cors_headers(origin: str | None, allowed: Collection[str]) -> dict[str, str]
         "Access-Control-Max-Age": "600",
         "Vary": "Origin",
     }
+
+
+# On every response. HSTS: only HTTPS from now on (browsers ignore it over plain HTTP, as
+# under `chalice local`); no Referer leaves the dashboard (thumbnail links are presigned);
+# the dashboard uses no camera, microphone, location, payment or USB.
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    "X-Content-Type-Options": "nosniff",
+}
+# Responses that do not set their own (the dashboard's files do): JSON is never a document
+# to render or frame, and what the API answers (chat tokens, frame links) is not cached.
+API_DEFAULTS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+
+
+def with_security_headers(response: Response) -> Response:
+    """The response with the security headers it does not set itself."""
+    present = {name.lower() for name in response.headers}
+    for name, value in {**SECURITY_HEADERS, **API_DEFAULTS}.items():
+        if name.lower() not in present:
+            response.headers[name] = value
+    return response

@@ -9,20 +9,28 @@ request reads a bounded number of pages, and a cursor carries its query, re-chec
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.decisions import iso_time, parse_time
+from chalicelib.decisions import iso_time as iso_time_text
+from chalicelib.decisions import parse_time
 from chalicelib.http import BadRequest
 from chalicelib.incident_model import ACKNOWLEDGED, ESCALATED, OPEN, RESOLVED, SEVERITY_RANK
 from chalicelib.incidents import IncidentStore
-from chalicelib.recordings import parse_channel_arn
 from chalicelib.taxonomy import TOP_LEVEL
+from chalicelib.validation import (
+    OneOf,
+    channel_arn,
+    cursor_contents,
+    decode_cursor,
+    encode_cursor,
+    iso_time,
+    limit,
+    one_of_list,
+    time_window,
+)
 
 STATES = (OPEN, ACKNOWLEDGED, RESOLVED)
 RECENTLY = timedelta(hours=24)  # resolved incidents the queue still shows
@@ -30,7 +38,6 @@ MAX_WINDOW = timedelta(days=31)
 MAX_QUEUE = 500  # incidents one queue read gathers at most (then `truncated`)
 MAX_PAGES = 40  # index pages one request reads at most
 DEFAULT_LIMIT, MAX_LIMIT = 100, 200
-_PARAMS = {"state", "channelArn", "category", "from", "to", "limit", "cursor"}
 
 
 @dataclass(frozen=True)
@@ -45,30 +52,30 @@ class IncidentQuery:
     after: dict[str, Any] | None = None
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str] | None, now: datetime) -> IncidentQuery:
-        params = dict(params or {})
-        unknown = sorted(set(params) - _PARAMS)
-        if unknown:
-            raise BadRequest(f"unknown parameter(s): {', '.join(unknown)}")
-        limit = _limit(params.get("limit"))
+    def from_params(cls, params: Mapping[str, str], now: datetime) -> IncidentQuery:
+        """A query from GET /incidents' parameters (`validation.query_params`)."""
+        size = limit(params.get("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
         if "cursor" in params:
             if set(params) - {"cursor", "limit"}:
                 raise BadRequest("a cursor carries its query: send it with limit only")
-            return _decode(params["cursor"], limit, now)
-        states = tuple(_states(params.get("state")))
-        channel = params.get("channelArn")
-        if channel is not None and parse_channel_arn(channel) is None:
-            raise BadRequest("channelArn must be an IVS channel ARN")
-        category = params.get("category")
-        if category is not None and category not in TOP_LEVEL:
-            raise BadRequest(f"category must be one of: {', '.join(TOP_LEVEL)}")
+            return _decode(params["cursor"], size, now)
+        states = one_of_list(params["state"], "state", STATES) if "state" in params else STATES
+        channel = channel_arn(params["channelArn"]) if "channelArn" in params else None
+        category = (
+            OneOf(TOP_LEVEL).parse(params["category"], "category")
+            if ("category" in params)
+            else None
+        )
         if "from" not in params and "to" not in params:
-            return cls(states, channel, category, None, None, limit)
-        end = _time(params, "to", now) or now
-        start = _time(params, "from", now) or end - timedelta(days=1)
-        if not timedelta(0) <= end - start <= MAX_WINDOW:
-            raise BadRequest("from must be before to, and the window at most 31 days")
-        return cls(states, channel, category, start, end, limit, None if channel else _day(end))
+            return cls(states, channel, category, None, None, size)
+        start, end = time_window(
+            iso_time(params["from"], "from") if "from" in params else None,
+            iso_time(params["to"], "to") if "to" in params else None,
+            now=now,
+            default_span=timedelta(days=1),
+            max_span=MAX_WINDOW,
+        )
+        return cls(states, channel, category, start, end, size, None if channel else _day(end))
 
     def matches(self, incident: Mapping[str, Any]) -> bool:
         return (
@@ -78,27 +85,23 @@ class IncidentQuery:
         )
 
     def cursor(self, day: str | None, after: Mapping[str, Any]) -> str:
-        state = {
-            "st": list(self.states),
-            "c": self.channel_arn,
-            "g": self.category,
-            "s": iso_time(self.start),
-            "e": iso_time(self.end),
-            "d": day,
-            "k": dict(after),
-        }
-        return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+        params = {"state": ",".join(self.states), "from": iso_time_text(self.start)}
+        params["to"] = iso_time_text(self.end)
+        if self.channel_arn is not None:
+            params["channelArn"] = self.channel_arn
+        if self.category is not None:
+            params["category"] = self.category
+        return encode_cursor({"q": params, "d": day, "k": dict(after)})
 
 
 def queue(store: IncidentStore, query: IncidentQuery, now: datetime) -> dict[str, Any]:
     """The moderators' queue: active incidents, then those resolved in the last 24 hours."""
     ids: list[str] = []
     truncated = False
+    since = iso_time_text(now - RECENTLY)
     reads = [("active", ("activeQueue", "active"), ("openedAt", "0", "~"))]
     for day in (_day(now), _day(now - RECENTLY)):
-        reads.append(
-            ("byResolvedDay", ("resolvedDay", day), ("resolvedAt", iso_time(now - RECENTLY), "~"))
-        )
+        reads.append(("byResolvedDay", ("resolvedDay", day), ("resolvedAt", since, "~")))
     pages = 0
     for index, partition, sort in reads:
         after = None
@@ -127,7 +130,7 @@ def _queue_order(incident: Mapping[str, Any]) -> tuple:
 
 def window(store: IncidentStore, query: IncidentQuery) -> dict[str, Any]:
     """Incidents opened in a time window, newest first, a page at a time."""
-    lower, upper = iso_time(query.start), iso_time(query.end)
+    lower, upper = iso_time_text(query.start), iso_time_text(query.end)
     ids: list[str] = []
     day, after, done = query.day, query.after, False
     for _ in range(MAX_PAGES):
@@ -157,60 +160,26 @@ def _descending(text: str) -> str:
 
 
 def _day(at: datetime) -> str:
-    return iso_time(at)[:10]
+    return iso_time_text(at)[:10]
 
 
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
-
-
-def _states(raw: str | None) -> list[str]:
-    if raw is None:
-        return list(STATES)
-    states = [part.strip() for part in raw.split(",") if part.strip()]
-    if not states or set(states) - set(STATES):
-        raise BadRequest(f"state must be a comma-separated list of {', '.join(STATES)}")
-    return states
-
-
-def _time(params: Mapping[str, str], name: str, now: datetime) -> datetime | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    try:
-        if not raw.isascii() or len(raw) > 40:
-            raise ValueError
-        value = parse_time(raw)
-    except (ValueError, OverflowError):
-        raise BadRequest(
-            f"{name} must be an ISO-8601 time with a zone, e.g. 2026-11-21T10:00:00Z"
-        ) from None
-    if not now - timedelta(days=3650) <= value <= now + timedelta(days=1):
-        raise BadRequest(f"{name} must be within the last ten years")
-    return value
-
-
-def _decode(raw: str, limit: int, now: datetime) -> IncidentQuery:
-    try:
-        state = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        params = {"state": ",".join(state["st"]), "from": state["s"], "to": state["e"]}
-        if state["c"] is not None:
-            params["channelArn"] = state["c"]
-        if state["g"] is not None:
-            params["category"] = state["g"]
-        query = IncidentQuery.from_params({**params, "limit": str(limit)}, now)
-        day, after = state["d"], state["k"] or {}
-        lower, upper = iso_time(query.start), iso_time(query.end)
+def _decode(raw: str, size: int, now: datetime) -> IncidentQuery:
+    """A cursor's query, checked again as a new one; where it stopped, inside that query."""
+    state = decode_cursor(raw)
+    with cursor_contents():
+        params, day, after = state.get("q"), state.get("d"), state.get("k") or {}
+        if not isinstance(params, dict) or not isinstance(after, dict):
+            raise BadRequest("its query is missing")
+        query = IncidentQuery.from_params({**params, "limit": str(size)}, now)
+        if query.start is None or query.end is None:
+            raise BadRequest("it holds no window")
+        lower, upper = iso_time_text(query.start), iso_time_text(query.end)
         if query.channel_arn is None:
             if not (isinstance(day, str) and lower[:10] <= day <= upper[:10]):
-                raise ValueError("day outside the window")
+                raise BadRequest("its day is outside the window")
             partition = {"openedDay": day}
         else:
-            partition = {"channelArn": query.channel_arn}
+            day, partition = None, {"channelArn": query.channel_arn}
         # Where DynamoDB stopped must lie in the query's own partition and window.
         if after and (
             set(after) != {"incidentId", "openedAt", *partition}
@@ -218,7 +187,5 @@ def _decode(raw: str, limit: int, now: datetime) -> IncidentQuery:
             or not all(isinstance(value, str) and len(value) <= 200 for value in after.values())
             or not lower <= after["openedAt"] <= upper
         ):
-            raise ValueError("cursor key outside the query")
-    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, BadRequest):
-        raise BadRequest("cursor is not one this API returned") from None
-    return replace(query, day=day if query.channel_arn is None else None, after=after or None)
+            raise BadRequest("where it stopped is outside its query")
+    return replace(query, day=day, after=after or None)

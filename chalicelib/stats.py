@@ -14,10 +14,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.decisions import iso_time, parse_time
-from chalicelib.http import BadRequest
+from chalicelib.decisions import iso_time as iso_time_text
+from chalicelib.decisions import parse_time
 from chalicelib.incident_model import DISMISSED, RESOLVED, STOPPED
 from chalicelib.incidents import IncidentStore
+from chalicelib.validation import iso_time, time_window
 
 DEFAULT_WINDOW = timedelta(days=7)
 MAX_WINDOW = timedelta(days=31)
@@ -25,20 +26,19 @@ MAX_INCIDENTS = 5000
 MAX_PAGES = 100
 
 
-def stats_window(params: Mapping[str, str] | None, now: datetime) -> tuple[datetime, datetime]:
-    params = dict(params or {})
-    unknown = sorted(set(params) - {"from", "to"})
-    if unknown:
-        raise BadRequest(f"unknown parameter(s): {', '.join(unknown)}")
-    end = _time(params.get("to"), "to") or now
-    start = _time(params.get("from"), "from") or end - DEFAULT_WINDOW
-    if not timedelta(0) <= end - start <= MAX_WINDOW:
-        raise BadRequest("from must be before to, and the window at most 31 days")
-    return start, end
+def stats_window(params: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
+    """The window of GET /stats (`validation.query_params`): 7 days by default, at most 31."""
+    return time_window(
+        iso_time(params["from"], "from") if "from" in params else None,
+        iso_time(params["to"], "to") if "to" in params else None,
+        now=now,
+        default_span=DEFAULT_WINDOW,
+        max_span=MAX_WINDOW,
+    )
 
 
 def incident_stats(store: IncidentStore, start: datetime, end: datetime) -> dict[str, Any]:
-    lower, upper = iso_time(start), iso_time(end)
+    lower, upper = iso_time_text(start), iso_time_text(end)
     ids: list[str] = []
     day, pages, truncated = upper[:10], 0, False
     while day >= lower[:10]:
@@ -58,7 +58,7 @@ def incident_stats(store: IncidentStore, start: datetime, end: datetime) -> dict
         if after or len(ids) >= MAX_INCIDENTS or pages >= MAX_PAGES:
             truncated = True
             break
-        day = iso_time(parse_time(f"{day}T00:00:00Z") - timedelta(days=1))[:10]
+        day = iso_time_text(parse_time(f"{day}T00:00:00Z") - timedelta(days=1))[:10]
     incidents = store.many(ids)
     by_category: dict[str, list[Mapping[str, Any]]] = {}
     for incident in incidents:
@@ -103,17 +103,3 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
         return round(values[max(0, math.ceil(share * len(values)) - 1)], 1) if values else None
 
     return {"p50": rank(0.5), "p95": rank(0.95), "count": len(values)}
-
-
-def _time(raw: str | None, name: str) -> datetime | None:
-    if raw is None:
-        return None
-    try:
-        if not raw.isascii() or len(raw) > 40:
-            raise ValueError
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        if value.tzinfo is None or not 2000 <= value.year <= 2999:
-            raise ValueError
-    except ValueError:
-        raise BadRequest(f"{name} must be an ISO-8601 time with a zone (years 2000-2999)") from None
-    return parse_time(raw)

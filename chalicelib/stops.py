@@ -19,17 +19,21 @@ from chalicelib.http import (
     Conflict,
     Forbidden,
     NotFound,
-    ServerError,
     ServiceUnavailable,
-    json_object,
+    aws_error,
 )
 from chalicelib.recordings import parse_channel_arn
 from chalicelib.streams import ALREADY_OFFLINE, revoke_then_stop
+from chalicelib.validation import Boolean, ChannelArn, Text, fields
 
 logger = logging.getLogger(__name__)
 
 MAX_REASON_CHARS = 500
-_FIELDS = {"channelArn", "reason", "revokeStreamKey"}
+_FIELDS = {
+    "channelArn": ChannelArn(),
+    "reason": Text(MAX_REASON_CHARS, multiline=True),
+    "revokeStreamKey": Boolean(),
+}
 
 
 @dataclass(frozen=True)
@@ -40,28 +44,15 @@ class StopRequest:
 
     @classmethod
     def from_body(cls, body: Any, *, region: str, account: str) -> StopRequest:
-        """Validate a POST /stop-stream body for a deployment in `account` and `region`."""
-        body = json_object(body)
-        unknown = sorted(set(body) - _FIELDS)
-        if unknown:
-            raise BadRequest(f"unknown field(s): {', '.join(unknown)}")
-        arn = body.get("channelArn")
-        parts = parse_channel_arn(arn) if isinstance(arn, str) else None
-        if parts is None:
-            raise BadRequest(
-                "channelArn must be an IVS channel ARN: arn:aws:ivs:REGION:ACCOUNT:channel/ID"
-            )
-        if (parts["region"], parts["account"]) != (region, account):
+        """Validate a POST /stop-stream body (a parsed JSON object) for `account` and `region`."""
+        if not isinstance(body, dict):
+            raise BadRequest("the body must be a JSON object")
+        values = fields(body, _FIELDS, required=("channelArn", "reason"))
+        arn = values["channelArn"]
+        parts = parse_channel_arn(arn) or {}
+        if (parts.get("region"), parts.get("account")) != (region, account):
             raise BadRequest(f"channelArn must be a channel of account {account} in {region}")
-        reason = body.get("reason")
-        if not isinstance(reason, str) or not reason.strip():
-            raise BadRequest("reason is required: say why the stream is stopped")
-        if len(reason.strip()) > MAX_REASON_CHARS:
-            raise BadRequest(f"reason is longer than {MAX_REASON_CHARS} characters")
-        revoke = body.get("revokeStreamKey", False)
-        if not isinstance(revoke, bool):
-            raise BadRequest("revokeStreamKey must be true or false")
-        return cls(arn, reason.strip(), revoke)
+        return cls(arn, values["reason"], values.get("revokeStreamKey", False))
 
 
 # IVS errors, what the audit calls them, and what the moderator is told.
@@ -110,9 +101,10 @@ def stop_for_moderator(
     }
     try:
         store.create(audit)
-    except (ClientError, BotoCoreError) as error:
+    except (ClientError, BotoCoreError, UnicodeError) as error:
         logger.error("stop refused: cannot write the audit entry", extra={"error": str(error)})
-        raise ServiceUnavailable("cannot record the stop, so the stream was not stopped") from error
+        context = "cannot record the stop, so the stream was not stopped"
+        raise aws_error(error, "the decision log", context) from error
 
     enforcement = revoke_then_stop(ivs, request.channel_arn, revoke=request.revoke_stream_key)
     result: dict[str, Any] = enforcement.fields()
@@ -121,15 +113,15 @@ def stop_for_moderator(
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         outcome, make_error = _FAILURES.get(
-            code, ("failed", lambda arn: ServerError(f"IVS StopStream failed: {code}"))
+            code, ("failed", lambda arn: aws_error(error, "IVS", "StopStream failed"))
         )
         result.update(outcome=outcome, error=str(error))
         failure = make_error(request.channel_arn)
         log = logger.error if outcome in ("access-denied", "failed") else logger.warning
         log("stop failed", extra={"channel": request.channel_arn, "error": str(error)})
-    elif error is not None:
+    elif error is not None:  # not sent (an invalid parameter) or no answer (an outage)
         result.update(outcome="failed", error=str(error))
-        failure = ServiceUnavailable("IVS could not be reached: try again")
+        failure = aws_error(error, "IVS")
     else:
         result["outcome"] = enforcement.outcome
 

@@ -62,14 +62,14 @@ class StreamStates:
         if event_name in LIVE_EVENTS:
             live = True
         elif event_name in OFFLINE_EVENTS:
-            if self._is_live(channel_arn):  # an end that came late: the channel is live again
-                logger.info(
-                    "stream end superseded: the channel is live", extra={"at": iso_time(at)}
-                )
-                return {"applied": False, "reason": "live according to GetStream"}
             live = False
         else:
             return {"applied": False, "reason": f"event {event_name[:40]!r} changes no state"}
+        # Events come late and out of order (several in one second, the time's precision):
+        # one that says what IVS no longer says is stale.
+        if self._is_live(channel_arn) != live:
+            logger.info("stale stream-state event", extra={"event": event_name, "at": iso_time(at)})
+            return {"applied": False, "reason": "IVS (GetStream) says otherwise"}
         if not self._channels.set_state(
             channel_arn, live=live, at=at, name=name, stream_id=stream_id
         ):

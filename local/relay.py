@@ -1,71 +1,481 @@
-"""Lambda's part in the local stack: events from the rule's queue into the real handler.
+"""Lambda's part in the local stack: every event handler of the app, invoked as Lambda would.
 
-EventBridge delivers to Lambda by an asynchronous invoke: concurrent, at least once, and
-retried when the function fails. Here the app's own rule (on moto's EventBridge) targets
-an SQS queue; this relay receives from it and calls the production handler from app.py,
-unchanged, in a pool of threads. A message is deleted only when the handler returns, so a
-failed event comes back after the queue's visibility timeout, and after three tries goes
-to the dead-letter queue (see local/resources.py).
+The stack (local/stack.py) reads the handlers from the app (`app.app.event_sources`), as
+`chalice deploy` does, creates their queues on moto, and hands this relay the routes. The
+relay calls the production handlers, unchanged, in a pool of threads (concurrently, at
+least once), with a Lambda context named as the deployed function would be.
 
-Run by local/stack.py with the stage's environment: `python -m local.relay QUEUE_URL`.
+on_cw_event (EventBridge invokes the function asynchronously): the app's own rule on moto's
+EventBridge targets a queue of the function's own, standing in for Lambda's internal queue.
+  - A failed invoke is tried again, twice (MAX_ATTEMPTS = 3 in all, as Lambda does), after
+    RETRY_DELAYS: Lambda waits about 1 minute, then 2; here 2 seconds, then 4.
+  - When the last attempt fails, Lambda's invocation record (condition RetriesExhausted)
+    goes to the function's on-failure destination, the failed-frames queue, and the event
+    is done. What even that cannot take goes to the function's dead-letter queue, with the
+    attributes Lambda gives a DLQ message, and is logged as an error.
+on_sqs_message (an event source mapping): up to the handler's batch size (10 at most per
+receive, SQS's limit) is received and passed as Lambda's SQS event; the messages are
+deleted when the handler returns. A failed batch stays in the queue and is received again
+after SQS_RETRY_SECONDS (in AWS: after the queue's visibility timeout), until the queue's
+redrive policy moves it to its dead-letter queue.
+
+Every dead-letter queue is watched, and a message arriving in one is logged as an error:
+nothing vanishes silently. Queues hold a message invisible for 6 minutes while it is
+handled (local/resources.py), so no event runs twice at once; a failure is made visible
+again sooner, as above.
+
+Not played: the function timeout (an invoke runs to its end), the maximum event age, and
+per-function concurrency (all handlers share the pool of workers).
+
+Run by local/stack.py with the stage's environment: `python -m local.relay ROUTES_JSON`.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
 import signal
 import threading
+import traceback
+import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import boto3
+from chalice import Chalice
 from chalice.local import LambdaContext
 
 log = logging.getLogger("local.relay")
-FUNCTION = "moderate_thumbnail"
+
+MAX_ATTEMPTS = 3  # Lambda: an asynchronous invoke is retried twice
+RETRY_DELAYS = (2, 4)  # seconds before the 2nd and 3rd attempts; Lambda: ~60 and ~120
+SQS_RETRY_SECONDS = 2  # a failed batch is received again after this
+WATCH_SECONDS = 2.0  # how often the dead-letter queues are looked at
+RECEIVE_WAIT_SECONDS = 1  # long polling; also how soon a stop is noticed
 
 
-def relay(queue_url: str, workers: int, stopping: threading.Event) -> None:
-    import app  # after the environment is set: the rule and settings read it
+@dataclass(frozen=True)
+class Function:
+    """A Lambda function of the app, as `chalice deploy` would name and size it."""
 
-    handler = getattr(app, FUNCTION)
-    sqs = boto3.client("sqs")
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="invoke")
-    slots = threading.Semaphore(workers)
-    log.info("ready: %d workers receiving from %s", workers, queue_url)
+    handler: str  # the handler's name in the app (`app.handler_map`)
+    name: str  # <app_name>-<stage>-<handler>
+    arn: str
+    timeout_seconds: int
+    memory_mb: int
 
-    def invoke(message: dict) -> None:
+
+@dataclass(frozen=True)
+class AsyncRoute:
+    """An on_cw_event handler: rule -> queue -> asynchronous invoke."""
+
+    function: Function
+    rule: str
+    pattern: dict[str, Any]  # the rule's event pattern, the app's own
+    queue_url: str
+    dead_letter_url: str
+    on_failure_url: str | None  # the on-failure destination (an SQS queue)
+
+
+@dataclass(frozen=True)
+class QueueRoute:
+    """An on_sqs_message handler: its queue, read by an event source mapping."""
+
+    function: Function
+    queue_url: str
+    queue_arn: str
+    batch_size: int
+    dead_letter_url: str
+
+
+@dataclass(frozen=True)
+class Routes:
+    region: str
+    account: str
+    events: tuple[AsyncRoute, ...]
+    queues: tuple[QueueRoute, ...]
+    unserved: tuple[str, ...] = ()  # handlers of other kinds (schedules, S3, SNS ...)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> Routes:
+        data = json.loads(text)
+        events = [{**r, "function": Function(**r["function"])} for r in data["events"]]
+        queues = [{**r, "function": Function(**r["function"])} for r in data["queues"]]
+        return cls(
+            data["region"],
+            data["account"],
+            tuple(AsyncRoute(**r) for r in events),
+            tuple(QueueRoute(**r) for r in queues),
+            tuple(data["unserved"]),
+        )
+
+
+# --- what Lambda sends -------------------------------------------------------------------
+
+
+def timestamp(moment: datetime) -> str:
+    """UTC with milliseconds, as Lambda writes it: 2026-11-22T10:00:00.000Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def error_payload(error: BaseException, request_id: str) -> dict[str, Any]:
+    """What the Python runtime answers for an unhandled exception (awslambdaric's make_error)."""
+    return {
+        "errorMessage": str(error),
+        "errorType": type(error).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__)),
+    }
+
+
+def invocation_record(
+    event: Any, error: BaseException, *, attempts: int, request_id: str, function_arn: str
+) -> dict[str, Any]:
+    """Lambda's record of an asynchronous invocation that failed for good, as its on-failure
+    destination receives it (Lambda developer guide, "Invocation records")."""
+    return {
+        "version": "1.0",
+        "timestamp": timestamp(datetime.now(UTC)),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": f"{function_arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": error_payload(error, request_id),
+    }
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """One record of Lambda's SQS event, from a ReceiveMessage message."""
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {
+            name: _lambda_message_attribute(value)
+            for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+    if "MD5OfMessageAttributes" in message:
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    attribute: dict[str, Any] = {
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": value["DataType"],
+    }
+    if "StringValue" in value:
+        attribute["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+    return attribute
+
+
+# --- the relay ---------------------------------------------------------------------------
+
+
+class Relay:
+    """Receives from every route's queue and invokes the app's handlers as Lambda would."""
+
+    def __init__(
+        self,
+        app: Chalice,
+        routes: Routes,
+        sqs: Any,
+        *,
+        workers: int = 16,
+        retry_delays: tuple[int, ...] = RETRY_DELAYS,
+        sqs_retry_seconds: int = SQS_RETRY_SECONDS,
+    ) -> None:
+        handlers = [route.function.handler for route in (*routes.events, *routes.queues)]
+        missing = [name for name in handlers if name not in app.handler_map]
+        if missing:
+            raise ValueError(f"the app has no handler named {', '.join(missing)}")
+        self._handlers = app.handler_map  # Chalice's wrapped handlers, middleware included
+        self._routes = routes
+        self._sqs = sqs
+        self._workers = workers
+        self._retry_delays = retry_delays
+        self._sqs_retry_seconds = sqs_retry_seconds
+        self._slots = threading.Semaphore(workers)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="invoke")
+
+    def run(self, stopping: threading.Event) -> None:
+        """Relay until `stopping` is set; then finish the invokes under way."""
+        threads = [threading.Thread(target=self._watch_dead_letters, args=(stopping,))]
+        for route in self._routes.events:
+            threads.append(threading.Thread(target=self._receive_events, args=(route, stopping)))
+            log.info("%s <- rule %s (queue %s)", route.function.name, route.rule, route.queue_url)
+        for route in self._routes.queues:
+            threads.append(threading.Thread(target=self._receive_batches, args=(route, stopping)))
+            log.info("%s <- queue %s", route.function.name, route.queue_url)
+        for thread in threads:
+            thread.start()
+        log.info("ready: %d workers", self._workers)
+        for thread in threads:
+            thread.join()
+        self._pool.shutdown(wait=True)
+
+    def _handler(self, function: Function) -> Callable[..., Any]:
+        return self._handlers[function.handler]
+
+    def _context(self, function: Function, request_id: str) -> LambdaContext:
+        context = LambdaContext(
+            function.name,
+            memory_size=function.memory_mb,
+            max_runtime_ms=function.timeout_seconds * 1000,
+        )
+        context.aws_request_id = request_id
+        context.invoked_function_arn = function.arn
+        return context
+
+    def _receive(self, queue_url: str, count: int, attributes: list[str]) -> list[dict]:
         try:
-            event = json.loads(message["Body"])
-            handler(event, LambdaContext(FUNCTION, memory_size=512, max_runtime_ms=60_000))
+            return self._sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=count,
+                WaitTimeSeconds=RECEIVE_WAIT_SECONDS,
+                MessageSystemAttributeNames=attributes,
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
         except Exception:
-            log.exception("invoke failed; the event will be retried")
-        else:
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        finally:
-            slots.release()
+            log.exception("receiving from %s failed; trying again", queue_url)
+            return []
 
-    while not stopping.is_set():
-        messages = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-        ).get("Messages", [])
-        for message in messages:
-            slots.acquire()
-            pool.submit(invoke, message)
-    pool.shutdown(wait=True)
+    def _submit(self, work: Callable[..., None], *args: Any) -> None:
+        self._slots.acquire()
+
+        def run() -> None:
+            try:
+                work(*args)
+            except Exception:
+                log.exception("the relay failed; the message comes back after its visibility")
+            finally:
+                self._slots.release()
+
+        self._pool.submit(run)
+
+    # --- asynchronous invokes (on_cw_event) ----------------------------------------------
+
+    def _receive_events(self, route: AsyncRoute, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            for message in self._receive(route.queue_url, 10, ["ApproximateReceiveCount"]):
+                self._submit(self._invoke, route, message)
+
+    def _invoke(self, route: AsyncRoute, message: dict[str, Any]) -> None:
+        function = route.function
+        attempt = int(message["Attributes"]["ApproximateReceiveCount"])
+        request_id = message["MessageId"]  # the same for every attempt, as in Lambda
+        try:
+            event = self._event(message["Body"])
+        except ValueError as error:
+            self._dead_letter(route, message, f"not an event: {error}")
+            return
+        if attempt > MAX_ATTEMPTS:  # an earlier attempt never finished (the relay stopped?)
+            self._dead_letter(route, message, f"received {attempt} times; no attempt finished")
+            return
+        try:
+            self._handler(function)(event, self._context(function, request_id))
+        except Exception as error:
+            if attempt < MAX_ATTEMPTS:
+                delay = self._retry_delays[attempt - 1]
+                log.warning(
+                    "%s failed (attempt %d of %d) on event %s: %s: %s; retried in %d s",
+                    function.name, attempt, MAX_ATTEMPTS, _event_id(event),
+                    type(error).__name__, error, delay,
+                )  # fmt: skip
+                self._sqs.change_message_visibility(
+                    QueueUrl=route.queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=delay,
+                )
+                return
+            self._give_up(route, message, event, error, attempt)
+            return
+        self._delete(route.queue_url, message)
+
+    def _give_up(
+        self,
+        route: AsyncRoute,
+        message: dict[str, Any],
+        event: Any,
+        error: Exception,
+        attempts: int,
+    ) -> None:
+        """Lambda's end of a failed asynchronous invoke: the record to the destination."""
+        function = route.function
+        record = invocation_record(
+            event,
+            error,
+            attempts=attempts,
+            request_id=message["MessageId"],
+            function_arn=function.arn,
+        )
+        failure = f"{type(error).__name__}: {error}"
+        if route.on_failure_url:
+            try:
+                self._sqs.send_message(
+                    QueueUrl=route.on_failure_url, MessageBody=json.dumps(record)
+                )
+            except Exception as send_error:
+                failure += f"; the on-failure destination refused it: {send_error}"
+            else:
+                log.error(
+                    "%s failed %d times on event %s (%s): invocation record sent to %s",
+                    function.name, attempts, _event_id(event), failure, route.on_failure_url,
+                )  # fmt: skip
+                self._delete(route.queue_url, message)
+                return
+        self._dead_letter(route, message, failure)
+
+    def _dead_letter(self, route: AsyncRoute, message: dict[str, Any], reason: str) -> None:
+        """The event to the function's dead-letter queue, as Lambda sends it there."""
+        attributes = {
+            "RequestID": {"DataType": "String", "StringValue": message["MessageId"]},
+            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+            "ErrorMessage": {"DataType": "String", "StringValue": reason[:1000]},
+        }
+        try:
+            self._sqs.send_message(
+                QueueUrl=route.dead_letter_url,
+                MessageBody=message["Body"],
+                MessageAttributes=attributes,
+            )
+        except Exception:
+            log.critical(
+                "DEAD LETTER NOT SENT: %s event %s stays in %s (%s)",
+                route.function.name, message["MessageId"], route.queue_url, reason,
+                exc_info=True,
+            )  # fmt: skip
+            return
+        log.error(
+            "DEAD LETTER: %s event %s sent to %s: %s",
+            route.function.name, message["MessageId"], route.dead_letter_url, reason,
+        )  # fmt: skip
+        self._delete(route.queue_url, message)
+
+    def _event(self, body: str) -> Any:
+        event = json.loads(body)
+        # moto's EventBridge leaves `account` out of what it delivers to an SQS target (its
+        # default input template lacks it); EventBridge always sends it, and Chalice's
+        # CloudWatchEvent needs it.
+        if isinstance(event, dict) and "detail-type" in event:
+            event.setdefault("account", self._routes.account)
+        return event
+
+    # --- event source mappings (on_sqs_message) ------------------------------------------
+
+    def _receive_batches(self, route: QueueRoute, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            messages = self._receive(route.queue_url, min(route.batch_size, 10), ["All"])
+            if messages:
+                self._submit(self._invoke_batch, route, messages)
+
+    def _invoke_batch(self, route: QueueRoute, messages: list[dict[str, Any]]) -> None:
+        function = route.function
+        records = [sqs_record(m, route.queue_arn, self._routes.region) for m in messages]
+        try:
+            self._handler(function)(
+                {"Records": records}, self._context(function, str(uuid.uuid4()))
+            )
+        except Exception as error:
+            receives = max(int(m["Attributes"]["ApproximateReceiveCount"]) for m in messages)
+            log.warning(
+                "%s failed on a batch of %d (received up to %d times): %s: %s; "
+                "received again in %d s",
+                function.name, len(messages), receives, type(error).__name__, error,
+                self._sqs_retry_seconds,
+            )  # fmt: skip
+            self._sqs.change_message_visibility_batch(
+                QueueUrl=route.queue_url,
+                Entries=[
+                    {
+                        "Id": str(index),
+                        "ReceiptHandle": m["ReceiptHandle"],
+                        "VisibilityTimeout": self._sqs_retry_seconds,
+                    }
+                    for index, m in enumerate(messages)
+                ],
+            )
+            return
+        self._sqs.delete_message_batch(
+            QueueUrl=route.queue_url,
+            Entries=[
+                {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]}
+                for index, m in enumerate(messages)
+            ],
+        )
+
+    # --- the dead-letter queues ----------------------------------------------------------
+
+    def _watch_dead_letters(self, stopping: threading.Event) -> None:
+        """Say, as an error, every time a dead-letter queue holds more than it did."""
+        queues = {r.dead_letter_url: r.function.name for r in self._routes.events}
+        queues.update({r.dead_letter_url: r.function.name for r in self._routes.queues})
+        seen = dict.fromkeys(queues, 0)
+        while not stopping.wait(WATCH_SECONDS):
+            for url, function in queues.items():
+                try:
+                    attributes = self._sqs.get_queue_attributes(
+                        QueueUrl=url,
+                        AttributeNames=[
+                            "ApproximateNumberOfMessages",
+                            "ApproximateNumberOfMessagesNotVisible",  # someone reading them
+                        ],
+                    )["Attributes"]
+                    count = sum(int(number) for number in attributes.values())
+                except Exception as error:
+                    log.warning("cannot look into dead-letter queue %s: %s", url, error)
+                    continue
+                if count > seen[url]:
+                    log.error("DEAD-LETTER QUEUE %s (%s) holds %d message(s)", url, function, count)
+                seen[url] = count
+
+    def _delete(self, queue_url: str, message: dict[str, Any]) -> None:
+        self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _event_id(event: Any) -> str:
+    return str(event.get("id")) if isinstance(event, dict) else "?"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("queue_url")
+    parser.add_argument("routes", help="the routes file local/stack.py writes")
     parser.add_argument("--workers", type=int, default=16, help="concurrent invokes")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s relay %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s relay %(levelname)s %(message)s")
+    with open(args.routes) as routes_file:
+        routes = Routes.from_json(routes_file.read())
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    relay(args.queue_url, args.workers, stopping)
+    import app  # after the environment is set: the rules and settings read it
+
+    Relay(app.app, routes, boto3.client("sqs"), workers=args.workers).run(stopping)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The AWS resources a stage needs, created on a stand-in (moto): what devops create in AWS.
 
-Shared by the local stack and the tests, so both build exactly what infra/tables.yaml and
-the README's deploy steps describe.
+Shared by the local stack and the tests, so both build exactly what infra/tables.yaml,
+the app's event handlers and the README's deploy steps describe.
 """
 
 from __future__ import annotations
@@ -9,13 +9,25 @@ from __future__ import annotations
 import json
 import pathlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import yaml
+from chalice import Chalice
+from chalice.app import CloudWatchEventConfig, SQSEventConfig
+
+from local.relay import MAX_ATTEMPTS, AsyncRoute, Function, QueueRoute, Routes
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TABLES_TEMPLATE = ROOT / "infra" / "tables.yaml"
+# Longer than any attempt runs (the functions' timeout is 60 s; AWS advises 6 times the
+# timeout for a queue Lambda reads), so no message is handed out twice while its handler
+# runs. A failed one comes back sooner: the relay makes it visible again (local/relay.py).
+VISIBILITY_SECONDS = 360
+# An on_sqs_message handler's message that failed this many receives goes to the queue's
+# dead-letter queue. The relay gives an on_cw_event event its 3 attempts itself; the
+# redrive policy of that queue is only a backstop.
+SQS_MAX_RECEIVES = 3
 
 
 def create_tables(dynamodb, names: Mapping[str, str]) -> None:
@@ -41,26 +53,90 @@ def create_recording_bucket(s3, bucket: str, region: str) -> None:
     )
 
 
-def route_rule_to_queue(events, sqs, name: str, pattern: Mapping) -> str:
-    """An EventBridge rule on the default bus that delivers to a new SQS queue; its URL.
+@dataclass(frozen=True)
+class Queue:
+    url: str
+    arn: str
+    dead_letter_url: str
 
-    The queue stands in for Lambda's asynchronous invoke: a failed event is received
-    again after the visibility timeout, and after three receives goes to a dead-letter queue.
-    """
-    dead_letters = sqs.create_queue(QueueName=f"{name}-failed")["QueueUrl"]
-    dead_letters_arn = _queue_arn(sqs, dead_letters)
-    queue_url = sqs.create_queue(
+
+def create_queue(sqs, name: str, *, visibility_seconds: int, max_receives: int) -> Queue:
+    """A queue with a dead-letter queue (`<name>-dlq`) that takes a message received
+    `max_receives` times without being deleted."""
+    dead_letters = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    redrive = {
+        "deadLetterTargetArn": _queue_arn(sqs, dead_letters),
+        "maxReceiveCount": max_receives,
+    }
+    url = sqs.create_queue(
         QueueName=name,
         Attributes={
-            "VisibilityTimeout": "10",
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": "3"}
-            ),
+            "VisibilityTimeout": str(visibility_seconds),
+            "RedrivePolicy": json.dumps(redrive),
         },
     )["QueueUrl"]
+    return Queue(url, _queue_arn(sqs, url), dead_letters)
+
+
+def route_rule_to_queue(events, name: str, pattern: Mapping, queue: Queue) -> None:
+    """An EventBridge rule `name` on the default bus, with `pattern`, delivering to `queue`."""
     events.put_rule(Name=name, EventPattern=json.dumps(pattern))
-    events.put_targets(Rule=name, Targets=[{"Id": "handler", "Arn": _queue_arn(sqs, queue_url)}])
-    return queue_url
+    events.put_targets(Rule=name, Targets=[{"Id": "handler", "Arn": queue.arn}])
+
+
+def create_routes(
+    app: Chalice,
+    events,
+    sqs,
+    *,
+    failed_frames_queue: str,
+    function: Callable[[str], Function],
+    region: str,
+    account: str,
+) -> tuple[Routes, Queue]:
+    """What `chalice deploy` and the README's steps set up for the app's event handlers, for
+    the relay to play Lambda on: for every on_cw_event handler, an EventBridge rule with the
+    app's own pattern and a queue (the function's asynchronous invocations) whose on-failure
+    destination is the failed-frames queue; for every on_sqs_message handler, its queue.
+    `function` names and sizes the Lambda function of a handler. Also returns the
+    failed-frames queue, created whether or not a handler reads it."""
+    queues = {
+        failed_frames_queue: create_queue(
+            sqs,
+            failed_frames_queue,
+            visibility_seconds=VISIBILITY_SECONDS,
+            max_receives=SQS_MAX_RECEIVES,
+        )
+    }
+    failed_frames = queues[failed_frames_queue]
+    async_routes, queue_routes, unserved = [], [], []
+    for source in app.event_sources:
+        lambda_function = function(source.name)
+        if isinstance(source, CloudWatchEventConfig):
+            name = lambda_function.name
+            queue = create_queue(
+                sqs, name, visibility_seconds=VISIBILITY_SECONDS, max_receives=MAX_ATTEMPTS + 2
+            )
+            route_rule_to_queue(events, name, source.event_pattern, queue)
+            async_routes.append(
+                AsyncRoute(lambda_function, name, source.event_pattern, queue.url,
+                           queue.dead_letter_url, on_failure_url=failed_frames.url)
+            )  # fmt: skip
+        elif isinstance(source, SQSEventConfig):
+            name = source.queue or str(source.queue_arn).rsplit(":", 1)[1]
+            if name not in queues:
+                queues[name] = create_queue(
+                    sqs, name, visibility_seconds=VISIBILITY_SECONDS, max_receives=SQS_MAX_RECEIVES
+                )
+            queue = queues[name]
+            queue_routes.append(
+                QueueRoute(lambda_function, queue.url, queue.arn, source.batch_size,
+                           queue.dead_letter_url)
+            )  # fmt: skip
+        else:
+            unserved.append(f"{source.name} ({type(source).__name__})")
+    routes = Routes(region, account, tuple(async_routes), tuple(queue_routes), tuple(unserved))
+    return routes, failed_frames
 
 
 def _queue_arn(sqs, queue_url: str) -> str:

@@ -3,12 +3,13 @@
     python -m local.stack [--headless] [--scenario FILE] [--api-port 8000] ...
 
 Starts, on 127.0.0.1 only: moto in server mode (S3, DynamoDB, EventBridge, SQS, Cognito),
-the emulator (Rekognition, IVS, IVS chat and its WebSocket: local/emulator), the relay
-that plays Lambda for the thumbnail handler (local/relay.py), the API under `chalice
-local --stage local`, and the stream simulator (local/simulator.py). It creates what the
-README's deploy steps create in AWS (bucket with EventBridge notifications, tables, the
-app's own rule, the moderators' room, a user pool with a moderator), writes the endpoints
-to .local/stack.json, and stops every process it started on Ctrl-C (or SIGTERM).
+the emulator (Rekognition, IVS, IVS chat and its WebSocket: local/emulator; it puts IVS's
+stream state events on moto's EventBridge), the relay that plays Lambda for every event
+handler of the app (local/relay.py), the API under `chalice local --stage local`, and the
+stream simulator (local/simulator.py). It creates what the README's deploy steps create in
+AWS (bucket with EventBridge notifications, tables, the app's own rules and queues, the
+failed-frames queue, the moderators' room, a user pool with a moderator), writes the
+endpoints to .local/stack.json, and stops every process it started on Ctrl-C (or SIGTERM).
 The production code runs unchanged: it reaches the stand-ins through boto3's standard
 endpoint variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_REKOGNITION, ...).
 """
@@ -30,13 +31,16 @@ from dataclasses import dataclass
 
 import boto3
 import requests
+from chalice.config import Config
+from chalice.constants import DEFAULT_LAMBDA_MEMORY_SIZE, DEFAULT_LAMBDA_TIMEOUT
 
+from local.relay import Function, Routes
 from local.resources import (
     create_moderators_pool,
     create_recording_bucket,
+    create_routes,
     create_tables,
     create_user,
-    route_rule_to_queue,
 )
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -59,10 +63,35 @@ class Ports:
     dynamodb: int
 
 
+def chalice_config() -> dict:
+    return json.loads((ROOT / ".chalice" / "config.json").read_text())
+
+
 def stage_environment() -> dict[str, str]:
     """The `local` stage's variables from .chalice/config.json, as Chalice applies them."""
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    config = chalice_config()
     return {**config["environment_variables"], **config["stages"][STAGE]["environment_variables"]}
+
+
+def lambda_function(app_name: str, handler: str) -> Function:
+    """The Lambda function `chalice deploy --stage local` would make of `handler`."""
+    config = Config(
+        chalice_stage=STAGE,
+        function_name=handler,
+        config_from_disk=chalice_config(),
+        default_params={
+            "lambda_timeout": DEFAULT_LAMBDA_TIMEOUT,
+            "lambda_memory_size": DEFAULT_LAMBDA_MEMORY_SIZE,
+        },
+    )
+    name = f"{app_name}-{STAGE}-{handler}"
+    return Function(
+        handler=handler,
+        name=name,
+        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+        timeout_seconds=config.lambda_timeout,
+        memory_mb=config.lambda_memory_size,
+    )
 
 
 class Stack:
@@ -174,19 +203,22 @@ class Stack:
             [
                 python, "-m", "local.emulator", "--host", "127.0.0.1",
                 "--port", str(self.ports.emulator), "--s3-endpoint", self.moto_url,
-                "--region", REGION, "--account", ACCOUNT,
+                "--region", REGION, "--account", ACCOUNT, "--events-endpoint", self.moto_url,
             ],
         )  # fmt: skip
         self._wait(
             "emulator", lambda: requests.get(f"{self.emulator_url}/_emulator/health", timeout=1).ok
         )
 
-        self.say("Creating the bucket, tables, rule, moderators' room and user pool")
+        self.say("Creating the bucket, tables, rules, queues, moderators' room and user pool")
         resources = self._create_resources()
         app_env = {**self.env, **self.stage, **resources["environment"]}
+        routes: Routes = resources["routes"]
+        routes_file = self.state / "routes.json"
+        routes_file.write_text(routes.to_json())
 
-        self.say("Starting the relay (EventBridge -> the thumbnail handler)")
-        self._start("relay", [python, "-m", "local.relay", resources["queue_url"]], app_env)
+        self.say("Starting the relay (Lambda: rules and queues -> the app's handlers)")
+        self._start("relay", [python, "-m", "local.relay", str(routes_file)], app_env)
         self._wait("relay", lambda: "ready" in self._tail("relay"))
 
         self.say(f"Starting the API (chalice local --stage {STAGE}) on {self.api_url}")
@@ -227,8 +259,17 @@ class Stack:
             "account": ACCOUNT,
             "recording_bucket": self.stage["RECORDING_BUCKET"],
             "decisions_table": self.stage["DECISIONS_TABLE"],
+            "incidents_table": self.stage["INCIDENTS_TABLE"],
+            "channels_table": self.stage["CHANNELS_TABLE"],
             "moderation_room_arn": resources["environment"]["MODERATION_ROOM_ARN"],
-            "queue_url": resources["queue_url"],
+            "queue_url": resources["thumbnail_queue_url"],
+            "rules": {r.function.handler: r.rule for r in routes.events},
+            "queues": {r.function.handler: r.queue_url for r in (*routes.events, *routes.queues)},
+            "dead_letter_queues": {
+                r.function.handler: r.dead_letter_url for r in (*routes.events, *routes.queues)
+            },
+            "failed_frames_queue_url": resources["failed_frames"].url,
+            "failed_frames_dead_letter_url": resources["failed_frames"].dead_letter_url,
             "user_pool_id": resources["environment"]["COGNITO_USER_POOL_ID"],
             "client_id": resources["environment"]["COGNITO_APP_CLIENT_IDS"],
             "moderator": resources["moderator"],
@@ -259,12 +300,18 @@ class Stack:
                 "ChannelsTable": stage["CHANNELS_TABLE"],
             },
         )
-        queue_url = route_rule_to_queue(
+        app = self._app()
+        routes, failed_frames = create_routes(
+            app,
             client("events", self.moto_url),
             client("sqs", self.moto_url),
-            "ivs-moderation-local-moderate-thumbnail",
-            self._app_event_pattern(),
+            failed_frames_queue=stage["FAILED_FRAMES_QUEUE"],
+            function=lambda handler: lambda_function(app.app_name, handler),
+            region=REGION,
+            account=ACCOUNT,
         )
+        for source in routes.unserved:
+            print(f"local stack: {source} is not served locally", file=sys.stderr)
         room_arn = client("ivschat", self.emulator_url).create_room(name="moderators")["arn"]
         idp = client("cognito-idp", self.moto_url)
         pool = create_moderators_pool(
@@ -273,7 +320,12 @@ class Stack:
         moderator_password = create_user(idp, pool, MODERATOR, moderator=True)
         viewer_password = create_user(idp, pool, "viewer", moderator=False)
         return {
-            "queue_url": queue_url,
+            "routes": routes,
+            "failed_frames": failed_frames,
+            "thumbnail_queue_url": next(
+                (r.queue_url for r in routes.events if "aws.s3" in r.pattern.get("source", [])),
+                None,
+            ),
             "environment": {
                 "MODERATION_ROOM_ARN": room_arn,
                 "COGNITO_USER_POOL_ID": pool.user_pool_id,
@@ -286,13 +338,12 @@ class Stack:
             "viewer": {"username": "viewer", "password": viewer_password},
         }
 
-    def _app_event_pattern(self) -> dict:
-        """The rule pattern of the app itself, as `chalice deploy` would read it."""
-        os.environ.update(self.stage)  # app.py reads the stage's bucket on import
+    def _app(self):
+        """The app itself, as `chalice deploy` imports it: its handlers and their patterns."""
+        os.environ.update(self.stage)  # app.py reads the stage's settings on import
         import app
 
-        [source] = app.app.event_sources
-        return source.event_pattern
+        return app.app
 
 
 # --- command line --------------------------------------------------------------------------
@@ -324,6 +375,16 @@ def claim(state: pathlib.Path, ports: Ports) -> pathlib.Path:
 
 def banner(info: dict) -> str:
     channels = "\n".join(f"    {c['name']:<20} {c['channelArn']}" for c in info["channels"])
+
+    def source(handler: str, url: str) -> str:
+        queue = url.rsplit("/", 1)[1]
+        if info["rules"].get(handler) == queue:
+            return f"EventBridge rule and queue {queue}"
+        return f"SQS queue {queue}"
+
+    handlers = "\n".join(
+        f"    {handler:<24} <- {source(handler, url)}" for handler, url in info["queues"].items()
+    )
     return f"""
 ivs-moderation is running locally.
 
@@ -334,6 +395,10 @@ ivs-moderation is running locally.
   AWS (moto)  {info["aws_endpoint_url"]} (DynamoDB {info["dynamodb_endpoint_url"]})
   Emulator    {info["emulator_url"]}
   Chat WS     {info["chat_ws_url"]}
+  Handlers (the relay plays Lambda; 3 attempts, then the failed-frames queue)
+{handlers}
+  Failed frames {info["failed_frames_queue_url"]}
+  Dead letters  in stack.json (`dead_letter_queues`); the relay logs what arrives there
   Channels
 {channels or "    (no simulator)"}
   Logs        {info["logs"]}/*.log

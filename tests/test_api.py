@@ -16,12 +16,20 @@ import boto3
 import jwt
 import pytest
 import requests
+from history_items import (
+    OTHER_CHANNEL,
+    WINDOW,
+    counted_queries,
+    frame_item,
+    ids,
+    seed_history,
+    store,
+)
 from support import (
     ACCOUNT,
     APP_CLIENT_ID,
     BUCKET,
     CHANNEL_ARN,
-    DECISIONS_TABLE,
     ROOM_ARN,
     USER_POOL_ID,
     decisions,
@@ -29,7 +37,7 @@ from support import (
 )
 from tokens import MODERATOR_SUB, OTHER_KEY, id_token, signed_in
 
-from chalicelib.decisions import DecisionStore
+from chalicelib.history import MAX_QUERIES_PER_REQUEST
 
 
 def post(client, path: str, body, token: str | None = None, **headers: str):
@@ -300,7 +308,7 @@ OTHER_REGION_CHANNEL = f"arn:aws:ivs:eu-west-1:{ACCOUNT}:channel/AbCdEfGh1234"
     ("body", "message"),
     [
         ([CHANNEL_ARN], "must be a JSON object"),
-        ({"reason": "x"}, "channelArn must be an IVS channel ARN"),
+        ({"reason": "x"}, "channelArn is required"),
         ({"channelArn": ROOM_ARN, "reason": "x"}, "channelArn must be an IVS channel ARN"),
         ({"channelArn": OTHER_ACCOUNT_CHANNEL, "reason": "x"}, f"account {ACCOUNT} in us-west-2"),
         ({"channelArn": OTHER_REGION_CHANNEL, "reason": "x"}, f"account {ACCOUNT} in us-west-2"),
@@ -400,75 +408,35 @@ def test_a_missing_moderators_room_is_said_plainly(client, ivschat):
 
 # --- GET /decisions and /frames ---------------------------------------------------------
 
-OTHER_CHANNEL = f"arn:aws:ivs:us-west-2:{ACCOUNT}:channel/ZzYyXxWw9876"
-
-
-def seed_history() -> list[dict]:
-    """Frames of two channels over two days, and one stop; returned newest first."""
-    store = DecisionStore(boto3.client("dynamodb"), DECISIONS_TABLE)
-    items = []
-    for i, (channel, at) in enumerate(
-        [
-            (CHANNEL_ARN, "2025-03-09T23:58:00.000Z"),
-            (OTHER_CHANNEL, "2025-03-09T23:59:00.000Z"),
-            (CHANNEL_ARN, "2025-03-10T00:01:00.000Z"),
-            (CHANNEL_ARN, "2025-03-10T00:02:00.000Z"),
-            (OTHER_CHANNEL, "2025-03-10T00:03:00.000Z"),
-        ]
-    ):
-        item = {
-            "channelArn": channel,
-            "sortKey": f"{at}#frame{i}",
-            "day": at[:10],
-            "kind": "frame",
-            "decisionId": f"frame{i}",
-            "bucket": BUCKET,
-            "thumbnailKey": thumbnail_key(i, channel=channel.rsplit("/", 1)[1]),
-            "frameTime": at,
-            "decision": "alert" if i % 2 else "clean",
-            "expiresAt": 1900000000,
-        }
-        store.create(item)
-        items.append(item)
-    stop = {
-        "channelArn": CHANNEL_ARN,
-        "sortKey": "2025-03-10T00:04:00.000Z#stop1",
-        "day": "2025-03-10",
-        "kind": "stop",
-        "auditId": "stop1",
-        "at": "2025-03-10T00:04:00.000Z",
-        "moderatorName": "maria",
-        "reason": "Weapon",
-        "outcome": "stopped",
-    }
-    store.create(stop)
-    items.append(stop)
-    return sorted(items, key=lambda item: item["sortKey"], reverse=True)
-
-
-WINDOW = {"from": "2025-03-09T00:00:00Z", "to": "2025-03-10T23:59:59Z"}
-
-
-def ids(body: dict) -> list[str]:
-    return [item.get("decisionId") or item["auditId"] for item in body["items"]]
-
 
 def test_history_of_one_channel_is_newest_first_with_stops_and_frame_links(client):
     seed_history()
 
     body = get(client, "/decisions", {"channelArn": CHANNEL_ARN, **WINDOW}).json_body
 
-    assert ids(body) == ["stop1", "frame3", "frame2", "frame0"]
+    # clean and superseded frames are left out unless asked for
+    assert ids(body) == ["stop1", "frame3"]
     assert body["nextCursor"] is None
-    stop, frame = body["items"][0], body["items"][1]
+    stop, frame = body["items"]
     assert stop["moderatorName"] == "maria"
     assert "frameUrl" not in stop
     assert BUCKET in frame["frameUrl"] and "X-Amz-Signature" in frame["frameUrl"]
     assert not {"sortKey", "day", "expiresAt", "bucket"} & set(frame)
 
 
-def test_history_of_all_channels_spans_days_and_pages_with_a_cursor(client):
-    everything = [item.get("decisionId") or item["auditId"] for item in seed_history()]
+def test_a_channels_clean_and_superseded_frames_are_listed_when_asked_for(client):
+    seed_history()
+
+    body = get(
+        client, "/decisions", {"channelArn": CHANNEL_ARN, "decision": "clean,superseded", **WINDOW}
+    ).json_body
+
+    assert ids(body) == ["frame5", "frame2", "frame0"]
+
+
+def test_history_of_all_channels_lists_what_the_index_holds_across_days(client):
+    everything = ids({"items": seed_history()})
+    listed = [i for i in everything if i not in ("frame0", "frame2", "frame5")]
 
     seen, params = [], {**WINDOW, "limit": "2"}
     for _ in range(10):
@@ -478,7 +446,42 @@ def test_history_of_all_channels_spans_days_and_pages_with_a_cursor(client):
             break
         params = {"cursor": body["nextCursor"], "limit": "2"}
 
-    assert seen == everything
+    assert seen == listed == ["incident1", "stop1", "frame4", "frame3", "frame1"]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"kind": "stop"}, ["stop1"]),
+        ({"kind": "incident,stop"}, ["incident1", "stop1"]),
+        ({"kind": "frame"}, ["frame4", "frame3", "frame1"]),
+        ({"decision": "alert"}, ["frame3", "frame1"]),
+        ({"decision": "unscannable,auto-stop"}, ["frame4"]),
+        ({"kind": "frame,stop", "decision": "alert"}, ["stop1", "frame3", "frame1"]),
+        ({"channelArn": CHANNEL_ARN, "decision": "clean"}, ["frame5", "frame0"]),
+        ({"channelArn": CHANNEL_ARN, "kind": "stop,incident"}, ["stop1"]),
+        ({"channelArn": OTHER_CHANNEL}, ["incident1", "frame4", "frame1"]),
+    ],
+)
+def test_history_filters_by_kind_and_decision(client, params, expected):
+    seed_history()
+
+    assert ids(get(client, "/decisions", {**WINDOW, **params}).json_body) == expected
+
+
+def test_filters_are_carried_in_the_cursor(client):
+    seed_history()
+    params = {**WINDOW, "decision": "alert", "limit": "1"}
+
+    seen = []
+    for _ in range(5):
+        body = get(client, "/decisions", params).json_body
+        seen += ids(body)
+        if not body["nextCursor"]:
+            break
+        params = {"cursor": body["nextCursor"], "limit": "1"}
+
+    assert seen == ["frame3", "frame1"]
 
 
 def test_history_time_window_filters(client):
@@ -512,6 +515,12 @@ def test_history_defaults_to_the_last_24_hours(client):
         ({"cursor": "bm90IGEgY3Vyc29y"}, "cursor is not one this API returned"),
         ({"cursor": "!!!"}, "cursor is not one this API returned"),
         ({"sort": "asc"}, "unknown parameter(s): sort"),
+        ({"kind": "frames"}, "kind must be a comma-separated list of frame, stop, incident"),
+        ({"kind": ""}, "kind must be a comma-separated list"),
+        ({"decision": "alert,stop"}, "decision must be a comma-separated list of clean, alert"),
+        ({"decision": "clean"}, "clean frames are listed per channel: name a channelArn"),
+        ({"decision": "superseded,alert"}, "superseded frames are listed per channel"),
+        ({"kind": "stop", "decision": "alert"}, "decision filters frames: add frame to kind"),
     ],
 )
 def test_bad_history_parameters_are_400(client, params, message):
@@ -521,13 +530,73 @@ def test_bad_history_parameters_are_400(client, params, message):
     assert message in response.json_body["Message"]
 
 
-def test_a_cursor_cannot_be_mixed_with_a_new_query(client):
+@pytest.mark.parametrize("name", ["channelArn", "from", "to", "kind", "decision"])
+def test_a_cursor_cannot_be_mixed_with_a_new_query(client, name):
     seed_history()
     cursor = get(client, "/decisions", {**WINDOW, "limit": "1"}).json_body["nextCursor"]
+    value = {"channelArn": CHANNEL_ARN, "kind": "stop", "decision": "alert"}.get(name)
 
-    response = get(client, "/decisions", {"cursor": cursor, "channelArn": CHANNEL_ARN})
+    response = get(client, "/decisions", {"cursor": cursor, name: value or WINDOW["to"]})
 
     assert response.status_code == 400
+    assert "a cursor carries its query" in response.json_body["Message"]
+
+
+def test_a_selective_filter_comes_back_in_short_pages_of_bounded_work(
+    client, app_module, monkeypatch
+):
+    # GIVEN a channel whose one alert is older than 120 clean frames, and small budgets
+    import chalicelib.history as history
+
+    monkeypatch.setattr(history, "ITEMS_PER_QUERY", 10)
+    monkeypatch.setattr(history, "MAX_QUERIES_PER_REQUEST", 3)
+    log = store()
+    log.create(frame_item("alert0", CHANNEL_ARN, "2025-03-10T00:00:00.000Z", "alert"))
+    for i in range(120):
+        at = f"2025-03-10T01:{i // 60:02d}:{i % 60:02d}.000Z"
+        log.create(frame_item(f"clean{i:03d}", CHANNEL_ARN, at, "clean"))
+    dynamodb = app_module.aws_client("dynamodb")
+
+    # WHEN the moderator pages through the channel's flagged frames
+    params, pages, found = {"channelArn": CHANNEL_ARN, **WINDOW, "limit": "5"}, 0, []
+    with counted_queries(dynamodb) as queries:
+        while True:
+            before = len(queries)
+            body = get(client, "/decisions", params).json_body
+            pages += 1
+            # THEN no request does more than its budget of work
+            assert len(queries) - before <= 3
+            assert all(query["Limit"] <= 10 for query in queries[before:])
+            found += ids(body)
+            if not body["nextCursor"]:
+                break
+            params = {"cursor": body["nextCursor"], "limit": "5"}
+
+    # AND the short (even empty) pages, each with a cursor, lead to the alert
+    assert found == ["alert0"]
+    assert pages > 3
+
+
+def test_all_channels_history_over_empty_days_is_bounded_per_request(client, app_module):
+    # GIVEN one alert at the very start of a 31-day window
+    store().create(frame_item("alert0", CHANNEL_ARN, "2025-03-01T00:00:00.000Z", "alert"))
+    params = {"from": "2025-03-01T00:00:00Z", "to": "2025-03-31T23:59:59Z", "limit": "5"}
+
+    found, requests_made = [], 0
+    with counted_queries(app_module.aws_client("dynamodb")) as queries:
+        while True:
+            before = len(queries)
+            body = get(client, "/decisions", params).json_body
+            requests_made += 1
+            assert len(queries) - before <= MAX_QUERIES_PER_REQUEST
+            found += ids(body)
+            if not body["nextCursor"]:
+                break
+            params = {"cursor": body["nextCursor"], "limit": "5"}
+
+    assert found == ["alert0"]
+    assert len(queries) == 31  # one Query per day, however many requests
+    assert requests_made == -(-31 // MAX_QUERIES_PER_REQUEST)
 
 
 def test_a_frame_link_opens_the_thumbnail_for_a_while(client):

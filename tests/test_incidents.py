@@ -396,11 +396,7 @@ def test_a_late_stream_end_is_ignored_when_ivs_says_the_channel_is_live(
 ):
     from support import stream_state
 
-    ivs.add_response(
-        "get_stream",
-        {"stream": {"channelArn": CHANNEL_ARN, "state": "LIVE", "health": "HEALTHY"}},
-        {"channelArn": CHANNEL_ARN},
-    )
+    ivs.add_response("get_stream", LIVE, {"channelArn": CHANNEL_ARN})
 
     result = client.lambda_.invoke("stream_state_changed", stream_state(CHANNEL_ARN, "Stream End"))
 
@@ -408,9 +404,28 @@ def test_a_late_stream_end_is_ignored_when_ivs_says_the_channel_is_live(
     assert sent_events == []
 
 
-def test_an_older_stream_state_never_overrides_a_newer_one(client, ivschat, sent_events):
+LIVE = {"stream": {"channelArn": CHANNEL_ARN, "state": "LIVE", "health": "HEALTHY"}}
+
+
+def test_a_late_stream_start_after_the_stream_ended_is_ignored(client, ivs, sent_events):
     from support import stream_state
 
+    ivs.add_client_error("get_stream", "ChannelNotBroadcasting", http_status_code=404)
+
+    result = client.lambda_.invoke(
+        "stream_state_changed", stream_state(CHANNEL_ARN, "Stream Start")
+    )
+
+    assert result.payload == {"applied": False, "reason": "IVS (GetStream) says otherwise"}
+    assert "live" not in channel()
+    assert sent_events == []
+
+
+def test_an_older_stream_state_never_overrides_a_newer_one(client, ivs, ivschat, sent_events):
+    from support import stream_state
+
+    ivs.add_response("get_stream", LIVE, {"channelArn": CHANNEL_ARN})
+    ivs.add_response("get_stream", LIVE, {"channelArn": CHANNEL_ARN})
     ivschat.add_response("send_event", {"id": "AbCdEfGh0001"}, SEND)
     start = stream_state(CHANNEL_ARN, "Stream Start", time="2026-11-21T10:10:00Z")
     older = stream_state(CHANNEL_ARN, "Session Created", time="2026-11-21T10:09:00Z")

@@ -42,7 +42,8 @@ class Jwks:
         self.url = f"http://127.0.0.1:{port}/{USER_POOL_ID}/.well-known/jwks.json"
 
 
-def id_token(key=SIGNING_KEY, kid: str = KID, **overrides) -> str:
+def claims_now(**overrides) -> dict:
+    """The claims of a moderator's ID token, issued now; a None override drops a claim."""
     now = int(time.time())
     claims = {
         "sub": MODERATOR_SUB,
@@ -57,9 +58,18 @@ def id_token(key=SIGNING_KEY, kid: str = KID, **overrides) -> str:
         "email": "maria@example.com",
     }
     claims.update(overrides)
-    claims = {k: v for k, v in claims.items() if v is not None}
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def id_token(key=SIGNING_KEY, kid: str = KID, **overrides) -> str:
+    return jwt.encode(claims_now(**overrides), key, algorithm="RS256", headers={"kid": kid})
 
 
 def signed_in(token: str | None = None, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token or id_token()}", **headers}
+
+
+def signed_payload(payload: bytes, key=SIGNING_KEY, kid: str = KID) -> str:
+    """A validly signed JWT whose payload is exactly `payload`: claims no JWT library writes
+    (lone surrogates, duplicate names, an array instead of an object)."""
+    return jwt.api_jws.encode(payload, key, algorithm="RS256", headers={"kid": kid})

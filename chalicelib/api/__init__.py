@@ -1,16 +1,44 @@
 """The moderator API and the dashboard, as Chalice blueprints grouped by concern.
 
 app.py registers each one; every route but the dashboard's files needs a signed-in
-moderator (`signed_in`).
+moderator (`signed_in`). Routes are declared on an `ApiBlueprint`, so an AWS failure
+that escapes a route is answered as `aws_error` says (400, 503 or a plain 500), never as
+Chalice's bare 500; a route that knows better catches it first, with its own words.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint
 
 from chalicelib import dependencies
 from chalicelib.auth import Moderator
+from chalicelib.http import aws_error
 from chalicelib.observability import logger
+
+
+class ApiBlueprint(Blueprint):
+    """A Blueprint whose routes turn an escaping AWS error into a clear answer."""
+
+    def route(self, path: str, **kwargs: Any) -> Callable[[Callable], Callable]:
+        register = super().route(path, **kwargs)
+
+        def decorator(view: Callable) -> Callable:
+            @functools.wraps(view)
+            def answered(*args: Any, **kw: Any) -> Any:
+                try:
+                    return view(*args, **kw)
+                except (ClientError, BotoCoreError, UnicodeError) as error:
+                    logger().warning("AWS call failed", extra={"error": str(error), "path": path})
+                    raise aws_error(error, "AWS") from error
+
+            return register(answered)
+
+        return decorator
 
 
 def signed_in(blueprint: Blueprint) -> Moderator:

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from typing import Any
 
 from chalicelib import dependencies
-from chalicelib.api import signed_in
-from chalicelib.chat import requested_capabilities
+from chalicelib.api import ApiBlueprint, signed_in
+from chalicelib.chat import CAPABILITIES
+from chalicelib.validation import ListOf, OneOf, fields, json_body, query_params
 
-chat = Blueprint(__name__)
+chat = ApiBlueprint(__name__)
+
+_FIELDS = {"capabilities": ListOf(OneOf(CAPABILITIES), max_items=10)}
 
 
 @chat.route("/chat-token", methods=["POST", "OPTIONS"])
 def chat_token():
     moderator = signed_in(chat)
-    capabilities = requested_capabilities(chat.current_request.json_body)
+    query_params(chat.current_request, ())
+    capabilities = requested_capabilities(json_body(chat.current_request, required=False))
     config = dependencies.settings()
     token = dependencies.moderation_room().token(
         moderator.user_id, moderator.username, capabilities, config.chat_token_minutes
     )
     return {**token, "endpoint": config.chat_messaging_endpoint}
+
+
+def requested_capabilities(body: dict[str, Any] | None) -> list[str]:
+    """Capabilities asked for in a POST /chat-token body: none (view only) by default."""
+    if body is None:
+        return []
+    return sorted(fields(body, _FIELDS).get("capabilities", []))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from chalicelib import dependencies
+from chalicelib.api import ApiBlueprint
 from chalicelib.pages import dashboard_file, origin
 
-dashboard = Blueprint(__name__)
+dashboard = ApiBlueprint(__name__)
 
 
 @dashboard.route("/")

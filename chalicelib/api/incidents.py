@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from chalicelib import dependencies
 from chalicelib.announcements import INCIDENT_ACKNOWLEDGED, INCIDENT_REOPENED, INCIDENT_RESOLVED
-from chalicelib.api import signed_in
+from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.history import frame
 from chalicelib.dynamo import transact
-from chalicelib.http import BadRequest, Conflict, NotFound, json_object
+from chalicelib.http import BadRequest, Conflict, NotFound
 from chalicelib.incident_model import (
     DISMISSED,
     ESCALATED,
+    STOPPED,
     WARNED,
     acknowledge,
     is_current,
@@ -27,16 +29,35 @@ from chalicelib.incident_model import (
 from chalicelib.incident_model import Conflict as TransitionConflict
 from chalicelib.incident_queries import IncidentQuery, queue, window
 from chalicelib.stats import incident_stats, stats_window
+from chalicelib.validation import Field, ListOf, OneOf, Text, fields, json_body, query_params
 
-incidents = Blueprint(__name__)
+incidents = ApiBlueprint(__name__)
 
 MAX_NOTE_CHARS = 500
 MAX_TEAM_CHARS = 100
 MAX_LABELS = 20
+PARAMS = ("state", "channelArn", "category", "from", "to", "limit", "cursor")
 MAX_CHANNELS = 1000  # channels one GET /channels lists (one Scan page): then `truncated`
 # Resolutions a moderator gives here; `stopped` comes with POST /stop-stream, `stream-ended`
 # from IVS.
 RESOLVABLE = (DISMISSED, WARNED, ESCALATED)
+NOTE = Text(MAX_NOTE_CHARS, multiline=True, blank=True)
+
+
+@dataclass(frozen=True)
+class Resolution(OneOf):
+    def parse(self, value: Any, name: str) -> str:
+        if value == STOPPED:
+            raise BadRequest("a stop resolves an incident: POST /stop-stream with its incidentId")
+        return super().parse(value, name)
+
+
+RESOLVE = {
+    "resolution": Resolution(RESOLVABLE),
+    "note": NOTE,
+    "labels": ListOf(Text(100), MAX_LABELS),
+    "escalateTo": Text(MAX_TEAM_CHARS, blank=True),
+}
 
 
 class IncidentConflict(Conflict):
@@ -56,7 +77,7 @@ class IncidentConflict(Conflict):
 def list_incidents():
     signed_in(incidents)
     now = datetime.now(UTC)
-    query = IncidentQuery.from_params(incidents.current_request.query_params, now)
+    query = IncidentQuery.from_params(query_params(incidents.current_request, PARAMS), now)
     store = dependencies.incidents().store
     page = queue(store, query, now) if query.start is None else window(store, query)
     return {**page, "items": [public(item) for item in page["items"]]}
@@ -65,6 +86,7 @@ def list_incidents():
 @incidents.route("/incidents/{incident_id}", methods=["GET", "OPTIONS"])
 def get_incident(incident_id: str):
     signed_in(incidents)
+    query_params(incidents.current_request, ())
     incident = _incident(incident_id)
     frames = [{**f, **frame(f["key"])} for f in incident.get("frames", [])]
     return {**public(incident), "frames": frames}
@@ -73,7 +95,7 @@ def get_incident(incident_id: str):
 @incidents.route("/incidents/{incident_id}/acknowledge", methods=["POST", "OPTIONS"])
 def acknowledge_incident(incident_id: str):
     moderator = signed_in(incidents)
-    note = _note(_body(), required=False)
+    note = _body({"note": NOTE}).get("note", "")
 
     def apply(incident, now):
         return acknowledge(incident, moderator.username, now, note)
@@ -84,16 +106,15 @@ def acknowledge_incident(incident_id: str):
 @incidents.route("/incidents/{incident_id}/resolve", methods=["POST", "OPTIONS"])
 def resolve_incident(incident_id: str):
     moderator = signed_in(incidents)
-    body = _body({"resolution", "note", "labels", "escalateTo"})
-    resolution = body.get("resolution")
-    if resolution not in RESOLVABLE:
-        raise BadRequest(
-            f"resolution must be one of {', '.join(RESOLVABLE)} "
-            "(stop a stream with POST /stop-stream and its incidentId)"
-        )
-    note = _note(body, required=resolution == WARNED)
-    labels = _labels(body) if resolution == DISMISSED else []
-    team = _text(body, "escalateTo", MAX_TEAM_CHARS, required=resolution == ESCALATED)
+    body = _body(RESOLVE, required=("resolution",))
+    resolution = body["resolution"]
+    note = body.get("note", "")
+    if resolution == WARNED and not note:
+        raise BadRequest("note is required to warn: say what the broadcaster was told")
+    labels = body.get("labels", []) if resolution == DISMISSED else []
+    team = body.get("escalateTo", "")
+    if resolution == ESCALATED and not team:
+        raise BadRequest("escalateTo is required: the team or level it goes to")
     details = {"dismissedLabels": labels, "escalatedTo": team, "resolutionNote": note}
 
     def apply(incident, now):
@@ -115,7 +136,7 @@ def resolve_incident(incident_id: str):
 @incidents.route("/incidents/{incident_id}/reopen", methods=["POST", "OPTIONS"])
 def reopen_incident(incident_id: str):
     moderator = signed_in(incidents)
-    note = _note(_body(), required=False)
+    note = _body({"note": NOTE}).get("note", "")
 
     def apply(incident, now):
         return reopen(incident, moderator.username, now, note)
@@ -135,6 +156,7 @@ def reopen_incident(incident_id: str):
 @incidents.route("/channels", methods=["GET", "OPTIONS"])
 def list_channels():
     signed_in(incidents)
+    query_params(incidents.current_request, ())
     now = datetime.now(UTC)
     active = queue(dependencies.incidents().store, IncidentQuery.from_params({}, now), now)
     counts: dict[str, int] = {}
@@ -158,7 +180,8 @@ def list_channels():
 @incidents.route("/stats", methods=["GET", "OPTIONS"])
 def stats():
     signed_in(incidents)
-    start, end = stats_window(incidents.current_request.query_params, datetime.now(UTC))
+    params = query_params(incidents.current_request, ("from", "to"))
+    start, end = stats_window(params, datetime.now(UTC))
     return incident_stats(dependencies.incidents().store, start, end)
 
 
@@ -193,40 +216,10 @@ def _valid_id(incident_id: str) -> None:
         raise NotFound(f"no such incident: {incident_id[:40]}")
 
 
-def _body(fields: set[str] = frozenset({"note"})) -> dict[str, Any]:
-    body = incidents.current_request.json_body
-    if body is None:
-        return {}
-    body = json_object(body)
-    unknown = sorted(set(body) - set(fields))
-    if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(unknown)}")
-    return body
-
-
-def _note(body: dict[str, Any], *, required: bool) -> str:
-    return _text(body, "note", MAX_NOTE_CHARS, required=required)
-
-
-def _text(body: dict[str, Any], name: str, limit: int, *, required: bool) -> str:
-    value = body.get(name, "")
-    if not isinstance(value, str):
-        raise BadRequest(f"{name} must be a string")
-    value = value.strip()
-    if required and not value:
-        raise BadRequest(f"{name} is required")
-    if len(value) > limit:
-        raise BadRequest(f"{name} is longer than {limit} characters")
-    return value
-
-
-def _labels(body: dict[str, Any]) -> list[str]:
-    labels = body.get("labels", [])
-    if not isinstance(labels, list) or len(labels) > MAX_LABELS:
-        raise BadRequest(f"labels must be a list of at most {MAX_LABELS} label names")
-    if not all(isinstance(label, str) and 0 < len(label) <= 100 for label in labels):
-        raise BadRequest("labels must be label names (strings)")
-    return sorted(set(labels))
+def _body(spec: dict[str, Field], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    query_params(incidents.current_request, ())
+    body = json_body(incidents.current_request, required=bool(required)) or {}
+    return fields(body, spec, required=required)
 
 
 def _labels_of(incident: dict[str, Any]) -> set[str]:

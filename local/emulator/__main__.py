@@ -28,9 +28,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--account", default="123456789012", help="account of the ARNs (default: %(default)s)"
     )
+    parser.add_argument(
+        "--events-endpoint",
+        help="EventBridge (moto) to put IVS's events on (PutEvents, default bus); off if not given",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app(args.region, args.account, args.s3_endpoint)
+    app = create_app(args.region, args.account, args.s3_endpoint, args.events_endpoint)
     web.run_app(app, host=args.host, port=args.port, print=None)
 
 

@@ -108,6 +108,7 @@ class Admin:
                 "rooms": emulator.ivschat.snapshot(),
                 "labels": emulator.rekognition.labels.snapshot(),
                 "faults": emulator.faults.snapshot(),
+                "events": emulator.events.snapshot(),
             }
         )
 

@@ -6,6 +6,8 @@
   are not verified: any credentials do.
 - ``GET /`` with ``Upgrade: websocket``: the IVS Chat Messaging API.
 - ``/_emulator/...``: the admin API (admin.py).
+
+Outbound, IVS's EventBridge events go to a local EventBridge when one is given (events.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from aiohttp import web
 
 from local.emulator.admin import admin_routes
 from local.emulator.clock import Clock
+from local.emulator.events import EventBus
 from local.emulator.faults import Faults
 from local.emulator.ivs import Ivs
 from local.emulator.ivschat import IvsChat
@@ -38,13 +41,16 @@ def signing_service(authorization: str) -> str | None:
 class Emulator:
     """Every emulated service, and the shared clock and faults."""
 
-    def __init__(self, region: str, account: str, s3_endpoint: str) -> None:
+    def __init__(
+        self, region: str, account: str, s3_endpoint: str, events_endpoint: str | None = None
+    ) -> None:
         self.region = region
         self.account = account
         self.clock = Clock()
         self.faults = Faults()
+        self.events = EventBus(events_endpoint, region)
         self.rekognition = Rekognition(self.faults, region, s3_endpoint)
-        self.ivs = Ivs(self.faults, self.clock, region, account)
+        self.ivs = Ivs(self.faults, self.clock, region, account, self.events)
         self.ivschat = IvsChat(self.faults, self.clock, region, account)
         self.messaging = ChatMessaging(self.ivschat.redeem, self.clock, self.faults)
         self._by_target: dict[str, AwsService] = {
@@ -71,9 +77,12 @@ class Emulator:
         return await service.call(request.match_info["operation"], await request.read())
 
 
-def create_app(region: str, account: str, s3_endpoint: str) -> web.Application:
-    """The emulator for one region and account; Rekognition reads S3 from `s3_endpoint`."""
-    emulator = Emulator(region, account, s3_endpoint)
+def create_app(
+    region: str, account: str, s3_endpoint: str, events_endpoint: str | None = None
+) -> web.Application:
+    """The emulator for one region and account; Rekognition reads S3 from `s3_endpoint`;
+    IVS puts its EventBridge events on `events_endpoint`'s default bus, if given."""
+    emulator = Emulator(region, account, s3_endpoint, events_endpoint)
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app.add_routes(admin_routes(emulator))
     app.add_routes(
@@ -87,5 +96,13 @@ def create_app(region: str, account: str, s3_endpoint: str) -> web.Application:
     async def close_chat_connections(app: web.Application) -> None:
         await emulator.messaging.close_all()
 
+    async def start_events(app: web.Application) -> None:
+        await emulator.events.start()
+
+    async def send_last_events(app: web.Application) -> None:
+        await emulator.events.close()
+
+    app.on_startup.append(start_events)
     app.on_shutdown.append(close_chat_connections)
+    app.on_cleanup.append(send_last_events)
     return app

@@ -11,9 +11,11 @@ channel cannot be deleted (ConflictException).
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from local.emulator.clock import Clock, rfc3339
+from local.emulator.events import EventBus, stream_state_change
 from local.emulator.faults import Faults
 from local.emulator.wire import AdminError, Params, RestJsonService, random_id
 
@@ -52,9 +54,12 @@ class Ivs(RestJsonService):
     message_field = "exceptionMessage"
     internal_error_code = "InternalServerException"
 
-    def __init__(self, faults: Faults, clock: Clock, region: str, account: str) -> None:
+    def __init__(
+        self, faults: Faults, clock: Clock, region: str, account: str, events: EventBus
+    ) -> None:
         super().__init__(faults)
         self._clock = clock
+        self._events = events
         self._region = region
         self._account = account
         self.channels: dict[str, dict[str, Any]] = {}
@@ -63,6 +68,7 @@ class Ivs(RestJsonService):
         self.operations = {
             "CreateChannel": self.create_channel,
             "GetChannel": self.get_channel,
+            "BatchGetChannel": self.batch_get_channel,
             "ListChannels": self.list_channels,
             "DeleteChannel": self.delete_channel,
             "CreateStreamKey": self.create_stream_key,
@@ -92,6 +98,22 @@ class Ivs(RestJsonService):
 
     async def get_channel(self, params: Params, request_id: str) -> dict[str, Any]:
         return {"channel": self._channel(params["arn"])}
+
+    async def batch_get_channel(self, params: Params, request_id: str) -> dict[str, Any]:
+        channels, errors = [], []
+        for arn in dict.fromkeys(params["arns"]):  # an ARN asked twice is answered once
+            if arn in self.channels:
+                channels.append(self.channels[arn])
+            else:
+                # IVS does not document the code; this is GetChannel's for the same ARN.
+                errors.append(
+                    {
+                        "arn": arn,
+                        "code": "ResourceNotFoundException",
+                        "message": f"Channel {arn} not found",
+                    }
+                )
+        return {"channels": channels, "errors": errors}
 
     async def list_channels(self, params: Params, request_id: str) -> dict[str, Any]:
         filters = {name: params[name] for name in CHANNEL_FILTERS if name in params}
@@ -144,7 +166,7 @@ class Ivs(RestJsonService):
         return self.page(streams, params, "streams", 100)
 
     async def stop_stream(self, params: Params, request_id: str) -> dict[str, Any]:
-        del self.streams[self._live_stream(params["channelArn"])["channelArn"]]
+        self._end(self._live_stream(params["channelArn"])["channelArn"])
         return {}
 
     def connect_encoder(self, stream_key: str) -> dict[str, str]:
@@ -155,22 +177,35 @@ class Ivs(RestJsonService):
         arn = key["channelArn"]
         if arn in self.streams:
             raise AdminError(409, f"Channel {arn} is already live")
-        self.streams[arn] = {
+        started = self._clock.now()
+        stream = self.streams[arn] = {
             "channelArn": arn,
             "streamId": "st-" + random_id(23),
             "playbackUrl": self.channels[arn]["playbackUrl"],
-            "startTime": rfc3339(self._clock.now()),
+            "startTime": rfc3339(started),
             "state": "LIVE",
             "health": "HEALTHY",
             "viewerCount": 0,
         }
-        return {"channelArn": arn, "streamId": self.streams[arn]["streamId"]}
+        self._state_changed(stream, "Session Created", started)
+        self._state_changed(stream, "Stream Start", started)
+        return {"channelArn": arn, "streamId": stream["streamId"]}
 
     def disconnect_encoder(self, channel_arn: str) -> None:
         """The channel's encoder stops: the channel goes offline (if it was live)."""
         if channel_arn not in self.channels:
             raise AdminError(404, f"No channel {channel_arn}")
-        self.streams.pop(channel_arn, None)
+        if channel_arn in self.streams:
+            self._end(channel_arn)
+
+    def _end(self, channel_arn: str) -> None:
+        self._state_changed(self.streams.pop(channel_arn), "Stream End", self._clock.now())
+
+    def _state_changed(self, stream: dict[str, Any], event_name: str, at: datetime) -> None:
+        channel = self.channels[stream["channelArn"]]
+        self._events.put(
+            stream_state_change(channel["arn"], channel["name"], stream["streamId"], event_name, at)
+        )
 
     def snapshot(self) -> list[dict[str, Any]]:
         return [

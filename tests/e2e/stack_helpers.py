@@ -1,8 +1,9 @@
 """The local stack for end-to-end tests, and what a moderator or IVS does with it.
 
 `stack` (see conftest.py) runs local/stack.py headless on free ports: moto server, the
-emulator, the relay running the production handler, `chalice local`, and the simulator
-with the channels of tests/e2e/scenario.json.
+emulator, the relay running the production handlers, `chalice local`, and the simulator
+with the channels of tests/e2e/scenario.json. `quiet_stack` is the same without the
+simulator, for tests that break a service for everyone (fault injection).
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ RECONNECT_AFTER = json.loads(SCENARIO.read_text())["reconnect_after_seconds"]
 
 
 def aws(stack: dict, service: str):
-    endpoint = stack["emulator_url"] if service in ("ivs", "ivschat") else stack["aws_endpoint_url"]
+    if service in ("ivs", "ivschat"):
+        endpoint = stack["emulator_url"]
+    elif service == "dynamodb":
+        endpoint = stack["dynamodb_endpoint_url"]
+    else:
+        endpoint = stack["aws_endpoint_url"]
     return boto3.client(
         service,
         endpoint_url=endpoint,
@@ -113,3 +119,63 @@ def frames_of(stack: dict, channel_arn: str) -> list[str]:
         .paginate(Bucket=stack["recording_bucket"], Prefix=f"ivs/v1/{account}/{channel_id}/")
     )
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def table(stack: dict, name: str):
+    """A DynamoDB table of the stack (boto3's resource: plain Python values)."""
+    return boto3.resource(
+        "dynamodb",
+        endpoint_url=stack["dynamodb_endpoint_url"],
+        region_name=stack["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    ).Table(name)
+
+
+def has_handler(stack: dict, name: str) -> bool:
+    """Whether the app has an event handler `name` (the stack served every one it has)."""
+    return name in stack["queues"]
+
+
+def emulator(stack: dict, method: str, path: str, body: dict | None = None) -> dict | None:
+    response = requests.request(
+        method, f"{stack['emulator_url']}/_emulator/{path}", json=body, timeout=5
+    )
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+def queue_depth(stack: dict, queue_url: str) -> int:
+    """Messages in a queue, visible or being handled."""
+    attributes = aws(stack, "sqs").get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(count) for count in attributes.values())
+
+
+def listen(stack: dict, name: str, pattern: dict) -> str:
+    """A rule of the test's own on the local EventBridge, delivering to a new queue: it sees
+    what the bus carries, beside the app's rules. Returns the queue's URL."""
+    sqs, events = aws(stack, "sqs"), aws(stack, "events")
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    events.put_rule(Name=name, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=name, Targets=[{"Id": "probe", "Arn": arn["Attributes"]["QueueArn"]}])
+    return queue_url
+
+
+def drain(stack: dict, queue_url: str) -> list[dict]:
+    """The JSON bodies of every message in a queue, taken out of it."""
+    sqs, bodies = aws(stack, "sqs"), []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+        "Messages"
+    ):
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def log_of(stack: dict, process: str) -> str:
+    return (pathlib.Path(stack["logs"]) / f"{process}.log").read_text(errors="replace")

@@ -17,10 +17,18 @@ from stack_helpers import (
     ROOT,
     SCENARIO,
     api,
+    aws,
     channel,
+    drain,
+    emulator,
     frames_of,
+    has_handler,
     is_live,
+    listen,
+    log_of,
+    queue_depth,
     sign_in,
+    table,
     thumbnail_key,
     wait_for,
     write_frame,
@@ -29,9 +37,12 @@ from stack_helpers import (
 from local.headless import command
 
 
-async def chat_events(stack: dict, token: str, action, wait: float) -> list[tuple[float, dict]]:
+async def chat_events(
+    stack: dict, token: str, action, wait: float, until=None
+) -> list[tuple[float, dict]]:
     """Connect to the moderators' room with a token from POST /chat-token, run `action`,
-    and collect the frames received for `wait` seconds (with when each arrived)."""
+    and collect the frames received for `wait` seconds (with when each arrived), or until
+    `until(frames)` is true."""
     chat = api(stack, "POST", "/chat-token", token).json()
     received: list[tuple[float, dict]] = []
     async with (
@@ -47,10 +58,23 @@ async def chat_events(stack: dict, token: str, action, wait: float) -> list[tupl
                 break
             if message.type == aiohttp.WSMsgType.TEXT:
                 received.append((time.monotonic(), json.loads(message.data)))
+                if until is not None and until([frame for _, frame in received]):
+                    break
     return received
 
 
 # --- the tests ------------------------------------------------------------------------------
+
+
+def moderation_events(frames, channel_id: str) -> list[tuple[float, dict]]:
+    """The room's STREAM_MODERATION events about one channel (others come and go too:
+    the simulated channels' incidents and live/offline states)."""
+    return [
+        (at, frame)
+        for at, frame in frames
+        if frame.get("EventName") == "STREAM_MODERATION"
+        and frame["Attributes"]["channelArn"].endswith(f"channel/{channel_id}")
+    ]
 
 
 def test_a_violating_frame_reaches_the_moderators_room_within_two_seconds(stack):
@@ -63,16 +87,18 @@ def test_a_violating_frame_reaches_the_moderators_room_within_two_seconds(stack)
 
     frames = asyncio.run(chat_events(stack, token, write, wait=5))
 
-    events = [(at, f) for at, f in frames if f.get("EventName") == "STREAM_MODERATION"]
+    events = moderation_events(frames, "E2eViolent01")
     assert len(events) == 1, frames
     arrived, event = events[0]
     assert event["Type"] == "EVENT"
     attributes = event["Attributes"]
-    assert attributes["thumbnailKey"] == key
-    assert attributes["channelArn"].endswith("channel/E2eViolent01")
+    assert attributes["schemaVersion"] == "2"
+    assert attributes["type"] == "incident-opened"
+    assert attributes["state"] == "open"
+    assert attributes["latestFrameKey"] == key
     assert attributes["topLabel"] == "Weapon Violence"
     assert attributes["topCategory"] == "Violence"
-    assert attributes["decision"] == "alert"
+    assert attributes["frameCount"] == "1"
     assert arrived - written["at"] < 2.0
 
 
@@ -85,8 +111,9 @@ def test_a_clean_frame_is_recorded_and_sends_nothing(stack):
         write_frame(stack, key, [])
 
         def recorded():
-            items = api(stack, "GET", f"/decisions?channelArn={channel_arn}", token).json()["items"]
-            return items
+            # clean frames are listed when asked for (GET /decisions leaves them out by default)
+            path = f"/decisions?channelArn={channel_arn}&decision=clean"
+            return api(stack, "GET", path, token).json()["items"]
 
         [item] = wait_for(recorded, 10, "the clean frame's decision")
         assert item["decision"] == "clean"
@@ -94,7 +121,7 @@ def test_a_clean_frame_is_recorded_and_sends_nothing(stack):
 
     frames = asyncio.run(chat_events(stack, token, write_and_wait_for_the_decision, wait=1))
 
-    assert [f for _, f in frames if f.get("EventName") == "STREAM_MODERATION"] == []
+    assert moderation_events(frames, "E2eCleanOne1") == []
 
 
 def test_stop_stream_with_key_revocation_takes_the_channel_offline_for_good(stack):
@@ -168,3 +195,145 @@ def test_a_second_stack_in_the_same_place_says_so(stack):
     assert result.returncode == 1
     assert "a local stack is already running" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- the app's other event handlers: stream state, and frames that failed for good -----------
+
+
+def test_an_encoder_session_keeps_the_channel_live_then_offline_through_ivs_events(stack):
+    # GIVEN a channel of its own, and a rule of the test's own that sees the bus
+    assert has_handler(stack, "stream_state_changed")
+    token = sign_in(stack)
+    ivs = aws(stack, "ivs")
+    created = ivs.create_channel(name="e2e-session")
+    channel_arn = created["channel"]["arn"]
+    channel_id = channel_arn.rsplit("/", 1)[1]
+    pattern = {"source": ["aws.ivs"], "resources": [channel_arn]}
+    probe = listen(stack, "e2e-stream-state-probe", pattern)
+    channels = table(stack, stack["channels_table"])
+    rule_queue = stack["queues"]["stream_state_changed"]
+    seen: list[dict] = []
+
+    def channel() -> dict:
+        return channels.get_item(Key={"channelArn": channel_arn}).get("Item", {})
+
+    def session() -> None:
+        # WHEN its encoder connects ...
+        stream_key = created["streamKey"]["value"]
+        connected = emulator(stack, "POST", "encoder/connect", {"streamKey": stream_key})
+        seen.append(connected)
+        wait_for(lambda: channel().get("live") is True, 10, "the channel recorded live")
+        wait_for(lambda: queue_depth(stack, rule_queue) == 0, 10, "both live events handled")
+        # IVS times its events to the second: the end must not share the start's second,
+        # or the order the two are handled in (any, as in Lambda) would decide.
+        time.sleep(1.1)
+        # ... and disconnects
+        emulator(stack, "POST", "encoder/disconnect", {"channelArn": channel_arn})
+        wait_for(lambda: channel().get("live") is False, 10, "the channel recorded offline")
+
+    def went_offline(frames: list[dict]) -> bool:
+        return any(
+            frame["Attributes"].get("type") == "channel-state"
+            and frame["Attributes"].get("live") == "false"
+            for _, frame in moderation_events([(0, f) for f in frames], channel_id)
+        )
+
+    frames = asyncio.run(chat_events(stack, token, session, wait=10, until=went_offline))
+
+    # THEN IVS's three events were on the local EventBridge, as EventBridge delivers them
+    [connected] = seen
+    events = drain(stack, probe)
+    assert [event["detail"]["event_name"] for event in events] == [
+        "Session Created",
+        "Stream Start",
+        "Stream End",
+    ]
+    for event in events:
+        assert (event["source"], event["detail-type"]) == ("aws.ivs", "IVS Stream State Change")
+        assert event["resources"] == [channel_arn]
+        assert event["detail"] == {
+            "event_name": event["detail"]["event_name"],
+            "channel_name": "e2e-session",
+            "stream_id": connected["streamId"],
+        }
+    # AND the app's handler, reached through the app's own rule, recorded the channel
+    item = channel()
+    assert (item["live"], item["name"], item["streamId"]) == (
+        False,
+        "e2e-session",
+        connected["streamId"],
+    )
+    assert item["liveAt"] == events[2]["time"].replace("Z", ".000Z")  # the end's own time
+    # AND told the moderators' room: live, then offline
+    states = [
+        frame["Attributes"]["live"]
+        for _, frame in moderation_events(frames, channel_id)
+        if frame["Attributes"]["type"] == "channel-state"
+    ]
+    assert states[-1] == "false" and "true" in states[:-1], states
+    assert queue_depth(stack, rule_queue) == 0
+    assert queue_depth(stack, stack["dead_letter_queues"]["stream_state_changed"]) == 0
+    assert "stream_state_changed failed" not in log_of(stack, "relay")
+
+
+def test_a_frame_rekognition_never_answers_ends_in_the_failed_frames_handler(quiet_stack):
+    """Rekognition fails every call: the thumbnail handler fails 3 times (Lambda's retries),
+    Lambda's invocation record goes to the failed-frames queue, and the app's handler of
+    that queue records the frame as failed and tells the moderators."""
+    stack = quiet_stack
+    assert has_handler(stack, "record_failed_frames")
+    token = sign_in(stack)
+    key = thumbnail_key(stack, "E2eFailing01", 4)
+    channel_arn = f"arn:aws:ivs:{stack['region']}:{stack['account']}:channel/E2eFailing01"
+    emulator(stack, "PUT", "faults", {"rekognition": {"error_rate": 1.0}})
+    try:
+
+        def told(frames: list[dict]) -> bool:
+            return any(
+                frame["Attributes"]["type"] == "frames-failed"
+                for _, frame in moderation_events([(0, f) for f in frames], "E2eFailing01")
+            )
+
+        frames = asyncio.run(
+            chat_events(
+                stack,
+                token,
+                lambda: write_frame(stack, key, [{"Name": "Weapon Violence", "Confidence": 94.0}]),
+                wait=90,
+                until=told,
+            )
+        )
+    finally:
+        emulator(stack, "DELETE", "faults")
+
+    # Three attempts (two retries), then one record; nothing left behind in any queue.
+    relay_log = log_of(stack, "relay")
+    assert relay_log.count("moderate_thumbnail failed (attempt") == 2
+    assert relay_log.count("moderate_thumbnail failed 3 times") == 1
+    assert relay_log.count("invocation record sent") == 1
+    wait_for(lambda: queue_depth(stack, stack["queue_url"]) == 0, 10, "the event deleted")
+    wait_for(
+        lambda: queue_depth(stack, stack["failed_frames_queue_url"]) == 0, 10, "the record read"
+    )
+    assert (
+        stack["dead_letter_queues"]["record_failed_frames"]
+        == (stack["failed_frames_dead_letter_url"])
+    )
+    for dead_letters in stack["dead_letter_queues"].values():
+        assert queue_depth(stack, dead_letters) == 0
+
+    # The moderators were told the channel has frames that could not be moderated ...
+    [(_, event)] = moderation_events(frames, "E2eFailing01")
+    attributes = event["Attributes"]
+    assert attributes["type"] == "frames-failed"
+    assert attributes["channelArn"] == channel_arn
+    assert attributes["latestFrameKey"] == key
+    assert attributes["decision"] == "failed"
+    assert attributes["attempts"] == "3"
+    assert "InternalServerError" in attributes["error"]
+    # ... and the decision log has the frame as failed, with Lambda's account of it.
+    history = api(stack, "GET", f"/decisions?channelArn={channel_arn}", token).json()["items"]
+    [failed] = [item for item in history if item.get("decision") == "failed"]
+    assert failed["thumbnailKey"] == key
+    assert (failed["attempts"], failed["condition"]) == (3, "RetriesExhausted")
+    assert failed["errorType"] == "InternalServerError"

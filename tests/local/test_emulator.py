@@ -374,6 +374,47 @@ def test_list_channels_and_stream_keys_return_the_models_summaries(ivs):
     assert error_of(ivs.list_channels, **two_filters)[:2] == ("ConflictException", 409)
 
 
+def test_batch_get_channel_answers_channels_and_errors_for_unknown_arns(ivs):
+    first, _ = new_channel(ivs, "batch-one")
+    second, _ = new_channel(ivs, "batch-two")
+    unknown = f"arn:aws:ivs:{REGION}:{ACCOUNT}:channel/NoSuchChan01"
+
+    response = ivs.batch_get_channel(arns=[second, unknown, first, second])
+
+    assert response["channels"] == [
+        ivs.get_channel(arn=second)["channel"],
+        ivs.get_channel(arn=first)["channel"],
+    ]
+    assert response["errors"] == [
+        {
+            "arn": unknown,
+            "code": "ResourceNotFoundException",
+            "message": f"Channel {unknown} not found",
+        }
+    ]
+    members = ivs.meta.service_model.shape_for("Channel").members
+    assert all(set(channel) <= set(members) for channel in response["channels"])
+    assert set(response) - {"ResponseMetadata"} <= set(
+        ivs.meta.service_model.operation_model("BatchGetChannel").output_shape.members
+    )
+
+
+def test_batch_get_channel_takes_1_to_50_channel_arns(emulator, ivs):
+    arn, _ = new_channel(ivs, "batch-bounds")
+    unchecked = aws("ivs", emulator, NO_RETRIES.merge(Config(parameter_validation=False)))
+
+    assert len(ivs.batch_get_channel(arns=[arn] * 50)["channels"]) == 1
+    code, status, response = error_of(ivs.batch_get_channel, arns=[arn] * 51)
+    assert (code, status) == ("ValidationException", 400)
+    assert "Member must have length less than or equal to 50" in response["exceptionMessage"]
+    assert error_of(unchecked.batch_get_channel, arns=[])[:2] == ("ValidationException", 400)
+    stream_key_arn = f"arn:aws:ivs:{REGION}:{ACCOUNT}:stream-key/AbCdEfGh1234"
+    assert error_of(ivs.batch_get_channel, arns=[stream_key_arn])[:2] == (
+        "ValidationException",
+        400,
+    )
+
+
 def test_a_channel_is_live_from_encoder_connect_until_stop_stream(emulator, ivs):
     arn, stream_key = new_channel(ivs)
     assert error_of(ivs.get_stream, channelArn=arn)[:2] == ("ChannelNotBroadcasting", 404)
@@ -926,8 +967,12 @@ def test_stopping_the_server_closes_chat_clients(s3_endpoint):
 
 def test_python_m_local_emulator_serves_on_the_given_port(s3_endpoint):
     port = free_port()
+    command = [
+        sys.executable, "-m", "local.emulator", "--port", str(port),
+        "--s3-endpoint", s3_endpoint, "--events-endpoint", s3_endpoint,
+    ]  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.emulator", "--port", str(port), "--s3-endpoint", s3_endpoint],
+        command,
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
@@ -943,6 +988,9 @@ def test_python_m_local_emulator_serves_on_the_given_port(s3_endpoint):
         assert status == 200
         assert (health["region"], health["account"]) == (REGION, ACCOUNT)
         assert "DetectModerationLabels" in health["services"]["rekognition"]
+        assert "BatchGetChannel" in health["services"]["ivs"]
+        events = admin(f"http://127.0.0.1:{port}", "GET", "state")[1]["events"]
+        assert events == {"endpoint": s3_endpoint, "sent": 0, "failed": 0}
     finally:
         process.terminate()
         process.wait(timeout=10)

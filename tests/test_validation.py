@@ -1,0 +1,258 @@
+"""chalicelib/validation.py, the checks every route shares: whatever a client sends, a helper
+returns a clean value or raises an ApiError (400, 413, 415), never anything else."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chalicelib.http import ApiError, BadRequest
+from chalicelib.validation import (
+    EARLIEST,
+    LATEST,
+    Boolean,
+    ChannelArn,
+    Integer,
+    ListOf,
+    OneOf,
+    Text,
+    Time,
+    clean_text,
+    decode_cursor,
+    encode_cursor,
+    fields,
+    identifier,
+    iso_time,
+    json_body,
+    one_of_list,
+    time_window,
+    whole_number,
+)
+
+FAST = settings(
+    max_examples=300,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=60)
+NEAR_ISO = st.from_regex(
+    r"\A[0-9٠-٩]{1,5}-[0-9]{1,2}-[0-9]{1,2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,12})?)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?\Z"
+)
+
+
+class FakeRequest:
+    """What json_body reads of a Chalice request."""
+
+    def __init__(self, body: bytes, content_type: str | None = "application/json") -> None:
+        self.raw_body = body
+        self.headers = {"content-type": content_type} if content_type else {}
+
+
+@FAST
+@given(st.one_of(ANY_TEXT, NEAR_ISO))
+def test_iso_time_is_a_time_within_the_bounds_or_a_400(raw):
+    try:
+        value = iso_time(raw, "from")
+    except BadRequest as error:
+        assert error.message.startswith("from ")
+        return
+    assert value.tzinfo is UTC
+    assert EARLIEST <= value <= LATEST
+    assert raw.isascii()
+
+
+@FAST
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 2), max_value=datetime(2099, 12, 30), timezones=st.just(None)
+    ),
+    st.integers(-(24 * 60 - 1), 24 * 60 - 1),
+)
+def test_iso_time_reads_what_isoformat_writes(moment, offset_minutes):
+    zone = timezone(timedelta(minutes=offset_minutes))
+    aware = moment.replace(tzinfo=zone)
+
+    assert iso_time(aware.isoformat(), "at") == aware.astimezone(UTC)
+
+
+BOUNDED_TIMES = st.datetimes(
+    min_value=EARLIEST.replace(tzinfo=None),
+    max_value=LATEST.replace(tzinfo=None),
+    timezones=st.just(UTC),
+)
+
+
+@FAST
+@given(
+    st.one_of(st.none(), BOUNDED_TIMES),
+    st.one_of(st.none(), BOUNDED_TIMES),
+    st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3650)),
+    st.one_of(st.none(), st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400))),
+)
+def test_a_time_window_never_overflows_and_keeps_its_span(start, end, default_span, max_span):
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    try:
+        low, high = time_window(start, end, now=now, default_span=default_span, max_span=max_span)
+    except BadRequest:
+        return
+    assert low <= high
+    assert max_span is None or high - low <= max_span
+
+
+@FAST
+@given(ANY_TEXT, st.booleans())
+def test_clean_text_has_no_control_characters_nor_surrogates(value, multiline):
+    try:
+        text = clean_text(value, "note", max_chars=40, multiline=multiline)
+    except BadRequest as error:
+        assert error.message.startswith("note ")
+        return
+    text.encode("utf-8")  # no unpaired surrogate
+    allowed = {"\n", "\r", "\t"} if multiline else set()
+    assert all(unicodedata.category(c) != "Cc" or c in allowed for c in text)
+    assert len(text) <= 40
+
+
+@FAST
+@given(st.one_of(ANY_TEXT, st.integers(-(10**30), 10**30).map(str)))
+def test_whole_numbers_are_ascii_digits_in_range(raw):
+    try:
+        value = whole_number(raw, "limit", minimum=1, maximum=100)
+    except BadRequest as error:
+        assert error.message == "limit must be a whole number from 1 to 100"
+        return
+    assert raw.isascii() and raw.isdigit() and 1 <= value <= 100
+
+
+@FAST
+@given(
+    st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)),
+    st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain", None]),
+)
+def test_a_body_is_an_object_or_a_clear_error(raw, content_type):
+    try:
+        body = json_body(FakeRequest(raw, content_type), required=False)
+    except ApiError as error:
+        assert error.status_code in (400, 413, 415)
+        assert error.message
+        return
+    assert body is None or isinstance(body, dict)
+
+
+def test_a_body_over_the_limit_is_413_and_nested_too_deep_is_400():
+    with pytest.raises(ApiError) as too_large:
+        json_body(FakeRequest(b" " * (16 * 1024 + 1)))
+    with pytest.raises(BadRequest) as too_deep:
+        json_body(FakeRequest(b'{"a": [[[[[[[[[]]]]]]]]]}'))
+
+    assert too_large.value.status_code == 413
+    assert "nested too deeply" in too_deep.value.message
+    assert json_body(FakeRequest(b'{"a": [[[[[[[]]]]]]]}')) == {"a": [[[[[[[]]]]]]]}
+
+
+@FAST
+@given(
+    st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none() | st.booleans() | st.integers(-(10**15), 10**15) | st.text(max_size=8),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
+            max_leaves=8,
+        ),
+        max_size=5,
+    )
+)
+def test_a_cursor_holds_what_was_put_in_it(state):
+    assert decode_cursor(encode_cursor(state)) == state
+
+
+@FAST
+@given(ANY_TEXT)
+def test_any_other_cursor_is_a_400(raw):
+    try:
+        state = decode_cursor(raw)
+    except BadRequest as error:
+        assert error.message == "cursor is not one this API returned"
+        return
+    assert isinstance(state, dict)
+
+
+SPEC = {
+    "resolution": OneOf(("fixed", "false-positive")),
+    "note": Text(500, multiline=True),
+    "labels": ListOf(Text(64), max_items=5),
+    "notify": Boolean(),
+    "priority": Integer(1, 5),
+    "at": Time(),
+    "channelArn": ChannelArn(),
+}
+
+
+def test_declared_fields_are_parsed_by_type():
+    body = {
+        "resolution": "fixed",
+        "note": " Weapon was a toy \n",
+        "labels": ["toy", "toy", "prop"],
+        "notify": False,
+        "priority": 2,
+        "at": "2026-11-21T10:00:00+01:00",
+        "channelArn": "arn:aws:ivs:us-west-2:123456789012:channel/AbCd",
+    }
+
+    assert fields(body, SPEC, required=["resolution"]) == {
+        **body,
+        "note": "Weapon was a toy",
+        "labels": ["toy", "prop"],
+        "at": datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "resolution is required"),
+        ({"resolution": "fixed", "extra": 1}, "unknown field(s): extra"),
+        ({"resolution": "broken"}, "resolution must be one of fixed, false-positive"),
+        ({"resolution": "fixed", "priority": True}, "priority must be a whole number from 1 to 5"),
+        ({"resolution": "fixed", "priority": 2.0}, "priority must be a whole number"),
+        ({"resolution": "fixed", "notify": 0}, "notify must be true or false"),
+        ({"resolution": "fixed", "labels": "toy"}, "labels must be a list"),
+        ({"resolution": "fixed", "labels": ["ok", 3]}, "labels[1] must be a string"),
+        ({"resolution": "fixed", "labels": ["x"] * 6}, "labels has more than 5 items"),
+        ({"resolution": "fixed", "labels": ["x" * 65]}, "labels[0] is longer than 64"),
+        ({"resolution": "fixed", "note": "a\x00b"}, "note must not contain control characters"),
+        ({"resolution": "fixed", "at": "2026-11-21T10:00:00"}, "at must say its time zone"),
+    ],
+)
+def test_declared_fields_refuse_what_they_do_not_declare(body, message):
+    with pytest.raises(BadRequest) as error:
+        fields(body, SPEC, required=["resolution"])
+
+    assert message in error.value.message
+
+
+def test_comma_lists_are_values_of_the_enum_in_its_order():
+    assert one_of_list("stop, frame,stop", "kind", ("frame", "stop", "incident")) == (
+        "frame",
+        "stop",
+    )
+    for raw in ("", "frame,", "Frame", "frame;stop"):
+        with pytest.raises(BadRequest):
+            one_of_list(raw, "kind", ("frame", "stop", "incident"))
+
+
+def test_identifiers_are_short_ascii_words():
+    assert identifier("5f1c0e8a9b2d4c6e8f0a1b2c", "id") == "5f1c0e8a9b2d4c6e8f0a1b2c"
+    for raw in ("", "a" * 65, "../etc", "id\n", "١٢", "a b", None, 7):
+        with pytest.raises(BadRequest):
+            identifier(raw, "id")
