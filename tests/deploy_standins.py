@@ -11,7 +11,8 @@ What they cannot serve is stubbed here, and said so:
   on the stand-ins: the chat room on the emulator; the user pool, its app client, group,
   first moderator and group membership, the alarms, the e-mail subscription, the bucket
   policy and API Gateway's account role on moto. The IVS recording configuration exists in
-  neither: it is an ARN only (channels are then pointed at it on moto for real).
+  neither: it is an ARN only (channels are then pointed at it on moto for real), and
+  DeleteRecordingConfiguration is answered by the stand-in.
 - Lambda's GetAccountSettings (moto has none) is answered with a fixed account limit.
 - moto's API Gateway imports OpenAPI 3 only (with an `info.description`); Chalice writes
   Swagger 2.0. Its paths, methods and integrations, spelt alike in both, are passed on as
@@ -165,6 +166,12 @@ class CloudFormationStandIn:
         events.register("after-call.cloudformation.DescribeStacks", self._outputs)
         events.register("before-parameter-build.cloudformation.DeleteStack", self._deleting)
         events.register("after-call.cloudformation.DeleteStack", self._delete)
+        events.register(
+            "before-parameter-build.ivs.DeleteRecordingConfiguration",
+            lambda params, **kwargs: self.deleted_recording_configurations.append(params["arn"]),
+        )
+        events.register("before-call.ivs.DeleteRecordingConfiguration", self._delete_recording)
+        self.deleted_recording_configurations: list[str] = []
 
     # --- the hooks --------------------------------------------------------------------
 
@@ -238,6 +245,10 @@ class CloudFormationStandIn:
             elif kind == "AWS::CloudWatch::Alarm":
                 self._plain.client("cloudwatch").delete_alarms(AlarmNames=[created["Ref"]])
             self.created[logical_id] = "deleted"
+
+    def _delete_recording(self, **kwargs):
+        """IVS DeleteRecordingConfiguration, which moto lacks (its configurations are ARNs)."""
+        return botocore.awsrequest.AWSResponse(None, 204, {}, None), {}
 
     # --- the resources ----------------------------------------------------------------
 

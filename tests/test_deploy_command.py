@@ -18,7 +18,8 @@ Stand-ins (tests/deploy_standins.py): the chat room (on the emulator), the user 
 its client, group and moderator, the alarms, the alarm subscription, the bucket policy and
 API Gateway's account setting are created by the test from the template's own properties,
 because moto's CloudFormation skips those types; the recording configuration is an ARN
-only; Lambda's account limit is a fixed answer.
+only (its deletion answered by the stand-in); Lambda's account limit is a fixed answer;
+moto's API Gateway is handed Chalice's Swagger 2.0 paths as OpenAPI 3.
 """
 
 from __future__ import annotations
@@ -340,6 +341,38 @@ def test_GIVEN_channels_WHEN_attached_THEN_ivs_records_them_to_the_stage(account
         recording,
     ]
     assert any("arena-0: already recorded by this stage" in line for line in account.lines)
+
+
+def test_GIVEN_recorded_channels_WHEN_the_interval_changes_THEN_they_move_to_the_new_configuration(
+    account, deployed
+):
+    ivs = account.client("ivs")
+    arn = ivs.create_channel(name="arena-moving")["channel"]["arn"]
+    assert account.run("channels", "--stage", STAGE, arn) == 0
+    before = stack_outputs(account)["RecordingConfigurationArn"]
+
+    status = account.run("deploy", "--stage", STAGE, "--interval", "10")
+
+    after = stack_outputs(account)["RecordingConfigurationArn"]
+    assert status == 0, "\n".join(account.lines)
+    assert after != before  # IVS cannot change a configuration: CloudFormation replaces it
+    assert ivs.get_channel(arn=arn)["channel"]["recordingConfigurationArn"] == after
+    assert any("the recording configuration was replaced" in line for line in account.lines)
+    assert account.standin.deleted_recording_configurations == [before]
+
+
+def test_GIVEN_a_deployed_stage_WHEN_a_moderator_is_invited_THEN_they_are_in_the_group(
+    account, deployed
+):
+    pool = stack_outputs(account)["UserPoolId"]
+    idp = account.client("cognito-idp")
+
+    status = account.run("moderator", "--stage", STAGE, "--email", "jon@moderation.test")
+
+    assert status == 0, "\n".join(account.lines)
+    groups = idp.admin_list_groups_for_user(UserPoolId=pool, Username="jon")["Groups"]
+    assert [group["GroupName"] for group in groups] == ["moderators"]
+    assert any("/api/" in line for line in account.lines)  # they are sent the address
 
 
 def test_GIVEN_a_stage_not_deployed_WHEN_its_channels_are_attached_THEN_refused(

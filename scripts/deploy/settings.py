@@ -158,7 +158,9 @@ class ProjectConfig:
                 functions.pop(function, None)
         if not functions:
             entry.pop("lambda_functions", None)
-        if set(entry) <= {"api_gateway_stage"}:
+        if entry.get("api_gateway_stage") == API_GATEWAY_STAGE:
+            del entry["api_gateway_stage"]
+        if not entry:
             del config["stages"][stage]
         self.save(config)
 
