@@ -360,6 +360,13 @@ def test_GIVEN_recorded_channels_WHEN_the_interval_changes_THEN_they_move_to_the
     assert any("the recording configuration was replaced" in line for line in account.lines)
     assert account.standin.deleted_recording_configurations == [before]
 
+    # WHEN deployed again without INTERVAL THEN the stage keeps its 10 seconds
+    assert account.run("deploy", "--stage", STAGE) == 0, "\n".join(account.lines)
+    [stack] = account.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert parameters["ThumbnailIntervalSeconds"] == "10"
+    assert stack_outputs(account)["RecordingConfigurationArn"] == after
+
 
 def test_GIVEN_a_deployed_stage_WHEN_a_moderator_is_invited_THEN_they_are_in_the_group(
     account, deployed

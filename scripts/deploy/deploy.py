@@ -23,6 +23,14 @@ from scripts.deploy.settings import ProjectConfig, placeholder
 from scripts.deploy.stack import Stacks
 
 STEPS = 5
+# Option -> the stack parameter it sets (and whose constraints it must meet).
+PARAMETERS = {
+    "interval": ("ThumbnailIntervalSeconds", "INTERVAL"),
+    "storage": ("ThumbnailStorage", "STORAGE"),
+    "resolution": ("ThumbnailResolution", "RESOLUTION"),
+    "retention_days": ("RecordingRetentionDays", "--retention-days"),
+    "log_retention_days": ("LogRetentionDays", "--log-retention-days"),
+}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -31,11 +39,12 @@ class Options:
     stage: str
     moderator_email: str = ""
     moderator_name: str = ""
-    interval: int = 5
-    storage: str = "SEQUENTIAL"
-    resolution: str = "HD"
-    retention_days: int = 30
-    log_retention_days: int = 30
+    # None: the stage's current value, or the template's default on a first deploy.
+    interval: int | None = None
+    storage: str | None = None
+    resolution: str | None = None
+    retention_days: int | None = None
+    log_retention_days: int | None = None
     alarm_email: str = ""
     adapter_arn: str = ""
 
@@ -57,6 +66,11 @@ def deploy(
     stacks = Stacks(target.client("cloudformation"), say)
     name = naming.resources_stack(stage)
     current = stacks.describe(name)
+    if current and current.status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
+        # A first creation that failed leaves an empty stack that can only be deleted.
+        say(f"Stack {name} failed to create last time ({current.status}); deleting it first")
+        stacks.delete(name)
+        current = None
     if current is None:
         _refuse_leftovers(target, stage)
     moderator_email, moderator_name = _moderator(options, current)
@@ -68,11 +82,7 @@ def deploy(
     say(f"[1/{STEPS}] Resources: stack {name}")
     parameters = {
         "Stage": stage,
-        "ThumbnailIntervalSeconds": str(options.interval),
-        "ThumbnailStorage": options.storage,
-        "ThumbnailResolution": options.resolution,
-        "RecordingRetentionDays": str(options.retention_days),
-        "LogRetentionDays": str(options.log_retention_days),
+        **stack_settings(options, current.parameters if current else {}),
         # Invited once the dashboard's address is known, so the invitation can name it.
         "ModeratorEmail": moderator_email if url else "",
         "ModeratorName": moderator_name if url else "",
@@ -149,12 +159,35 @@ def check_options(options: Options) -> None:
             raise Refusal(f"{label}={value!r} {reason}: give a real address")
     if options.moderator_name and not re.match(r"^[\w.+-]{1,128}$", options.moderator_name):
         raise Refusal(f"MODERATOR_NAME={options.moderator_name!r}: use letters, digits and . _ + -")
-    if not 1 <= options.interval <= 60:
-        raise Refusal(f"INTERVAL={options.interval}: IVS takes a thumbnail every 1 to 60 seconds")
-    if options.storage not in ("SEQUENTIAL", "LATEST", "SEQUENTIAL,LATEST"):
-        raise Refusal(f"STORAGE={options.storage!r}: use SEQUENTIAL, LATEST or SEQUENTIAL,LATEST")
+    declared = templates.resources_template()["Parameters"]
+    for field, (parameter, label) in PARAMETERS.items():
+        value = getattr(options, field)
+        if value is None:
+            continue
+        constraints = declared[parameter]
+        allowed = [str(v) for v in constraints.get("AllowedValues", [])]
+        low, high = constraints.get("MinValue"), constraints.get("MaxValue")
+        if (
+            (allowed and str(value) not in allowed)
+            or (low is not None and value < low)
+            or (high is not None and value > high)
+        ):
+            within = ", ".join(allowed) if allowed else f"{low} to {high if high else 'any'}"
+            raise Refusal(f"{label}={value}: {constraints['Description'].lower()}; use {within}")
     if options.adapter_arn and (reason := placeholder(options.adapter_arn)):
         raise Refusal(f"ADAPTER_ARN {reason}: give your adapter's project version ARN")
+
+
+def stack_settings(options: Options, current: dict[str, str]) -> dict[str, str]:
+    """The options' stack parameters: given, else as the stage has them, else the default."""
+    declared = templates.resources_template()["Parameters"]
+    settings = {}
+    for field, (parameter, _) in PARAMETERS.items():
+        value = getattr(options, field)
+        if value is None:
+            value = current.get(parameter, declared[parameter]["Default"])
+        settings[parameter] = str(value)
+    return settings
 
 
 def _moderator(options: Options, current) -> tuple[str, str]:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from scripts.deploy import naming, operations, policies, templates
-from scripts.deploy.deploy import Options, check_options
+from scripts.deploy.deploy import PARAMETERS, Options, check_options
 from scripts.deploy.settings import API_GATEWAY_STAGE, OUTPUT_SETTINGS, RECORDED, ProjectConfig
 from scripts.deploy.steps import CHALICE, StepFailed
 
@@ -155,11 +155,7 @@ def _package_environment() -> dict[str, str]:
 def _defaults(parameters: dict[str, Any], stage: str, options: Options) -> None:
     parameters["Stage"].update(Default=stage, AllowedValues=[stage])
     defaults = {
-        "ThumbnailIntervalSeconds": options.interval,
-        "ThumbnailStorage": options.storage,
-        "ThumbnailResolution": options.resolution,
-        "RecordingRetentionDays": options.retention_days,
-        "LogRetentionDays": options.log_retention_days,
+        **{parameter: getattr(options, field) for field, (parameter, _) in PARAMETERS.items()},
         "ModeratorEmail": options.moderator_email,
         "ModeratorName": options.moderator_name,
         "AlarmEmail": options.alarm_email or options.moderator_email,

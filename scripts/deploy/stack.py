@@ -56,10 +56,7 @@ class Stacks:
         """Create the stack, or update it in place; returns it as it then is."""
         current = self.describe(name)
         if current and current.status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
-            # A first creation that failed leaves an empty stack that can only be deleted.
-            self._say(f"  {name} failed to create last time ({current.status}); deleting it first")
-            self.delete(name)
-            current = None
+            raise Refusal(f"stack {name} failed to create ({current.status}): delete it first")
         if current and current.status.endswith("_IN_PROGRESS"):
             raise Refusal(f"stack {name} is busy ({current.status}): wait for it, then run again")
         if current and current.status in STUCK:
