@@ -20,6 +20,10 @@ API Gateway's account setting are created by the test from the template's own pr
 because moto's CloudFormation skips those types; the recording configuration is an ARN
 only (its deletion answered by the stand-in); Lambda's account limit is a fixed answer;
 moto's API Gateway is handed Chalice's Swagger 2.0 paths as OpenAPI 3.
+Not checked here: moto's CloudFormation applies the bucket's encryption but not its
+versioning, EventBridge notifications, lifecycle, public access block or ownership, nor the
+tables' point-in-time recovery and TTL; tests/test_deploy.py checks those in the template
+(and cfn-lint and checkov with it).
 """
 
 from __future__ import annotations
