@@ -386,6 +386,22 @@ def test_GIVEN_a_deployed_stage_WHEN_a_moderator_is_invited_THEN_they_are_in_the
     assert any("/api/" in line for line in account.lines)  # they are sent the address
 
 
+def test_GIVEN_a_checkout_without_chalices_record_WHEN_deployed_or_destroyed_THEN_refused(
+    account, deployed, capsys
+):
+    record = account.project / ".chalice" / "deployed" / f"{STAGE}.json"
+    kept = record.read_text()
+    record.unlink()
+    try:
+        for argv in (["deploy", "--stage", STAGE], ["destroy", "--stage", STAGE, "--yes"]):
+            assert account.run(*argv) == 2
+            [line] = capsys.readouterr().err.splitlines()
+            assert line.startswith(f"error: stage {STAGE}'s functions exist"), line
+            assert f".chalice/deployed/{STAGE}.json" in line
+    finally:
+        record.write_text(kept)
+
+
 def test_GIVEN_a_stage_not_deployed_WHEN_its_channels_are_attached_THEN_refused(
     account, deployed, capsys
 ):

@@ -73,6 +73,7 @@ def deploy(
         current = None
     if current is None:
         _refuse_leftovers(target, stage)
+    steps.refuse_unrecorded_functions(target, stage, config.deployed(stage))
     moderator_email, moderator_name = _moderator(options, current)
     url = config.dashboard_url(stage) or (
         current.parameters.get("DashboardUrl", "") if current else ""

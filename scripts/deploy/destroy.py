@@ -35,10 +35,11 @@ def destroy(
             f"stage {stage} is not deployed in account {target.account}, {target.region} "
             f"(no stack {name}, nothing in .chalice/deployed/{stage}.json): nothing to remove"
         )
+    steps.refuse_unrecorded_functions(target, stage, deployed)
     kept = (
         "deleting the recordings and the decision log too"
         if delete_data
-        else ("keeping the recordings and the decision log")
+        else "keeping the recordings and the decision log"
     )
     if not confirm(f"Remove stage {stage} from account {target.account}, {target.region}, {kept}?"):
         raise Refusal("nothing removed")

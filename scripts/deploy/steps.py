@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 import botocore.exceptions
 
-from scripts.deploy import templates
+from scripts.deploy import naming, templates
 from scripts.deploy.aws import Target
+from scripts.deploy.naming import Refusal
 
 CHALICE = pathlib.Path(sys.executable).parent / "chalice"
 
@@ -53,3 +54,25 @@ def retained_data(target: Target, stage: str) -> list[tuple[str, str]]:
             continue
         found.append((resource_type, name))
     return found
+
+
+def refuse_unrecorded_functions(target: Target, stage: str, deployed: dict) -> None:
+    """Chalice knows what it deployed from .chalice/deployed/STAGE.json alone: without it, a
+    deploy would make a second API, a destroy would leave the functions behind."""
+    if deployed:
+        return
+    lambda_client = target.client("lambda")
+    found = []
+    for function in naming.FUNCTIONS:
+        name = naming.function_name(stage, function)
+        try:
+            lambda_client.get_function(FunctionName=name)
+        except botocore.exceptions.ClientError:
+            continue
+        found.append(name)
+    if found:
+        raise Refusal(
+            f"stage {stage}'s functions exist ({found[0]}, ...) but this checkout has no "
+            f".chalice/deployed/{stage}.json, Chalice's record of them: run this where the stage "
+            "was deployed, or copy that file here"
+        )
