@@ -24,7 +24,7 @@ from chalicelib.http import (
 )
 from chalicelib.recordings import parse_channel_arn
 from chalicelib.streams import ALREADY_OFFLINE, revoke_then_stop
-from chalicelib.validation import Boolean, ChannelArn, Text, fields
+from chalicelib.validation import Boolean, ChannelArn, Identifier, Text, fields
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ _FIELDS = {
     "channelArn": ChannelArn(),
     "reason": Text(MAX_REASON_CHARS, multiline=True),
     "revokeStreamKey": Boolean(),
+    "incidentId": Identifier(),
 }
 
 
@@ -41,6 +42,7 @@ class StopRequest:
     channel_arn: str
     reason: str
     revoke_stream_key: bool
+    incident_id: str | None = None  # an incident of the channel, to resolve as stopped
 
     @classmethod
     def from_body(cls, body: Any, *, region: str, account: str) -> StopRequest:
@@ -52,7 +54,9 @@ class StopRequest:
         parts = parse_channel_arn(arn) or {}
         if (parts.get("region"), parts.get("account")) != (region, account):
             raise BadRequest(f"channelArn must be a channel of account {account} in {region}")
-        return cls(arn, values["reason"], values.get("revokeStreamKey", False))
+        return cls(
+            arn, values["reason"], values.get("revokeStreamKey", False), values.get("incidentId")
+        )
 
 
 # IVS errors, what the audit calls them, and what the moderator is told.

@@ -402,6 +402,14 @@ class ListOf(Field):
 
 
 @dataclass(frozen=True)
+class Identifier(Field):
+    max_chars: int = 64
+
+    def parse(self, value: Any, name: str) -> str:
+        return identifier(value, name, max_chars=self.max_chars)
+
+
+@dataclass(frozen=True)
 class Time(Field):
     def parse(self, value: Any, name: str) -> datetime:
         return iso_time(value, name)

@@ -309,6 +309,7 @@ def dynamodb(app_module):
 
 def test_a_stop_whose_audit_the_table_refuses_is_not_stopped(client, ivs, dynamodb):
     for code, http, status, words in TABLE_ERRORS:
+        dynamodb.add_response("get_item", {})  # the channel has no open incident
         dynamodb.add_client_error("put_item", code, "no", http)
         with dynamodb:
             response = post(client, "/stop-stream", STOP)

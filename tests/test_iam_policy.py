@@ -341,8 +341,9 @@ def test_api_policy_grants_exactly_what_it_calls(recorder, jwks, client, rekogni
     ivschat.add_response("send_event", {"id": "AbCdEfGh0001"})
     incident_id = client.lambda_.invoke("moderate_thumbnail", written(thumbnail_key(12)))
     with recorder.recording("api_handler"):
+        run_incident_paths(client, ivschat, incident_id.payload["incidentId"])  # ends open
+        ivschat.add_response("send_event", {"id": "AbCdEfGh0002"})  # the stop resolves it
         run_api_paths(client, ivs, ivschat)
-        run_incident_paths(client, ivschat, incident_id.payload["incidentId"])
 
     called = recorder.of("api_handler")
     granted = grants("api_handler")

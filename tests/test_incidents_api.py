@@ -283,3 +283,94 @@ def test_incidents_need_a_moderator(client):
     assert response.status_code == 401
     viewer = id_token(**{"cognito:groups": ["viewers"]})
     assert get(client, "/incidents", token=viewer).status_code == 403
+
+
+def stop(client, incident_id: str | None = None, token: str | None = None, **extra):
+    body = {"channelArn": CHANNEL_ARN, "reason": "weapon on screen", **extra}
+    if incident_id is not None:
+        body["incidentId"] = incident_id
+    return post(client, "/stop-stream", body, token=token)
+
+
+def test_a_stop_with_its_incident_resolves_it_as_stopped_linked_to_the_audit(
+    client, rekognition, ivschat, ivs, sent_events
+):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+
+    response = stop(client, incident_id)
+
+    assert response.status_code == 200
+    incident = response.json_body["incident"]
+    assert (incident["state"], incident["resolution"], incident["resolvedBy"]) == (
+        "resolved",
+        "stopped",
+        "maria",
+    )
+    assert incident["stopAuditId"] == response.json_body["auditId"]
+    assert (sent_events[-1]["type"], sent_events[-1]["resolution"]) == (
+        "incident-resolved",
+        "stopped",
+    )
+
+
+def test_a_second_stop_after_the_first_names_who_stopped_and_leaves_ivs_alone(
+    client, rekognition, ivschat, ivs
+):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})  # one StopStream only
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+    assert stop(client, incident_id).status_code == 200
+
+    response = stop(client, incident_id, token=TOM)
+
+    assert response.status_code == 409
+    assert response.json_body["Message"].startswith("already resolved as stopped by maria at ")
+    assert response.json_body["incident"]["resolvedBy"] == "maria"
+
+
+def test_a_stop_without_an_incident_settles_the_channels_current_one(
+    client, rekognition, ivschat, ivs
+):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+
+    response = stop(client)
+
+    assert response.json_body["incident"]["incidentId"] == incident_id
+    assert response.json_body["incident"]["resolution"] == "stopped"
+
+
+def test_stopping_an_offline_channel_says_who_stopped_it(client, rekognition, ivschat, ivs):
+    open_incident(client, rekognition, ivschat)
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+    stop(client)
+    ivs.add_client_error("stop_stream", "ChannelNotBroadcasting", "offline", 404)
+
+    response = stop(client, token=TOM)
+
+    assert response.status_code == 409
+    assert "not live" in response.json_body["Message"]
+    assert "already resolved as stopped by maria at " in response.json_body["Message"]
+
+
+@pytest.mark.parametrize(
+    ("incident_id", "status"), [("0123456789abcdef01234567", 404), ("x" * 65, 400)]
+)
+def test_a_stop_naming_an_unknown_incident_is_refused_before_ivs(client, incident_id, status):
+    assert stop(client, incident_id).status_code == status
+
+
+def test_a_stop_naming_another_channels_incident_is_400(client, rekognition, ivschat):
+    incident_id = open_incident(client, rekognition, ivschat)
+    other = CHANNEL_ARN.replace("AbCdEfGh1234", "ZyXwVuTs9876")
+
+    response = post(
+        client, "/stop-stream", {"channelArn": other, "reason": "x", "incidentId": incident_id}
+    )
+
+    assert response.status_code == 400
+    assert "another channel" in response.json_body["Message"]
