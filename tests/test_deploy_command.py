@@ -331,6 +331,16 @@ def test_GIVEN_a_deployed_stage_WHEN_the_first_moderator_is_changed_THEN_refused
     assert line.startswith("error: the stage's first moderator is ana@moderation.test")
 
 
+def test_GIVEN_an_adapter_of_another_account_WHEN_deployed_THEN_refused(account, deployed, capsys):
+    adapter = "arn:aws:rekognition:us-west-2:999988887777:project/mod/version/v1/1700000000000"
+
+    status = account.run("deploy", "--stage", STAGE, "--adapter-arn", adapter)
+
+    assert status == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: the adapter {adapter} is not in {ACCOUNT}, {REGION}")
+
+
 def test_GIVEN_channels_WHEN_attached_THEN_ivs_records_them_to_the_stage(account, deployed):
     ivs = account.client("ivs")
     arns = [ivs.create_channel(name=f"arena-{n}")["channel"]["arn"] for n in range(2)]

@@ -112,6 +112,17 @@ def test_GIVEN_outputs_WHEN_recorded_and_forgotten_THEN_the_operators_settings_s
     assert not list(config.directory.glob("policy-prod-*.json"))
 
 
+def test_GIVEN_an_adapter_chosen_on_the_command_line_WHEN_recorded_THEN_it_is_the_stages_setting(
+    config,
+):
+    adapter = "arn:aws:rekognition:eu-west-1:210987654321:project/mod/version/v1/1700000000000"
+
+    config.record("prod", OUTPUTS, {}, {}, {"MODERATION_ADAPTER_ARN": adapter})
+    config.forget("prod")  # what the stack named goes; what the operator chose stays
+
+    assert config.environment("prod")["MODERATION_ADAPTER_ARN"] == adapter
+
+
 def test_GIVEN_a_stage_recorded_in_another_account_WHEN_checked_THEN_refused(config):
     config.record("prod", OUTPUTS, {}, {})
 

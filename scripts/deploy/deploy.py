@@ -75,6 +75,13 @@ def deploy(
         _refuse_leftovers(target, stage)
     steps.refuse_unrecorded_functions(target, stage, config.deployed(stage))
     moderator_email, moderator_name = _moderator(options, current)
+    # The adapter is the operator's setting (MODERATION_ADAPTER_ARN); the policy follows it.
+    adapter = options.adapter_arn or config.environment(stage).get("MODERATION_ADAPTER_ARN", "")
+    if adapter and adapter.split(":")[3:5] != [target.region, target.account]:
+        raise Refusal(
+            f"the adapter {adapter} is not in {target.account}, {target.region}: Rekognition "
+            "uses an adapter of the deployment's own account and region"
+        )
     url = config.dashboard_url(stage) or (
         current.parameters.get("DashboardUrl", "") if current else ""
     )
@@ -110,10 +117,12 @@ def deploy(
         account=target.account,
         region=target.region,
         outputs=outputs,
-        adapter_arn=options.adapter_arn,
+        adapter_arn=adapter,
         partition=target.partition,
     )
-    for path in config.record(stage, outputs, policies.concrete(deployment), concurrency):
+    chosen = {"MODERATION_ADAPTER_ARN": adapter} if options.adapter_arn else {}
+    documents = policies.concrete(deployment)
+    for path in config.record(stage, outputs, documents, concurrency, chosen):
         say(f"  wrote {path}")
     if why_not:
         say(f"  note: {why_not}")

@@ -124,9 +124,11 @@ def _scratch_project(
         for name, value in entry.get("environment_variables", {}).items()
         if name not in RECORDED
     }
+    if options.adapter_arn:
+        variables["MODERATION_ADAPTER_ARN"] = options.adapter_arn
     entry["environment_variables"] = {**variables, **SENTINELS}
     entry["api_gateway_stage"] = API_GATEWAY_STAGE
-    adapter = config.environment(stage).get("MODERATION_ADAPTER_ARN", "") or options.adapter_arn
+    adapter = options.adapter_arn or config.environment(stage).get("MODERATION_ADAPTER_ARN", "")
     documents = policies.cloudformation(stage, adapter)
     functions = entry.setdefault("lambda_functions", {})
     for function, document in documents.items():

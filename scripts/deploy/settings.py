@@ -111,8 +111,10 @@ class ProjectConfig:
         outputs: Mapping[str, str],
         policies: Mapping[str, Mapping[str, Any]],
         concurrency: Mapping[str, int],
+        chosen: Mapping[str, str] | None = None,
     ) -> list[str]:
-        """Write the stage's policies and record the outputs in its entry; the files written."""
+        """Write the stage's policies and record the outputs (and settings the operator chose
+        on the command line) in its entry; the files written."""
         written = []
         for function, document in policies.items():
             path = self.directory / naming.policy_file(stage, function)
@@ -122,7 +124,8 @@ class ProjectConfig:
         entry = config.setdefault("stages", {}).setdefault(stage, {})
         entry["api_gateway_stage"] = API_GATEWAY_STAGE
         entry.setdefault("environment_variables", {}).update(
-            {setting: outputs[output] for output, setting in OUTPUT_SETTINGS.items()}
+            {setting: outputs[output] for output, setting in OUTPUT_SETTINGS.items()},
+            **(chosen or {}),
         )
         functions = entry.setdefault("lambda_functions", {})
         for function in policies:
