@@ -138,10 +138,7 @@ def _scratch_project(
             iam_policy_file=file,
             reserved_concurrency=operations.RESERVED_CONCURRENCY[function],
         )
-    generated = {
-        key: value for key, value in repository.items() if key not in ("stages", "environment")
-    }
-    generated["stages"] = {stage: entry}
+    generated = {**repository, "stages": {stage: entry}}
     (scratch / ".chalice" / "config.json").write_text(json.dumps(generated, indent=2))
 
 
