@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell scripts/find-python)
 STAGE ?= dev
 
-.PHONY: local test lint unit bench package clean
+.PHONY: local test lint unit bench deploy destroy package channels moderator clean
 
 local: $(BIN)/.installed ## Run the whole service locally (moto + emulator); Ctrl-C stops it.
 	$(BIN)/python -m local.stack $(ARGS)
@@ -44,8 +44,32 @@ bench: $(BIN)/.installed ## Benchmarks: a table, and bench/results/ (JSON, Markd
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python -m bench.run $(ARGS)
 
-package: $(BIN)/.installed ## SAM template and deployment zip for STAGE in build/STAGE
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-west-2} $(BIN)/chalice package --stage $(STAGE) build/$(STAGE)
+# --- Deploying (README "Deploying"); scripts/deploy does the work, `--help` lists every option.
+# make deploy STAGE=prod MODERATOR_EMAIL=maria@yourdomain [INTERVAL=5] [STORAGE=SEQUENTIAL]
+#             [REGION=eu-west-1] [PROFILE=...] [ALARM_EMAIL=...] [ARGS="--retention-days 90"]
+DEPLOY := $(BIN)/python -m scripts.deploy
+AWS_ARGS = $(if $(REGION),--region $(REGION)) $(if $(PROFILE),--profile $(PROFILE))
+STAGE_ARGS = $(if $(MODERATOR_EMAIL),--moderator-email $(MODERATOR_EMAIL)) \
+	$(if $(MODERATOR_NAME),--moderator-name $(MODERATOR_NAME)) \
+	$(if $(INTERVAL),--interval $(INTERVAL)) $(if $(STORAGE),--storage $(STORAGE)) \
+	$(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(ADAPTER_ARN),--adapter-arn $(ADAPTER_ARN))
+
+deploy: $(BIN)/.installed ## Deploy or update STAGE in your AWS account: resources, settings, policies, functions, API
+	$(DEPLOY) deploy --stage $(STAGE) $(STAGE_ARGS) $(AWS_ARGS) $(ARGS)
+
+destroy: $(BIN)/.installed ## Remove STAGE; recordings and decision log stay unless DELETE_DATA=yes
+	$(DEPLOY) destroy --stage $(STAGE) $(if $(filter yes,$(DELETE_DATA)),--delete-data) \
+		$(if $(filter yes,$(YES)),--yes) $(AWS_ARGS) $(ARGS)
+
+channels: $(BIN)/.installed ## Record CHANNELS='arn:aws:ivs:...' (or CHANNELS=all) with STAGE's configuration; DETACH=yes to stop
+	$(DEPLOY) channels --stage $(STAGE) $(if $(filter all,$(CHANNELS)),--all,$(CHANNELS)) \
+		$(if $(filter yes,$(DETACH)),--detach) $(if $(filter yes,$(REPLACE)),--replace) $(AWS_ARGS) $(ARGS)
+
+moderator: $(BIN)/.installed ## Invite EMAIL=... (NAME=...) to STAGE's moderators
+	$(DEPLOY) moderator --stage $(STAGE) --email "$(EMAIL)" $(if $(NAME),--name $(NAME)) $(AWS_ARGS) $(ARGS)
+
+package: $(BIN)/.installed ## One template for a pipeline (SAM, with every resource): build/STAGE/sam.json
+	$(DEPLOY) package --stage $(STAGE) --out build/$(STAGE) $(STAGE_ARGS) $(ARGS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .hypothesis

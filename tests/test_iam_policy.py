@@ -1,10 +1,13 @@
-"""The hand-written IAM policies grant exactly what each function calls, scoped by resource.
+"""The generated IAM policies grant each function exactly what it calls, scoped by resource.
 
 Every AWS call a function makes is recorded (botocore's before-parameter-build event,
-fired for stubbed and moto calls alike) while it runs through every path that calls AWS:
-for the thumbnail handler auto-stop with key revocation, a failed SendEvent, Lambda's
-retry and a duplicate; for the API a stop with revocation, a chat token, both kinds of
-history query and a frame link.
+fired for stubbed and moto calls alike) and attributed to the function being invoked,
+while it runs through every path that calls AWS: for the thumbnail handler auto-stop with
+key revocation, a failed SendEvent, Lambda's retry and a duplicate, a versioned read, a
+new channel; then a stream's end and a frame Lambda gave up on; for the API a stop with
+revocation, a chat token, both kinds of history query, a frame link and every incident
+route. The policies checked are those scripts/deploy/policies.py renders from
+infra/permissions.yaml for a deployment of these tests' resources, as `make deploy` does.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from support import (
+    ACCOUNT,
+    BUCKET,
     CHANNEL_ARN,
     CHANNELS_TABLE,
     CLEAN,
@@ -24,7 +29,8 @@ from support import (
     FAILED_FRAMES_QUEUE,
     IDEMPOTENCY_TABLE,
     INCIDENTS_TABLE,
-    ROOT,
+    REGION,
+    ROOM_ARN,
     VIOLENCE,
     failure_record,
     moderation_labels,
@@ -36,30 +42,58 @@ from support import (
 from tokens import signed_in
 
 from chalicelib.moderation import ModerationIncomplete
+from scripts.deploy import naming, policies
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 OTHER_CHANNEL = "ZyXwVuTs9876"
 OTHER_ARN = f"arn:aws:ivs:us-west-2:123456789012:channel/{OTHER_CHANNEL}"
+UNSEEN_CHANNEL = "QwErTyUi5678"
+UNSEEN_ARN = f"arn:aws:ivs:us-west-2:123456789012:channel/{UNSEEN_CHANNEL}"
 RUDE = moderation_labels(
     ("Rude Gestures", "", 1, 88.0), ("Middle Finger", "Rude Gestures", 2, 88.0)
 )
+ADAPTER_ARN = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/moderation/version/v2/1700000000000"
 
-STAGES = ("dev", "prod")
+# A deployment of these tests' resources, as the resources stack's outputs would name them.
+DEPLOYMENT = policies.Deployment(
+    stage="ci",
+    account=ACCOUNT,
+    region=REGION,
+    outputs={
+        "RecordingBucket": BUCKET,
+        "DecisionsTable": DECISIONS_TABLE,
+        "IdempotencyTable": IDEMPOTENCY_TABLE,
+        "IncidentsTable": INCIDENTS_TABLE,
+        "ChannelsTable": CHANNELS_TABLE,
+        "ModerationRoomArn": ROOM_ARN,
+        "FailedFramesQueueArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{FAILED_FRAMES_QUEUE}",
+    },
+)
+
 # Granted although our code does not call them, and why.
 LOGS = {
-    ("logs:CreateLogGroup", "logs"): "the Lambda runtime writes the function's logs",
     ("logs:CreateLogStream", "logs"): "the Lambda runtime writes the function's logs",
     ("logs:PutLogEvents", "logs"): "the Lambda runtime writes the function's logs",
 }
-THUMBNAIL_HANDLER_NEEDS = {
-    ("dynamodb:GetItem", "idempotency"): "Powertools reads a record a failed put did not return",
-    ("sqs:ReceiveMessage", "failed-frames"): "Lambda's event source mapping polls the queue",
-    ("sqs:DeleteMessage", "failed-frames"): "Lambda's event source mapping deletes what it handled",
-    ("sqs:GetQueueAttributes", "failed-frames"): "Lambda's event source mapping reads the queue",
-    **LOGS,
+ESM = "Lambda's event source mapping"
+NEEDS = {
+    "moderate_thumbnail": {
+        ("dynamodb:GetItem", "idempotency"): "Powertools reads a record a failed put did not "
+        "return",
+        ("sqs:SendMessage", "failed-frames"): "Lambda sends a frame it gave up on to the "
+        "on-failure destination with the function's role",
+        **LOGS,
+    },
+    "stream_state_changed": LOGS,
+    "record_failed_frames": {
+        ("sqs:ReceiveMessage", "failed-frames"): f"{ESM} polls the queue",
+        ("sqs:DeleteMessage", "failed-frames"): f"{ESM} deletes what it handled",
+        ("sqs:GetQueueAttributes", "failed-frames"): f"{ESM} reads the queue",
+        **LOGS,
+    },
+    "api_handler": LOGS,
 }
-API_NEEDS = LOGS
-
+EVENT_FUNCTIONS = ("moderate_thumbnail", "stream_state_changed", "record_failed_frames")
 
 TABLE_ROLES = {
     DECISIONS_TABLE: "decisions",
@@ -70,12 +104,14 @@ TABLE_ROLES = {
 
 
 class CallRecorder:
+    """Each AWS call as (function, action, resource role), the function being the one invoked."""
+
     def __init__(self) -> None:
-        self.calls: set[tuple[str, str]] = set()
-        self._on = False
+        self.calls: set[tuple[str, str, str]] = set()
+        self.function: str | None = None
 
     def __call__(self, params, model, **kwargs) -> None:
-        if not self._on:
+        if self.function is None:
             return
         service = model.service_model.signing_name
         action = f"{service}:{model.name}"
@@ -85,11 +121,11 @@ class CallRecorder:
             # IAM authorises each write of a transaction as the single-item action it is
             for item in params["TransactItems"]:
                 [(kind, request)] = item.items()
-                self.calls.add((f"dynamodb:{kind}Item", TABLE_ROLES[request["TableName"]]))
+                self._add(f"dynamodb:{kind}Item", TABLE_ROLES[request["TableName"]])
             return
         if action == "dynamodb:BatchGetItem":
             for table in params["RequestItems"]:
-                self.calls.add(("dynamodb:BatchGetItem", TABLE_ROLES[table]))
+                self._add("dynamodb:BatchGetItem", TABLE_ROLES[table])
             return
         if service == "dynamodb":
             role = TABLE_ROLES[params["TableName"]]
@@ -97,20 +133,26 @@ class CallRecorder:
                 # every index of the incidents table is keys-only: one grant covers them
                 index = "*" if role == "incidents" else params["IndexName"]
                 role += f"/index/{index}"
+        elif service == "rekognition":
+            role = "adapter" if params.get("ProjectVersion") else "any"
         else:
             # s3: a presigned GetObject link, signed with the function's credentials
-            role = {"rekognition": "any", "ivschat": "room", "ivs": "channels", "s3": "recordings"}[
-                service
-            ]
-        self.calls.add((action, role))
+            role = {"ivschat": "room", "ivs": "channels", "s3": "recordings"}[service]
+        self._add(action, role)
+
+    def _add(self, action: str, role: str) -> None:
+        self.calls.add((self.function, action, role))
+
+    def of(self, function: str) -> set[tuple[str, str]]:
+        return {(action, role) for name, action, role in self.calls if name == function}
 
     @contextlib.contextmanager
-    def recording(self) -> Iterator[None]:
-        self._on = True
+    def recording(self, function: str) -> Iterator[None]:
+        previous, self.function = self.function, function
         try:
             yield
         finally:
-            self._on = False
+            self.function = previous
 
 
 @pytest.fixture
@@ -122,36 +164,44 @@ def recorder(app_module) -> CallRecorder:
     return calls
 
 
-def stage_config(stage: str) -> dict[str, str]:
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    return {**config["environment_variables"], **config["stages"][stage]["environment_variables"]}
+@pytest.fixture
+def attributed(client, recorder):
+    """The test client, its Lambda invokes recorded as calls of the function invoked."""
+    invoke = client.lambda_.invoke
+
+    def invoke_as(name, event=None, **kwargs):
+        with recorder.recording(name):
+            return invoke(name, event, **kwargs)
+
+    client.lambda_.invoke = invoke_as
+    yield client
+    client.lambda_.invoke = invoke
 
 
-def grants(stage: str, policy_file: str) -> set[tuple[str, str]]:
-    """(action, resource role) pairs a stage's policy file allows."""
-    env = stage_config(stage)
-    room = env["MODERATION_ROOM_ARN"]
-    region, account = room.split(":")[3:5]
+def grants(function: str, deployment: policies.Deployment = DEPLOYMENT) -> set[tuple[str, str]]:
+    """(action, resource role) pairs the function's generated policy allows."""
+    env = deployment.outputs
+    region, account = deployment.region, deployment.account
+    table = f"arn:aws:dynamodb:{region}:{account}:table"
+    log_group = naming.function_name(deployment.stage, function)
     roles = {
-        f"arn:aws:s3:::{env['RECORDING_BUCKET']}/ivs/v1/*": "recordings",
-        f"arn:aws:dynamodb:{region}:{account}:table/{env['DECISIONS_TABLE']}": "decisions",
-        f"arn:aws:dynamodb:{region}:{account}:table/{env['DECISIONS_TABLE']}/index/byDay": (
-            "decisions/index/byDay"
-        ),
-        f"arn:aws:dynamodb:{region}:{account}:table/{env['IDEMPOTENCY_TABLE']}": "idempotency",
-        f"arn:aws:dynamodb:{region}:{account}:table/{env['INCIDENTS_TABLE']}": "incidents",
-        f"arn:aws:dynamodb:{region}:{account}:table/{env['INCIDENTS_TABLE']}/index/*": (
-            "incidents/index/*"
-        ),
-        f"arn:aws:dynamodb:{region}:{account}:table/{env['CHANNELS_TABLE']}": "channels",
-        room: "room",
+        f"arn:aws:s3:::{env['RecordingBucket']}/ivs/v1/*": "recordings",
+        f"{table}/{env['DecisionsTable']}": "decisions",
+        f"{table}/{env['DecisionsTable']}/index/byDay": "decisions/index/byDay",
+        f"{table}/{env['IdempotencyTable']}": "idempotency",
+        f"{table}/{env['IncidentsTable']}": "incidents",
+        f"{table}/{env['IncidentsTable']}/index/*": "incidents/index/*",
+        f"{table}/{env['ChannelsTable']}": "channels",
+        env["ModerationRoomArn"]: "room",
         f"arn:aws:ivs:{region}:{account}:channel/*": "channels",
         f"arn:aws:ivs:{region}:{account}:stream-key/*": "channels",
-        f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/ivs-moderation-{stage}-*": "logs",
-        f"arn:aws:sqs:{region}:{account}:{env['FAILED_FRAMES_QUEUE']}": "failed-frames",
+        f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{log_group}:*": "logs",
+        env["FailedFramesQueueArn"]: "failed-frames",
         "*": "any",
     }
-    policy = json.loads((ROOT / ".chalice" / policy_file.format(stage=stage)).read_text())
+    if deployment.adapter_arn:
+        roles[deployment.adapter_arn] = "adapter"
+    policy = policies.concrete(deployment)[function]
     granted = set()
     for statement in policy["Statement"]:
         assert statement["Effect"] == "Allow"
@@ -159,7 +209,7 @@ def grants(stage: str, policy_file: str) -> set[tuple[str, str]]:
         resources = statement["Resource"]
         for action in [actions] if isinstance(actions, str) else actions:
             for resource in [resources] if isinstance(resources, str) else resources:
-                assert resource in roles, f"{stage}: {resource} is not a resource of this stage"
+                assert resource in roles, f"{function}: {resource} is not a resource of its own"
                 granted.add((action, roles[resource]))
     return granted
 
@@ -201,6 +251,19 @@ def run_every_path(client, rekognition, ivschat, ivs, monkeypatch, *events) -> N
     client.lambda_.invoke(
         "record_failed_frames", client.events.generate_sqs_event([record], FAILED_FRAMES_QUEUE)
     )
+    # One of a frame that was decided (its announcement failed for good): the decision says so;
+    # one of a channel the service has never seen: its name is looked up
+    decided = failure_record(event)
+    unseen = failure_record(object_created(thumbnail_key(16, channel=UNSEEN_CHANNEL)))
+    ivs.add_response(
+        "get_channel", {"channel": {"arn": UNSEEN_ARN, "name": "c"}}, {"arn": UNSEEN_ARN}
+    )
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1239"})
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1240"})
+    client.lambda_.invoke(
+        "record_failed_frames",
+        client.events.generate_sqs_event([decided, unseen], FAILED_FRAMES_QUEUE),
+    )
 
 
 def run_api_paths(client, ivs, ivschat) -> None:
@@ -224,20 +287,35 @@ def run_api_paths(client, ivs, ivschat) -> None:
     assert client.http.get(f"/frames?key={key}", headers=signed_in()).status_code == 200
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_thumbnail_handler_policy_grants_exactly_what_it_calls(
-    stage, recorder, client, rekognition, ivschat, ivs, monkeypatch
+@pytest.mark.parametrize("function", EVENT_FUNCTIONS)
+def test_event_function_policy_grants_exactly_what_it_calls(
+    function, recorder, attributed, rekognition, ivschat, ivs, monkeypatch
 ):
     event = written(thumbnail_key(12))  # IVS's writes, not the handler's
     versioned = written(thumbnail_key(13))
     other = written(thumbnail_key(14, channel=OTHER_CHANNEL))
-    with recorder.recording():
-        run_every_path(client, rekognition, ivschat, ivs, monkeypatch, event, versioned, other)
+    run_every_path(attributed, rekognition, ivschat, ivs, monkeypatch, event, versioned, other)
 
-    called = recorder.calls
-    granted = grants(stage, "policy-{stage}.json")
+    called = recorder.of(function)
+    granted = grants(function)
+    assert called, f"{function} was never invoked"
     assert called - granted == set(), "called but not allowed"
-    assert granted - called == set(THUMBNAIL_HANDLER_NEEDS), "allowed but never called"
+    assert granted - called == set(NEEDS[function]), "allowed but never called"
+
+
+def test_with_an_adapter_detection_is_granted_on_that_adapter_only(
+    recorder, attributed, rekognition, ivschat, monkeypatch
+):
+    monkeypatch.setenv("MODERATION_ADAPTER_ARN", ADAPTER_ARN)
+    deployment = policies.Deployment(**{**DEPLOYMENT.__dict__, "adapter_arn": ADAPTER_ARN})
+    rekognition.add_response("detect_moderation_labels", CLEAN)
+    attributed.lambda_.invoke("moderate_thumbnail", written(thumbnail_key(12)))
+
+    called = recorder.of("moderate_thumbnail")
+    granted = grants("moderate_thumbnail", deployment)
+    assert ("rekognition:DetectModerationLabels", "adapter") in called
+    assert ("rekognition:DetectModerationLabels", "adapter") in granted
+    assert ("rekognition:DetectModerationLabels", "any") not in granted
 
 
 def run_incident_paths(client, ivschat, incident_id: str) -> None:
@@ -258,34 +336,48 @@ def run_incident_paths(client, ivschat, incident_id: str) -> None:
     post(f"/incidents/{incident_id}/reopen", {})
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_api_policy_grants_exactly_what_it_calls(
-    stage, recorder, jwks, client, rekognition, ivschat, ivs
-):
+def test_api_policy_grants_exactly_what_it_calls(recorder, jwks, client, rekognition, ivschat, ivs):
     rekognition.add_response("detect_moderation_labels", VIOLENCE)  # an incident to work on
     ivschat.add_response("send_event", {"id": "AbCdEfGh0001"})
     incident_id = client.lambda_.invoke("moderate_thumbnail", written(thumbnail_key(12)))
-    with recorder.recording():
+    with recorder.recording("api_handler"):
         run_incident_paths(client, ivschat, incident_id.payload["incidentId"])  # ends open
         ivschat.add_response("send_event", {"id": "AbCdEfGh0002"})  # the stop resolves it
         run_api_paths(client, ivs, ivschat)
 
-    called = recorder.calls
-    granted = grants(stage, "policy-api-{stage}.json")
+    called = recorder.of("api_handler")
+    granted = grants("api_handler")
     assert called - granted == set(), "called but not allowed"
-    assert granted - called == set(API_NEEDS), "allowed but never called"
+    assert granted - called == set(NEEDS["api_handler"]), "allowed but never called"
 
 
-@pytest.mark.parametrize(
-    "policy_file",
-    ["policy-dev.json", "policy-prod.json", "policy-api-dev.json", "policy-api-prod.json"],
-)
-def test_policy_has_no_wildcard_action_and_star_only_where_iam_allows_nothing_else(policy_file):
-    policy = json.loads((ROOT / ".chalice" / policy_file).read_text())
+def rendered() -> list[tuple[str, dict]]:
+    """Every generated policy: for a deployment, with an adapter, and for a packaged template."""
+    with_adapter = policies.Deployment(**{**DEPLOYMENT.__dict__, "adapter_arn": ADAPTER_ARN})
+    return [
+        (f"{form} {function}", document)
+        for form, documents in (
+            ("deployed", policies.concrete(DEPLOYMENT)),
+            ("deployed with adapter", policies.concrete(with_adapter)),
+            ("packaged", policies.cloudformation("ci")),
+        )
+        for function, document in documents.items()
+    ]
+
+
+@pytest.mark.parametrize(("name", "policy"), rendered(), ids=[name for name, _ in rendered()])
+def test_policy_has_no_wildcard_action_and_star_only_where_iam_allows_nothing_else(name, policy):
     for statement in policy["Statement"]:
         actions = statement["Action"]
         for action in [actions] if isinstance(actions, str) else actions:
             assert "*" not in action
         if statement["Resource"] == "*":
-            # DetectModerationLabels has no resource-level permissions
+            # DetectModerationLabels has no resource-level permissions without an adapter
             assert statement["Action"] == "rekognition:DetectModerationLabels"
+
+
+def test_every_function_of_the_app_has_permissions_and_no_other(app_module):
+    functions = {source.name for source in app_module.app.event_sources} | {"api_handler"}
+
+    assert set(policies.functions()) == functions
+    assert set(naming.FUNCTIONS) == functions

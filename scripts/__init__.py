@@ -1,0 +1,1 @@
+"""Developer and operator tooling: `python -m scripts.deploy` (deploy, destroy, package, ...)."""

@@ -1,0 +1,5 @@
+import sys
+
+from scripts.deploy.cli import main
+
+sys.exit(main())
