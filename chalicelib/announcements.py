@@ -46,6 +46,8 @@ _DROPPABLE = (
     "escalatedTo",
     "dismissedLabels",
     "actedAt",
+    "acknowledgedAt",
+    "resolvedAt",
     "sessionId",
     "firstFrameTime",
 )
@@ -87,7 +89,9 @@ def incident_event(
         "latestFrameKey": incident.get("latestFrameKey", ""),
         "sessionId": incident.get("sessionId", ""),
         "acknowledgedBy": incident.get("acknowledgedBy", ""),
+        "acknowledgedAt": incident.get("acknowledgedAt", ""),
         "resolvedBy": incident.get("resolvedBy", ""),
+        "resolvedAt": incident.get("resolvedAt", ""),
         "autoStop": auto_stop.get("action", ""),
         "escalatedTo": incident.get("escalatedTo", ""),
         "dismissedLabels": ",".join(incident.get("dismissedLabels", [])),

@@ -249,7 +249,8 @@ def resolve(
     note: str = "",
     **details: Any,
 ) -> dict[str, Any]:
-    _must_not_be_resolved(incident)
+    if incident.get("resolution") != ESCALATED:  # the team it went to settles it
+        _must_not_be_resolved(incident)
     changed = _next(incident)
     _resolve(changed, now, moderator, resolution, note=note, **details)
     return changed

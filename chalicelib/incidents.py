@@ -38,6 +38,8 @@ from chalicelib.incident_model import (
 
 logger = logging.getLogger(__name__)
 
+# What an audit entry copies of the incident, beside who did what, when and why.
+AUDITED = ("resolution", "escalatedTo", "dismissedLabels", "stopAuditId", "acknowledgedBy")
 ATTEMPTS = 8  # optimistic-locking rounds before giving up (the invoke then retries)
 
 
@@ -176,6 +178,8 @@ class Incidents:
             if changed is None:  # nothing to change (e.g. acknowledged twice by one moderator)
                 return incident, True
             entry = {"action": changed["trail"][-1]["action"], "by": actor, **(audit or {})}
+            if note:
+                entry["note"] = note
             if self._commit(Change(changed), previous=incident["version"], audit=entry):
                 return changed, self.announce(event_type, changed, actor=actor, note=note)
         raise ConditionFailed(f"incident {incident_id}: too many concurrent changes")
@@ -233,7 +237,7 @@ class Incidents:
             "channelName": incident.get("channelName", ""),
             "state": incident["state"],
             "severity": incident["severity"],
-            **{k: v for k, v in incident.items() if k in ("resolution", "escalatedTo")},
+            **{k: v for k, v in incident.items() if k in AUDITED and v not in ("", [], None)},
             **entry,
             "expiresAt": incident.get("expiresAt"),
         }

@@ -374,3 +374,37 @@ def test_a_stop_naming_another_channels_incident_is_400(client, rekognition, ivs
 
     assert response.status_code == 400
     assert "another channel" in response.json_body["Message"]
+
+
+def test_the_team_an_incident_went_to_settles_it_without_reopening(
+    client, rekognition, ivschat, ivs
+):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0101"}, SEND)
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+    escalated = {"resolution": "escalated", "escalateTo": "legal", "note": "minor?"}
+    post(client, f"/incidents/{incident_id}/resolve", escalated)
+
+    response = stop(client, incident_id, token=TOM)
+
+    assert response.status_code == 200
+    assert response.json_body["incident"]["resolution"] == "stopped"
+    assert response.json_body["incident"]["resolutionNote"] == "weapon on screen"
+
+
+def test_every_transition_is_audited_with_its_reason(client, rekognition, ivschat, sent_events):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+    body = {"resolution": "dismissed", "labels": ["Middle Finger"], "note": "a thumbs up"}
+
+    post(client, f"/incidents/{incident_id}/resolve", body)
+
+    audit = incident_audits()[-1]
+    assert (audit["action"], audit["by"], audit["note"]) == (
+        "resolved:dismissed",
+        "maria",
+        "a thumbs up",
+    )
+    assert audit["dismissedLabels"] == ["Middle Finger"]
+    assert sent_events[-1]["resolvedAt"][:16] == audit["at"][:16]  # the event says when, too

@@ -164,7 +164,7 @@ def list_channels():
         if incident["state"] != "resolved":
             counts[incident["channelArn"]] = counts.get(incident["channelArn"], 0) + 1
     items, more = dependencies.channel_store().page(limit=MAX_CHANNELS)
-    fields = ("channelArn", "name", "live", "liveAt", "openIncidentId")
+    fields = ("channelArn", "name", "live", "liveAt", "openIncidentId", "failureNoticeAt")
     return {
         "items": [
             {

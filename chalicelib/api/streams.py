@@ -55,7 +55,7 @@ def _incident_to_stop(request: StopRequest) -> dict[str, Any] | None:
         raise NotFound(f"no such incident: {request.incident_id}")
     if incident["channelArn"] != request.channel_arn:
         raise BadRequest("incidentId is an incident of another channel")
-    if incident["state"] == "resolved":
+    if incident["state"] == "resolved" and incident.get("resolution") != "escalated":
         raise IncidentConflict(_resolved_as(incident), incident)
     return incident
 
@@ -65,7 +65,13 @@ def _resolve_stopped(
 ) -> dict[str, Any]:
     def apply(incident: dict[str, Any], now: datetime) -> dict[str, Any] | None:
         return resolve(
-            incident, moderator, now, STOPPED, note=request.reason, stopAuditId=result["auditId"]
+            incident,
+            moderator,
+            now,
+            STOPPED,
+            note=request.reason,
+            stopAuditId=result["auditId"],
+            resolutionNote=request.reason,
         )
 
     try:
