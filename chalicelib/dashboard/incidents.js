@@ -158,9 +158,13 @@ export function matches(incident, filters, channelName) {
 
 /** What a moderator can do with it now. No Stop on a channel known to be offline. */
 export function actionsFor(incident, channel) {
-  if (incident.state === 'resolved') return ['reopen'];
+  const escalated = incident.state === 'resolved' && incident.resolution === 'escalated';
+  // The team an incident was escalated to settles it directly (dismiss, warn, stop).
+  if (incident.state === 'resolved' && !escalated) return ['reopen'];
   const actions = incident.state === 'open' ? ['acknowledge'] : [];
-  actions.push('dismiss', 'warn', 'escalate');
+  actions.push('dismiss', 'warn');
+  if (!escalated) actions.push('escalate');
   if (channel?.live !== false) actions.push('stop');
+  if (escalated) actions.push('reopen');
   return actions;
 }
