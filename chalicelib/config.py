@@ -40,7 +40,6 @@ DEFAULTS = {
     "DASHBOARD_ORIGINS": "",
     "FRAME_URL_SECONDS": "300",
     "FRAME_SKIP_ENABLED": "true",
-    "FRAME_SKIP_MAX_DISTANCE": "4",
     "FRAME_SKIP_MAX_AGE_SECONDS": "30",
 }
 
@@ -70,7 +69,7 @@ class Settings:
     dashboard_origins: tuple[str, ...]
     frame_url_seconds: int
     frame_skip_enabled: bool
-    frame_skip_max_distance: int
+    frame_skip_max_distance: None  # gone with the hash (no setting); moderation.py reads it
     frame_skip_max_age_seconds: int
 
     @property
@@ -124,9 +123,7 @@ class Settings:
             ),
             frame_url_seconds=int(_number("FRAME_URL_SECONDS", env, 10, 3600, integer=True)),
             frame_skip_enabled=_boolean("FRAME_SKIP_ENABLED", env),
-            frame_skip_max_distance=int(
-                _number("FRAME_SKIP_MAX_DISTANCE", env, 0, 64, integer=True)
-            ),
+            frame_skip_max_distance=None,
             frame_skip_max_age_seconds=int(
                 _number("FRAME_SKIP_MAX_AGE_SECONDS", env, 1, 3600, integer=True)
             ),

@@ -1,0 +1,246 @@
+"""Has the scene changed? A test that looks at every part of the frame, for frame skipping.
+
+A frame may reuse the decision of the channel's last analysed frame only if nothing new has
+come into view: a new object covering 1% of the frame must count as change wherever it is,
+while the camera's own variations — jitter of a few pixels, brightness flicker, sensor
+noise, JPEG re-encoding — must not. A whole-frame hash cannot do both (a small object moves
+too few of its 64 bits), so this compares the two frames part by part:
+
+1. **Signature** (`signature`, ~4 KB, kept with the channel's reference frame): the frame
+   on a grid of ~160x90 cells (of the thumbnail's aspect ratio, whatever its size), decoded
+   cheaply in YCbCr by JPEG's `draft()` at 1/2 to 1/8 of its size, the luma softened by a
+   box blur of half a cell (so that a sub-cell shift of a thin line, text say, moves its
+   cells' values gradually), stored as a quality-90 JPEG with chroma at half resolution. A
+   1% object still spans ~144 cells. The thumbnail's size is kept: only like is compared
+   with like, and another size or aspect ratio counts as change.
+2. **Brightness**: each plane of the new frame is mapped to the reference's mean and
+   spread (gain bounded to 0.8-1.25): auto-exposure and flicker are global, an object is not.
+3. **Motion search per cell**: a cell is unchanged if its value lies within the range of
+   the other frame's 3x3 neighbourhood, widened by a fifth of that range: any shift of up to
+   a cell (4 px of a 640x360 thumbnail) lands inside it. This is checked both ways, so a flat
+   object over texture stands out as well as a textured one over a flat wall. What lies
+   outside, less a noise allowance, is the cell's *excess*; luma and both chroma planes
+   count (chroma twice), so an object as bright as what it covers but of another colour is
+   seen.
+4. **Sliding windows**: the excess is averaged over every 7x7-cell window, at every
+   position (so an object straddling any block border is whole in some window); the score
+   is the largest window mean. Camera noise leaves scattered cells of excess that a window
+   averages away; an object fills windows with it. The two outermost cells of each edge are
+   left out: jitter brings new content in there.
+
+`THRESHOLD` was chosen on photographs and seeds that the benchmark does not report on
+(`TUNING` in bench/footage.py): near-identical frames there scored at most 3.75, objects of
+1% or more at least 8. It is deliberately not a setting: raising it would trade missed
+violations for savings without anyone seeing the trade.
+
+Pillow only: every step is one of its C operations (ImageChops, BoxBlur, histogram, point)
+on three small planes stacked into one image, ~1-2 ms a frame. numpy would add 66 MB
+unpacked to the deployment package and 0.1-0.2 s to each cold start, for a grid this small.
+Pillow itself is imported on first use, not when this module is.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import operator
+import struct
+from dataclasses import dataclass
+
+CELLS = 160 * 90  # the signature's grid, whatever the thumbnail's aspect ratio
+THRESHOLD = 4.5  # a window mean of excess (levels) from which the frame has changed
+_SOFTEN = 0.5  # luma box blur radius, in cells: a quarter of each neighbour mixed in
+_QUALITY = 90  # of the signature's JPEG (chroma at half resolution, as JPEG keeps it)
+_WIDEN = 5  # a neighbourhood's range is widened by 1/_WIDEN of itself
+_LUMA_TOLERANCE, _CHROMA_TOLERANCE, _CHROMA_WEIGHT = 2, 1, 2
+_BORDER = 2  # cells left out at each edge: jitter brings new content in there
+_WINDOW = 3  # radius, in cells: 7x7 windows
+_SCALE = 4  # excess is kept x4 in 8-bit images: a quarter of a level of resolution
+_MAGIC = b"CHG1"
+_HEADER = struct.Struct(">4sHH")  # magic, thumbnail width and height
+
+
+class NotAnImage(Exception):
+    """The bytes are not an image Pillow can read: let Rekognition say what is wrong."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """How two frames compare: `changed` if `score` reaches THRESHOLD; `region` is the
+    bounding box (x0, y0, x1, y1, fractions of the frame) of the windows that did."""
+
+    changed: bool
+    score: float  # math.inf when the frames cannot be compared (size or format)
+    region: tuple[float, float, float, float] | None = None
+
+
+def signature(image: bytes) -> bytes:
+    """The compact signature of a JPEG or PNG frame (a few KB), to compare later frames with."""
+    from PIL import Image, ImageFilter, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(image)) as picture:
+            width, height = picture.size
+            grid = _grid(width, height)
+            picture.draft("YCbCr", grid)  # JPEG: decoded at 1/2..1/8 of its size, in YCbCr
+            frame = picture if picture.mode == "YCbCr" else picture.convert("RGB")
+            frame = frame.convert("YCbCr")
+            if frame.size != grid:
+                frame = frame.resize(grid, Image.Resampling.BOX)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        raise NotAnImage(str(error)) from error
+    luma, cb, cr = frame.split()
+    luma = luma.filter(ImageFilter.BoxBlur(_SOFTEN))
+    buffer = io.BytesIO()
+    Image.merge("YCbCr", (luma, cb, cr)).save(buffer, format="JPEG", quality=_QUALITY)
+    return _HEADER.pack(_MAGIC, width, height) + buffer.getvalue()
+
+
+def compare(reference: bytes, frame: bytes) -> Change:
+    """Whether `frame` has changed from `reference` (both signatures), and by how much."""
+    from PIL import ImageChops, ImageFilter
+
+    old, new = _planes(reference), _planes(frame)
+    if old is None or new is None or old[0] != new[0]:
+        return Change(changed=True, score=math.inf)  # another size, or an unknown format
+    a = old[1]
+    width, height = a[0].size  # the grid's
+    if new[1][0].size != (width, height):
+        return Change(changed=True, score=math.inf)
+    b = [_match(plane, target) for plane, target in zip(new[1], a, strict=True)]
+    a, b = _stack(a), _stack(b)
+    excess = ImageChops.lighter(_outside(b, *_neighbourhood(a)), _outside(a, *_neighbourhood(b)))
+    total = _weigh(excess, width, height)
+    inner = total.crop((_BORDER, _BORDER, width - _BORDER, height - _BORDER))
+    if min(inner.size) < 1:
+        inner = total
+    windows = inner.filter(ImageFilter.BoxBlur(_WINDOW))
+    score = windows.getextrema()[1] / _SCALE
+    if score < THRESHOLD:
+        return Change(changed=False, score=score)
+    return Change(changed=True, score=score, region=_region(windows, inner, width, height))
+
+
+def _grid(width: int, height: int) -> tuple[int, int]:
+    """About CELLS cells of the frame's aspect ratio."""
+    across = max(1, min(width, round(math.sqrt(CELLS * width / height))))
+    down = max(1, min(height, round(across * height / width)))
+    return across, down
+
+
+def _planes(signature_bytes: bytes):
+    """(thumbnail size, [Y, Cb, Cr]: luma on the grid, chroma at half of it), or None if
+    these are not a signature's bytes."""
+    from PIL import Image, UnidentifiedImageError
+
+    if len(signature_bytes) <= _HEADER.size:
+        return None
+    magic, width, height = _HEADER.unpack_from(signature_bytes)
+    if magic != _MAGIC:
+        return None
+    try:
+        with Image.open(io.BytesIO(signature_bytes[_HEADER.size :])) as stored:
+            stored.draft("YCbCr", stored.size)  # the stored values, not converted to RGB
+            luma, cb, cr = stored.convert("YCbCr").split()
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    return (width, height), [luma, cb.reduce(2), cr.reduce(2)]
+
+
+def _match(plane, target):
+    """`plane` with its mean and spread mapped to `target`'s: auto-exposure and flicker are
+    global (the gain is bounded to 0.8-1.25)."""
+    (mean, spread), (target_mean, target_spread) = _moments(plane), _moments(target)
+    gain = min(max(target_spread / max(spread, 1e-3), 0.8), 1.25)
+    offset = target_mean - gain * mean
+    return plane.point([v * gain + offset for v in _LEVELS])  # rounded and clipped by Pillow
+
+
+def _moments(plane) -> tuple[float, float]:
+    """Mean and standard deviation of an 8-bit plane, from its histogram."""
+    counts = plane.histogram()
+    n = sum(counts) or 1
+    mean = sum(map(operator.mul, counts, _LEVELS)) / n
+    square = sum(map(operator.mul, counts, _SQUARES)) / n
+    return mean, math.sqrt(max(square - mean * mean, 0.0))
+
+
+def _stack(planes):
+    """The three planes in one 8-bit image, luma above, Cb and Cr side by side below: one
+    operation then does all three. Where the planes meet is the edge of each, left out."""
+    from PIL import Image
+
+    luma, cb, cr = planes
+    chroma_width, chroma_height = cb.size
+    stacked = Image.new("L", (max(luma.width, 2 * chroma_width), luma.height + chroma_height))
+    stacked.paste(luma, (0, 0))
+    stacked.paste(cb, (0, luma.height))
+    stacked.paste(cr, (chroma_width, luma.height))
+    return stacked
+
+
+def _outside(frame, low, high):
+    """Per cell, how far `frame` lies outside [low, high] (a neighbourhood's range),
+    widened by 1/_WIDEN of that range."""
+    from PIL import ImageChops
+
+    widen = ImageChops.subtract(high, low, scale=_WIDEN)
+    high, low = ImageChops.add(high, widen), ImageChops.subtract(low, widen)
+    return ImageChops.add(ImageChops.subtract(frame, high), ImageChops.subtract(low, frame))
+
+
+def _neighbourhood(image):
+    """The 3x3 minimum and maximum of each cell, separably. The shifts wrap around, which
+    only affects cells at the edges of the planes, left out of the score."""
+    from PIL import ImageChops
+
+    low = high = image
+    for dx, dy in ((1, 0), (0, 1)):
+        back, forth = ImageChops.offset(low, dx, dy), ImageChops.offset(low, -dx, -dy)
+        low = ImageChops.darker(ImageChops.darker(low, back), forth)
+        back, forth = ImageChops.offset(high, dx, dy), ImageChops.offset(high, -dx, -dy)
+        high = ImageChops.lighter(ImageChops.lighter(high, back), forth)
+    return low, high
+
+
+def _weigh(excess, width: int, height: int):
+    """One grid of excess, x _SCALE: luma's less its tolerance, plus both chroma planes'
+    (less theirs, weighted), each chroma cell counted on the four luma cells it covers."""
+    from PIL import Image, ImageChops
+
+    chroma_width = (width + 1) // 2
+    chroma_height = excess.height - height
+    luma = excess.crop((0, 0, width, height)).point(_LUMA_TABLE)
+    chroma = excess.crop((0, height, 2 * chroma_width, excess.height)).point(_CHROMA_TABLE)
+    cb = chroma.crop((0, 0, chroma_width, chroma_height))
+    cr = chroma.crop((chroma_width, 0, 2 * chroma_width, chroma_height))
+    both = ImageChops.add(cb, cr).resize(
+        (2 * chroma_width, 2 * chroma_height), Image.Resampling.NEAREST
+    )
+    return ImageChops.add(luma, both.crop((0, 0, width, height)))
+
+
+def _region(windows, inner, width: int, height: int) -> tuple[float, float, float, float] | None:
+    """The bounding box of the windows that reach THRESHOLD, in fractions of the frame."""
+    limit = math.ceil(THRESHOLD * _SCALE)
+    box = windows.point([255 if v >= limit else 0 for v in _LEVELS]).getbbox()
+    if box is None:
+        return None
+    offset = _BORDER if inner.size != (width, height) else 0
+    x0, y0, x1, y1 = (v + offset for v in box)
+    return (
+        max(0.0, (x0 - _WINDOW) / width),
+        max(0.0, (y0 - _WINDOW) / height),
+        min(1.0, (x1 + _WINDOW) / width),
+        min(1.0, (y1 + _WINDOW) / height),
+    )
+
+
+def _table(tolerance: int, weight: int) -> list[int]:
+    return [min(255, max(0, v - tolerance) * weight * _SCALE) for v in range(256)]
+
+
+_LEVELS = range(256)
+_SQUARES = [v * v for v in _LEVELS]
+_LUMA_TABLE = _table(_LUMA_TOLERANCE, 1)
+_CHROMA_TABLE = _table(_CHROMA_TOLERANCE, _CHROMA_WEIGHT)
