@@ -105,9 +105,9 @@ class FakeDynamoDB:
         self.calls["dynamodb:PutItem"] += 1
         key = self._key(TableName, Item)
         old = self.items.get(key)
-        if old and "frameTime <=" in ConditionExpression:
-            newer = kwargs["ExpressionAttributeValues"][":t"]["S"]
-            if not old["frameTime"]["S"] <= newer:
+        if old and "#t <= :t" in ConditionExpression:  # DecisionStore.put_if_newer
+            name = kwargs["ExpressionAttributeNames"]["#t"]
+            if not old[name]["S"] <= kwargs["ExpressionAttributeValues"][":t"]["S"]:
                 raise _conditional_failure("PutItem")
         elif old and "attribute_not_exists" in ConditionExpression:
             raise _conditional_failure("PutItem", old)
