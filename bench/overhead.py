@@ -1,8 +1,9 @@
 """Handler overhead per frame, on zero-latency fakes: what the code itself costs.
 
-Every frame of the fast-game scene is a new scene, so each one takes the full path:
-idempotency, reading and hashing the thumbnail, Rekognition, the policy, the decision log
-and, for violating frames, the chat event. The reference port runs the same frames.
+Every frame of the fast-cuts scene is a new photograph, so each one takes the full path:
+idempotency, reading the thumbnail, its change signature and the comparison with the
+channel's reference, Rekognition, the policy, the decision log and, for violating frames,
+the chat event. The reference port runs the same frames.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def _time(handle, events) -> list[float]:
 
 
 def measure(count: int = 200, warmup: int = 20) -> dict:
-    stream = frames("fast game", count + warmup)
+    stream = frames("fast cuts", count + warmup)
     keys = [thumbnail_key("BenchOverhd1", n) for n in range(len(stream))]
     events = [object_created(key, n * 5) for n, key in enumerate(keys)]
 
