@@ -11,8 +11,10 @@ too few of its 64 bits), so this compares the two frames part by part:
    cheaply in YCbCr by JPEG's `draft()` at 1/2 to 1/8 of its size, the luma softened by a
    box blur of half a cell (so that a sub-cell shift of a thin line, text say, moves its
    cells' values gradually), stored as a quality-90 JPEG with chroma at half resolution. A
-   1% object still spans ~144 cells. The thumbnail's size is kept: only like is compared
-   with like, and another size or aspect ratio counts as change.
+   1% object still spans ~144 cells. The header keeps the thumbnail's size (only like is
+   compared with like: another size or aspect ratio is change), each plane's mean and
+   spread, and 10x10-cell luma block means: a block far off (48 levels) is plainly another
+   scene, with no need to look closer.
 2. **Brightness**: each plane of the new frame is mapped to the reference's mean and
    spread (gain bounded to 0.8-1.25): auto-exposure and flicker are global, an object is not.
 3. **Motion search per cell**: a cell is unchanged if its value lies within the range of
@@ -29,18 +31,19 @@ too few of its 64 bits), so this compares the two frames part by part:
    left out: jitter brings new content in there.
 
 `THRESHOLD` was chosen on photographs and seeds that the benchmark does not report on
-(`TUNING` in bench/footage.py): near-identical frames there scored at most 3.75, objects of
-1% or more at least 8. It is deliberately not a setting: raising it would trade missed
-violations for savings without anyone seeing the trade.
+(`TUNING` in bench/footage.py): near-identical frames there scored 4 or less (one in 420:
+4.5), objects of 1% of the frame or more 8.75 or more. It is deliberately not a setting:
+raising it would trade missed violations for savings without anyone seeing the trade.
 
 Pillow only: every step is one of its C operations (ImageChops, BoxBlur, histogram, point)
-on three small planes stacked into one image, ~1-2 ms a frame. numpy would add 66 MB
-unpacked to the deployment package and 0.1-0.2 s to each cold start, for a grid this small.
-Pillow itself is imported on first use, not when this module is.
+on small planes stacked into one image. numpy would add 66 MB unpacked to the deployment
+package and 0.1-0.2 s to each cold start, for a grid this small. Pillow itself is imported
+on first use, not when this module is.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import operator
@@ -56,8 +59,11 @@ _LUMA_TOLERANCE, _CHROMA_TOLERANCE, _CHROMA_WEIGHT = 2, 1, 2
 _BORDER = 2  # cells left out at each edge: jitter brings new content in there
 _WINDOW = 3  # radius, in cells: 7x7 windows
 _SCALE = 4  # excess is kept x4 in 8-bit images: a quarter of a level of resolution
-_MAGIC = b"CHG1"
-_HEADER = struct.Struct(">4sHH")  # magic, thumbnail width and height
+_BLOCK = 10  # cells a side of the coarse luma blocks kept in the header
+_APART = 48  # a block mean this far off (levels, brightness matched) is plainly a new scene
+_MAGIC = b"CHG2"
+# magic, thumbnail width and height, mean and spread of Y, Cb and Cr; then the block means
+_HEADER = struct.Struct(">4sHH6f")
 
 
 class NotAnImage(Exception):
@@ -70,7 +76,7 @@ class Change:
     bounding box (x0, y0, x1, y1, fractions of the frame) of the windows that did."""
 
     changed: bool
-    score: float  # math.inf when the frames cannot be compared (size or format)
+    score: float  # math.inf: not comparable (size, format), or plainly another scene
     region: tuple[float, float, float, float] | None = None
 
 
@@ -91,25 +97,37 @@ def signature(image: bytes) -> bytes:
         raise NotAnImage(str(error)) from error
     luma, cb, cr = frame.split()
     luma = luma.filter(ImageFilter.BoxBlur(_SOFTEN))
+    moments = [m for plane in (luma, cb.reduce(2), cr.reduce(2)) for m in _moments(plane)]
     buffer = io.BytesIO()
     Image.merge("YCbCr", (luma, cb, cr)).save(buffer, format="JPEG", quality=_QUALITY)
-    return _HEADER.pack(_MAGIC, width, height) + buffer.getvalue()
+    header = _HEADER.pack(_MAGIC, width, height, *moments)
+    return header + luma.reduce(_BLOCK).tobytes() + buffer.getvalue()
 
 
 def compare(reference: bytes, frame: bytes) -> Change:
     """Whether `frame` has changed from `reference` (both signatures), and by how much."""
     from PIL import ImageChops, ImageFilter
 
-    old, new = _planes(reference), _planes(frame)
+    old, new = _header(reference), _header(frame)
     if old is None or new is None or old[0] != new[0]:
         return Change(changed=True, score=math.inf)  # another size, or an unknown format
-    a = old[1]
-    width, height = a[0].size  # the grid's
-    if new[1][0].size != (width, height):
+    apart = _blocks_apart(old, new)
+    if apart is not None:  # plainly another scene: no need to look cell by cell
+        return Change(changed=True, score=math.inf, region=apart)
+    a, b = _planes(reference[old[3] :]), _planes(frame[new[3] :])
+    if a is None or b is None or a[0].size != b[0].size:
         return Change(changed=True, score=math.inf)
-    b = [_match(plane, target) for plane, target in zip(new[1], a, strict=True)]
-    a, b = _stack(a), _stack(b)
-    excess = ImageChops.lighter(_outside(b, *_neighbourhood(a)), _outside(a, *_neighbourhood(b)))
+    pairs = zip(b, new[1], old[1], strict=True)
+    b = tuple(_match(plane, *ours, *theirs) for plane, ours, theirs in pairs)
+    width, height = a[0].size  # the grid's
+    # Both frames side by side, twice (a|b and b|a): one neighbourhood of a|b and one
+    # comparison with b|a check b against a's ranges and a against b's at once.
+    ab, ba = _stack(a + b), _stack(b + a)
+    excess = _outside(ba, *_neighbourhood(ab))
+    half = excess.width // 2
+    excess = ImageChops.lighter(
+        excess.crop((0, 0, half, excess.height)), excess.crop((half, 0, 2 * half, excess.height))
+    )
     total = _weigh(excess, width, height)
     inner = total.crop((_BORDER, _BORDER, width - _BORDER, height - _BORDER))
     if min(inner.size) < 1:
@@ -128,31 +146,61 @@ def _grid(width: int, height: int) -> tuple[int, int]:
     return across, down
 
 
-def _planes(signature_bytes: bytes):
-    """(thumbnail size, [Y, Cb, Cr]: luma on the grid, chroma at half of it), or None if
-    these are not a signature's bytes."""
-    from PIL import Image, UnidentifiedImageError
-
+def _header(signature_bytes: bytes):
+    """(thumbnail size, each plane's mean and spread, the luma block means, where the JPEG
+    starts), or None if these are not a signature's bytes."""
     if len(signature_bytes) <= _HEADER.size:
         return None
-    magic, width, height = _HEADER.unpack_from(signature_bytes)
-    if magic != _MAGIC:
+    magic, width, height, *moments = _HEADER.unpack_from(signature_bytes)
+    if magic != _MAGIC or not width or not height:
         return None
+    across, down = (-(-side // _BLOCK) for side in _grid(width, height))
+    end = _HEADER.size + across * down
+    if len(signature_bytes) <= end:
+        return None
+    blocks = (across, signature_bytes[_HEADER.size : end])
+    pairs = tuple(tuple(moments[i : i + 2]) for i in range(0, 6, 2))
+    return (width, height), pairs, blocks, end
+
+
+def _blocks_apart(old, new) -> tuple[float, float, float, float] | None:
+    """Where luma blocks of _BLOCK x _BLOCK cells differ by _APART levels or more once
+    brightness is matched (fractions of the frame), or None if none does."""
+    (across, ours), (_, theirs) = old[2], new[2]
+    gain, offset = _gain(*new[1][0], *old[1][0])
+    pairs = enumerate(zip(ours, theirs, strict=True))
+    far = [i for i, (a, b) in pairs if abs(a - b * gain - offset) >= _APART]
+    if not far:
+        return None
+    columns, rows = [i % across for i in far], [i // across for i in far]
+    box = (min(columns), min(rows), max(columns) + 1, max(rows) + 1)
+    return _fractions(box, across, len(ours) // across)
+
+
+@functools.lru_cache(maxsize=8)  # a channel's reference is compared with several frames
+def _planes(stored: bytes):
+    """(Y, Cb, Cr) of a signature's JPEG: luma on the grid, chroma at half of it; or None."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
-        with Image.open(io.BytesIO(signature_bytes[_HEADER.size :])) as stored:
-            stored.draft("YCbCr", stored.size)  # the stored values, not converted to RGB
-            luma, cb, cr = stored.convert("YCbCr").split()
+        with Image.open(io.BytesIO(stored)) as picture:
+            picture.draft("YCbCr", picture.size)  # the stored values, not converted to RGB
+            luma, cb, cr = picture.convert("YCbCr").split()
     except (UnidentifiedImageError, OSError, ValueError):
         return None
-    return (width, height), [luma, cb.reduce(2), cr.reduce(2)]
+    return luma, cb.reduce(2), cr.reduce(2)
 
 
-def _match(plane, target):
-    """`plane` with its mean and spread mapped to `target`'s: auto-exposure and flicker are
-    global (the gain is bounded to 0.8-1.25)."""
-    (mean, spread), (target_mean, target_spread) = _moments(plane), _moments(target)
+def _gain(mean: float, spread: float, target_mean: float, target_spread: float):
+    """The gain (bounded to 0.8-1.25) and offset that map a mean and spread to the target's:
+    auto-exposure and flicker are global."""
     gain = min(max(target_spread / max(spread, 1e-3), 0.8), 1.25)
-    offset = target_mean - gain * mean
+    return gain, target_mean - gain * mean
+
+
+def _match(plane, *moments: float):
+    """`plane` with its mean and spread mapped to the target's (`_gain`'s arguments)."""
+    gain, offset = _gain(*moments)
     return plane.point([v * gain + offset for v in _LEVELS])  # rounded and clipped by Pillow
 
 
@@ -166,27 +214,30 @@ def _moments(plane) -> tuple[float, float]:
 
 
 def _stack(planes):
-    """The three planes in one 8-bit image, luma above, Cb and Cr side by side below: one
-    operation then does all three. Where the planes meet is the edge of each, left out."""
+    """Planes (Y, Cb, Cr of one frame, then of another) in one 8-bit image: each frame's luma
+    above its Cb and Cr side by side, the second frame to the right of the first, so that one
+    operation does them all. Where planes meet is the edge of each: left out of the score."""
     from PIL import Image
 
-    luma, cb, cr = planes
-    chroma_width, chroma_height = cb.size
-    stacked = Image.new("L", (max(luma.width, 2 * chroma_width), luma.height + chroma_height))
-    stacked.paste(luma, (0, 0))
-    stacked.paste(cb, (0, luma.height))
-    stacked.paste(cr, (chroma_width, luma.height))
+    luma, cb = planes[:2]
+    part = max(luma.width, 2 * cb.width)  # the width of one frame's planes
+    stacked = Image.new("L", (2 * part, luma.height + cb.height))
+    for left, (y, u, v) in ((0, planes[:3]), (part, planes[3:])):
+        stacked.paste(y, (left, 0))
+        stacked.paste(u, (left, y.height))
+        stacked.paste(v, (left + u.width, y.height))
     return stacked
 
 
 def _outside(frame, low, high):
-    """Per cell, how far `frame` lies outside [low, high] (a neighbourhood's range),
-    widened by 1/_WIDEN of that range."""
+    """Per cell, how far `frame` lies outside [low, high] (a neighbourhood's range) widened
+    by 1/_WIDEN of that range on each side: its distance from the range's middle, less
+    half the range and the widening."""
     from PIL import ImageChops
 
-    widen = ImageChops.subtract(high, low, scale=_WIDEN)
-    high, low = ImageChops.add(high, widen), ImageChops.subtract(low, widen)
-    return ImageChops.add(ImageChops.subtract(frame, high), ImageChops.subtract(low, frame))
+    middle = ImageChops.add(high, low, scale=2.0)
+    reach = ImageChops.subtract(high, low, scale=1 / (0.5 + 1 / _WIDEN))
+    return ImageChops.subtract(ImageChops.difference(frame, middle), reach)
 
 
 def _neighbourhood(image):
@@ -227,12 +278,18 @@ def _region(windows, inner, width: int, height: int) -> tuple[float, float, floa
     if box is None:
         return None
     offset = _BORDER if inner.size != (width, height) else 0
-    x0, y0, x1, y1 = (v + offset for v in box)
+    x0, y0, x1, y1 = (v + offset for v in box)  # windows' centres, grown by their radius
+    return _fractions((x0 - _WINDOW, y0 - _WINDOW, x1 + _WINDOW, y1 + _WINDOW), width, height)
+
+
+def _fractions(box, width: int, height: int) -> tuple[float, float, float, float]:
+    """A box in cells as fractions of a `width` x `height` grid, within the frame."""
+    x0, y0, x1, y1 = box
     return (
-        max(0.0, (x0 - _WINDOW) / width),
-        max(0.0, (y0 - _WINDOW) / height),
-        min(1.0, (x1 + _WINDOW) / width),
-        min(1.0, (y1 + _WINDOW) / height),
+        max(0.0, x0 / width),
+        max(0.0, y0 / height),
+        min(1.0, x1 / width),
+        min(1.0, y1 / height),
     )
 
 

@@ -144,3 +144,13 @@ def test_bytes_that_are_not_an_image_raise_not_an_image():
 def test_what_is_not_a_signature_compares_as_changed():
     assert compare(b"not a signature", reference("static", "rocket", SD)).changed
     assert compare(reference("static", "rocket", SD), b"CHG1\x02\x80\x01\x68garbage").changed
+
+
+def test_another_scene_is_change_without_a_closer_look():
+    other = signature(scene("static", "chelsea", SD).frame(1))
+
+    change = compare(reference("static", "rocket", SD), other)
+
+    assert change.changed and change.score == math.inf  # the coarse blocks already differ
+    x0, y0, x1, y1 = change.region
+    assert (x1 - x0) * (y1 - y0) > 0.5
