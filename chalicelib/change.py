@@ -261,8 +261,13 @@ def _weigh(excess, width: int, height: int):
 
     chroma_width = (width + 1) // 2
     chroma_height = excess.height - height
-    luma = excess.crop((0, 0, width, height)).point(_LUMA_TABLE)
-    chroma = excess.crop((0, height, 2 * chroma_width, excess.height)).point(_CHROMA_TABLE)
+    # (excess - tolerance) * weight * _SCALE, clipped to 0..255, in one C operation each
+    luma = excess.crop((0, 0, width, height))
+    luma = ImageChops.subtract(luma, Image.new("L", luma.size, _LUMA_TOLERANCE), scale=1 / _SCALE)
+    chroma = excess.crop((0, height, 2 * chroma_width, excess.height))
+    chroma = ImageChops.subtract(
+        chroma, Image.new("L", chroma.size, _CHROMA_TOLERANCE), scale=1 / (_SCALE * _CHROMA_WEIGHT)
+    )
     cb = chroma.crop((0, 0, chroma_width, chroma_height))
     cr = chroma.crop((chroma_width, 0, 2 * chroma_width, chroma_height))
     both = ImageChops.add(cb, cr).resize(
@@ -293,11 +298,5 @@ def _fractions(box, width: int, height: int) -> tuple[float, float, float, float
     )
 
 
-def _table(tolerance: int, weight: int) -> list[int]:
-    return [min(255, max(0, v - tolerance) * weight * _SCALE) for v in range(256)]
-
-
 _LEVELS = range(256)
 _SQUARES = [v * v for v in _LEVELS]
-_LUMA_TABLE = _table(_LUMA_TOLERANCE, 1)
-_CHROMA_TABLE = _table(_CHROMA_TOLERANCE, _CHROMA_WEIGHT)
