@@ -108,20 +108,23 @@ class FakeDynamoDB:
 
     KEYS = ("channelArn", "sortKey", "id")
 
-    def __init__(self, calls: Calls) -> None:
+    def __init__(self, calls: Calls, *, units: bool = True) -> None:
         self.calls = calls
         self.items: dict[tuple, dict] = {}
+        self.units = units  # count request units by item size (for cost; costs time)
 
     def _key(self, table: str, item: dict) -> tuple:
         return (table, *(item[name]["S"] for name in self.KEYS if name in item))
 
     def _write_units(self, *items: dict | None) -> None:
-        self.calls[WRITE_UNITS] += max(1, -(-max(map(_item_size, items)) // 1024))
+        if self.units:
+            self.calls[WRITE_UNITS] += max(1, -(-max(map(_item_size, items)) // 1024))
 
     def get_item(self, TableName: str, Key: dict, **_) -> dict:
         self.calls["dynamodb:GetItem"] += 1
         item = self.items.get(self._key(TableName, Key))
-        self.calls[READ_UNITS] += max(1, -(-_item_size(item) // 4096))
+        if self.units:
+            self.calls[READ_UNITS] += max(1, -(-_item_size(item) // 4096))
         return {"Item": dict(item)} if item else {}
 
     def put_item(self, TableName: str, Item: dict, ConditionExpression: str = "", **kwargs) -> dict:
@@ -157,9 +160,12 @@ class FakeDynamoDB:
 
 
 class FakeAws:
-    """One account's worth of fakes, sharing one call counter."""
+    """One account's worth of fakes, sharing one call counter; `units=False` leaves out
+    DynamoDB's request units (they cost the measuring instrument time)."""
 
-    def __init__(self, labels_for: Callable[[dict], dict] = lambda image: NO_LABELS) -> None:
+    def __init__(
+        self, labels_for: Callable[[dict], dict] = lambda image: NO_LABELS, *, units: bool = True
+    ) -> None:
         self.calls = Calls()
         self.s3 = FakeS3(self.calls)
         self.clients = {
@@ -167,7 +173,7 @@ class FakeAws:
             "s3": self.s3,
             "ivschat": FakeChat(self.calls),
             "ivs": FakeIvs(self.calls),
-            "dynamodb": FakeDynamoDB(self.calls),
+            "dynamodb": FakeDynamoDB(self.calls, units=units),
         }
 
     def client(self, service: str):

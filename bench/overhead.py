@@ -34,7 +34,7 @@ def _ours(scene: str, channel: str, count: int, warmup: int):
     stream = frames(scene, count + warmup)
     keys = [thumbnail_key(channel, n) for n in range(len(stream))]
     events = [object_created(key, n * 5) for n, key in enumerate(keys)]
-    aws = FakeAws(labeller(keys, stream))
+    aws = FakeAws(labeller(keys, stream), units=False)
     ours = Ours(aws)
     for key, (image, _) in zip(keys, stream, strict=True):
         write(aws, key, image)
