@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 from bench.fakes import Calls, FakeDynamoDB
 from bench.footage import HELD_OUT, KINDS, OBJECT_SHARES, SIZES, ForeignObject, Scene
-from chalicelib.change import compare
+from chalicelib.change import THRESHOLD, compare
 from chalicelib.decisions import DecisionStore
 from chalicelib.policy import CLEAN
 from chalicelib.skipping import FrameSkipper
@@ -204,8 +204,14 @@ def measure(trials: int = 80, frames: int = 120) -> dict:
                 }
             )
     redraws = sum(d["missed"]["redraws"] for d in details.values())
+    lowest = {
+        s: min(d["missed"]["lowest_score"][s] for d in details.values()) for s in OBJECT_SHARES
+    }
     lines += [
         "",
+        f"Lowest change score of a violating frame (the frame has changed from {THRESHOLD:g}): "
+        + ", ".join(f"{_share(s)}: {lowest[s]:g}" for s in OBJECT_SHARES)
+        + ".",
         f"Near-invisible object placements drawn again (bench/footage.py, VISIBLE): {redraws} "
         f"of {redraws + trials * len(OBJECT_SHARES) * len(details)} draws.",
     ]
