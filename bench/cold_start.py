@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from bench.harness import SETTINGS
-from bench.scenes import static_scene
+from bench.scenes import frames
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ def _run(*args: str) -> float:
 
 def measure(runs: int = 9) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".jpg") as frame:
-        frame.write(static_scene(0, False))
+        frame.write(frames("static camera", 1)[0][0])
         frame.flush()
         _run("app", frame.name), _run("floor")  # warm the file cache: Lambda's disk is warm too
         app_ms, floor_ms = [], []

@@ -30,19 +30,38 @@ def _conditional_failure(operation: str, item: dict | None = None) -> ClientErro
 class Calls(Counter):
     def cost_per_1000(self, frames: int) -> float:
         """US list prices: Rekognition $0.001 an image; S3 GET $0.0004 per 1000; DynamoDB
-        on-demand $1.25 per million writes and $0.25 per million reads (items under 1 KB).
-        IVS chat events are left out: their price depends on the room's traffic."""
-        writes = sum(
-            v for k, v in self.items() if k.split(":")[1] in ("PutItem", "UpdateItem", "DeleteItem")
-        )
-        reads = sum(v for k, v in self.items() if k.split(":")[1] in ("GetItem", "Query"))
+        on-demand $1.25 per million write request units (1 KB each) and $0.25 per million
+        read request units (a strongly consistent read of up to 4 KB), counted by item size
+        (`dynamodb:WriteUnits`, `dynamodb:ReadUnits`). IVS chat events are left out: their
+        price depends on the room's traffic."""
         dollars = (
             self["rekognition:DetectModerationLabels"] * 0.001
             + self["s3:GetObject"] * 0.0004 / 1000
-            + writes * 1.25 / 1e6
-            + reads * 0.25 / 1e6
+            + self[WRITE_UNITS] * 1.25 / 1e6
+            + self[READ_UNITS] * 0.25 / 1e6
         )
         return dollars * 1000 / frames
+
+
+WRITE_UNITS, READ_UNITS = "dynamodb:WriteUnits", "dynamodb:ReadUnits"
+
+
+def _size(value: Any) -> int:
+    """An attribute value's size as DynamoDB counts it, near enough (names + values)."""
+    ((kind, inner),) = value.items()
+    if kind in ("S", "B"):
+        return len(inner.encode() if isinstance(inner, str) else inner)
+    if kind == "N":
+        return len(inner) // 2 + 1
+    if kind == "M":
+        return 3 + sum(len(k) + _size(v) for k, v in inner.items())
+    if kind == "L":
+        return 3 + sum(1 + _size(v) for v in inner)
+    return 1  # BOOL, NULL
+
+
+def _item_size(item: dict | None) -> int:
+    return sum(len(k) + _size(v) for k, v in (item or {}).items())
 
 
 class FakeRekognition:
@@ -89,25 +108,33 @@ class FakeDynamoDB:
 
     KEYS = ("channelArn", "sortKey", "id")
 
-    def __init__(self, calls: Calls) -> None:
+    def __init__(self, calls: Calls, *, units: bool = True) -> None:
         self.calls = calls
         self.items: dict[tuple, dict] = {}
+        self.units = units  # count request units by item size (for cost; costs time)
 
     def _key(self, table: str, item: dict) -> tuple:
         return (table, *(item[name]["S"] for name in self.KEYS if name in item))
 
+    def _write_units(self, *items: dict | None) -> None:
+        if self.units:
+            self.calls[WRITE_UNITS] += max(1, -(-max(map(_item_size, items)) // 1024))
+
     def get_item(self, TableName: str, Key: dict, **_) -> dict:
         self.calls["dynamodb:GetItem"] += 1
         item = self.items.get(self._key(TableName, Key))
+        if self.units:
+            self.calls[READ_UNITS] += max(1, -(-_item_size(item) // 4096))
         return {"Item": dict(item)} if item else {}
 
     def put_item(self, TableName: str, Item: dict, ConditionExpression: str = "", **kwargs) -> dict:
         self.calls["dynamodb:PutItem"] += 1
         key = self._key(TableName, Item)
         old = self.items.get(key)
-        if old and "frameTime <=" in ConditionExpression:
-            newer = kwargs["ExpressionAttributeValues"][":t"]["S"]
-            if not old["frameTime"]["S"] <= newer:
+        self._write_units(old, Item)  # conditional failures consume them too
+        if old and "#t <= :t" in ConditionExpression:  # DecisionStore.put_if_newer
+            name = kwargs["ExpressionAttributeNames"]["#t"]
+            if not old[name]["S"] <= kwargs["ExpressionAttributeValues"][":t"]["S"]:
                 raise _conditional_failure("PutItem")
         elif old and "attribute_not_exists" in ConditionExpression:
             raise _conditional_failure("PutItem", old)
@@ -117,23 +144,28 @@ class FakeDynamoDB:
     def update_item(self, TableName: str, Key: dict, **request) -> dict:
         self.calls["dynamodb:UpdateItem"] += 1
         item = self.items.get(self._key(TableName, Key))
+        before = dict(item or {})
         names = request.get("ExpressionAttributeNames", {})
         values = request.get("ExpressionAttributeValues", {})
         if item is not None and request.get("UpdateExpression", "").startswith("SET #a"):
             for placeholder, name in names.items():
                 item[name] = values[placeholder.replace("#a", ":v")]
+        self._write_units(before, item)
         return {}
 
     def delete_item(self, TableName: str, Key: dict, **_) -> dict:
         self.calls["dynamodb:DeleteItem"] += 1
-        self.items.pop(self._key(TableName, Key), None)
+        self._write_units(self.items.pop(self._key(TableName, Key), None))
         return {}
 
 
 class FakeAws:
-    """One account's worth of fakes, sharing one call counter."""
+    """One account's worth of fakes, sharing one call counter; `units=False` leaves out
+    DynamoDB's request units (they cost the measuring instrument time)."""
 
-    def __init__(self, labels_for: Callable[[dict], dict] = lambda image: NO_LABELS) -> None:
+    def __init__(
+        self, labels_for: Callable[[dict], dict] = lambda image: NO_LABELS, *, units: bool = True
+    ) -> None:
         self.calls = Calls()
         self.s3 = FakeS3(self.calls)
         self.clients = {
@@ -141,7 +173,7 @@ class FakeAws:
             "s3": self.s3,
             "ivschat": FakeChat(self.calls),
             "ivs": FakeIvs(self.calls),
-            "dynamodb": FakeDynamoDB(self.calls),
+            "dynamodb": FakeDynamoDB(self.calls, units=units),
         }
 
     def client(self, service: str):

@@ -6,7 +6,9 @@ latency.png, the distribution of end-to-end latencies on the local stack:
 1. handler overhead per frame on zero-latency fakes, ours beside the reference port;
 2. cold start: importing the app and handling a first event, beside import boto3 + clients;
 3. AWS calls and cost per 1000 frames on replayed streams, with violating frames missed;
-4. end-to-end latency on the local stack at 1, 10 and 100 channels (a thumbnail every
+4. frame skipping on held-out real photographs: violating frames missed per object size,
+   and Rekognition calls saved on clean frames (bench/skip.py, its own table too);
+5. end-to-end latency on the local stack at 1, 10 and 100 channels (a thumbnail every
    `--interval` seconds per channel, 5 by default), and the handler process's peak memory.
 """
 
@@ -77,7 +79,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from bench import cold_start, overhead, scenarios
+    from bench import cold_start, overhead, scenarios, skip
 
     started = time.monotonic()
     results: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "rows": []}
@@ -86,6 +88,7 @@ def main() -> None:
         ("handler overhead", lambda: overhead.measure(100 if args.quick else 300)),
         ("cold start", lambda: cold_start.measure(5 if args.quick else 11)),
         ("replayed streams", scenarios.measure),
+        ("frame skipping", lambda: skip.measure(*((15, 40) if args.quick else (80, 120)))),
     ]
     if not args.no_e2e:
         from bench import e2e_latency
@@ -98,14 +101,17 @@ def main() -> None:
                 ),
             )
         )
+    sections = []  # a step's own table, printed after the main one
     for name, run in steps:
         print(f"running: {name} …", flush=True)
         outcome = run()
         results["rows"] += outcome["rows"]
-        results[name] = {k: v for k, v in outcome.items() if k != "rows"}
+        results[name] = {k: v for k, v in outcome.items() if k not in ("rows", "markdown")}
+        if "markdown" in outcome:
+            sections.append(outcome["markdown"])
 
     RESULTS.mkdir(exist_ok=True)
-    markdown = table(results["rows"])
+    markdown = "\n\n".join([table(results["rows"]), *sections])
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2))
     (RESULTS / "results.md").write_text(
         f"# Benchmark results\n\n{results['when']}, {results['machine']}\n\n{markdown}\n"

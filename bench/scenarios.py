@@ -1,8 +1,8 @@
 """AWS calls and cost per 1000 frames on replayed streams, ours against the reference design.
 
-Each scene of bench/scenes.py (one channel, a thumbnail every 5 s) goes through the
-production handler and through the reference port, both on zero-latency fakes that count
-every call. A violating frame is missed when our decision for it is not an alert.
+Each scene of bench/scenes.py (real photographs; one channel, a thumbnail every 5 s) goes
+through the production handler and through the reference port, both on zero-latency fakes
+that count every call. A violating frame is missed when our decision for it is not an alert.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def measure() -> dict:
         ours = result["ours"].get("rekognition:DetectModerationLabels", 0)
         ref = result["reference"]["rekognition:DetectModerationLabels"]
         saving = 1 - ours / ref
-        target = "≥ 50% fewer" if scene in ("static scene", "talking head") else None
+        target = "≥ 50% fewer" if scene in ("static camera", "talking head") else None
         rows += [
             {
                 "benchmark": f"Rekognition calls per 1000 frames, {scene}",

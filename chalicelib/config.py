@@ -53,7 +53,6 @@ DEFAULTS = {
     "DISMISSAL_QUIET_SECONDS": "600",
     "MODERATION_ADAPTER_ARN": "",
     "FRAME_SKIP_ENABLED": "true",
-    "FRAME_SKIP_MAX_DISTANCE": "4",
     "FRAME_SKIP_MAX_AGE_SECONDS": "30",
 }
 
@@ -89,7 +88,7 @@ class Settings:
     dismissal_quiet_seconds: int
     adapter_arn: str
     frame_skip_enabled: bool
-    frame_skip_max_distance: int
+    frame_skip_max_distance: None  # gone with the hash (no setting); moderation.py reads it
     frame_skip_max_age_seconds: int
 
     @property
@@ -153,9 +152,7 @@ class Settings:
             ),
             adapter_arn=_adapter(env, room_arn),
             frame_skip_enabled=_boolean("FRAME_SKIP_ENABLED", env),
-            frame_skip_max_distance=int(
-                _number("FRAME_SKIP_MAX_DISTANCE", env, 0, 64, integer=True)
-            ),
+            frame_skip_max_distance=None,
             frame_skip_max_age_seconds=int(
                 _number("FRAME_SKIP_MAX_AGE_SECONDS", env, 1, 3600, integer=True)
             ),

@@ -1,10 +1,12 @@
 """Near-duplicate frames: reuse the channel's last analysed clean decision, skip Rekognition.
 
-Each analysed frame leaves the channel a *reference* (its fingerprint, decision and time,
-in the decision log under the sort key ``~reference-frame``). A later frame reuses that
-decision, without a Rekognition call, only when all of these hold: the reference decision
-was clean (never after a flagged or unscannable frame), the reference is at most
-FRAME_SKIP_MAX_AGE_SECONDS older, and the two frames are near-duplicates.
+Each analysed frame leaves the channel a *reference* (its change signature, decision and
+time, in the decision log under the sort key ``~reference-frame``). A later frame reuses
+that decision, without a Rekognition call, only when all of these hold: the reference
+decision was clean (never after a flagged or unscannable frame), the reference is at most
+FRAME_SKIP_MAX_AGE_SECONDS older, and nothing has changed anywhere in the frame
+(chalicelib/change.py: an object of 1% of the frame is change; camera jitter, flicker,
+noise and JPEG re-encoding are not). The change test has no setting: see its module.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from chalicelib.change import NotAnImage, compare, signature
 from chalicelib.decisions import DecisionStore, expiry, iso_time, parse_time
 from chalicelib.policy import CLEAN
-from chalicelib.similarity import NotAnImage, dhash, distance
 
 # The sort key of each channel's reference frame. It sorts after every time (so history
 # queries never see it), and has no `day` (so no index entry).
@@ -28,20 +30,24 @@ REFERENCE_FRAME = "~reference-frame"
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What is kept of a frame to compare later frames with."""
+    """What is kept of a frame to compare later frames with: its change signature."""
 
-    value: int
+    signature: bytes
 
 
 class FrameSkipper:
     def __init__(
-        self, store: DecisionStore, *, enabled: bool, max_age_seconds: int, max_distance: int,
+        self,
+        store: DecisionStore,
+        *,
+        enabled: bool,
+        max_age_seconds: int,
         metrics,
-    ) -> None:  # fmt: skip
+        max_distance: None = None,  # gone with the hash; moderation.py still passes it
+    ) -> None:
         self._store = store
         self._enabled = enabled
         self._max_age_seconds = max_age_seconds
-        self._max_distance = max_distance
         self._metrics = metrics
 
     def fingerprint(self, image: bytes) -> Fingerprint | None:
@@ -50,7 +56,7 @@ class FrameSkipper:
         if not self._enabled:
             return None
         with contextlib.suppress(NotAnImage):
-            return Fingerprint(dhash(image))
+            return Fingerprint(signature(image))
         return None
 
     def reuse(
@@ -63,15 +69,19 @@ class FrameSkipper:
         age = (frame_time - parse_time(reference["frameTime"])).total_seconds()
         if not 0 <= age <= self._max_age_seconds:
             return None
-        apart = distance(fingerprint.value, int(reference["fingerprint"], 16))
-        if apart > self._max_distance:
+        stored = reference.get("signature")  # absent from a reference of an older version
+        if stored is None:
+            return None
+        # DynamoDB binary comes back as boto3's Binary, which holds the bytes in `value`.
+        change = compare(bytes(getattr(stored, "value", stored)), fingerprint.signature)
+        if change.changed:
             return None
         self._metrics.add_metric(name="FramesSkipped", unit=MetricUnit.Count, value=1)
         return {
             "decision": CLEAN,
             "skipped": True,
             "reusedDecisionId": reference["decisionId"],
-            "hashDistance": apart,
+            "changeScore": round(change.score, 2),
             "labels": [],
         }
 
@@ -89,7 +99,7 @@ class FrameSkipper:
         item: Mapping[str, Any] = {
             "channelArn": channel_arn,
             "sortKey": REFERENCE_FRAME,
-            "fingerprint": f"{fingerprint.value:016x}",
+            "signature": fingerprint.signature,  # stored as DynamoDB binary
             "decisionId": decision_id,
             "frameTime": iso_time(frame_time),
             "decision": decision,

@@ -20,8 +20,8 @@ Scenario file (JSON)::
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
-import io
 import json
 import logging
 import pathlib
@@ -36,7 +36,8 @@ from datetime import UTC, datetime
 import boto3
 import requests
 from botocore.exceptions import ClientError
-from PIL import Image, ImageDraw
+
+from bench.footage import ForeignObject, Scene
 
 log = logging.getLogger("local.simulator")
 
@@ -154,20 +155,37 @@ class Simulator:
         channel.written += 1
 
 
+# Each channel films one of these (kind, photograph) scenes (bench/footage.py), by its name.
+_CHANNEL_SCENES = (
+    ("static", "coffee"),
+    ("talking head", "astronaut"),
+    ("static", "rocket"),
+    ("slide", "chelsea"),
+    ("talking head", "camera"),
+    ("static", "motorcycle"),
+)
+_OBJECTS = ("astronaut", "rocket", "chelsea", "retina", "moon", "brick", "clock")
+
+
+@functools.lru_cache(maxsize=64)
+def _scene(name: str) -> Scene:
+    digest = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)
+    kind, photo = _CHANNEL_SCENES[digest % len(_CHANNEL_SCENES)]
+    return Scene(kind, photo, (640, 360), seed=digest)
+
+
 def thumbnail(name: str, sequence: int, *, violating: bool) -> bytes:
-    """A 640x360 JPEG that looks different for each channel and frame."""
-    seed = int(hashlib.sha256(name.encode()).hexdigest()[:6], 16)
-    background = ((seed >> 16) % 200, (seed >> 8) % 200, seed % 200)
-    image = Image.new("RGB", (640, 360), background)
-    draw = ImageDraw.Draw(image)
-    x = 40 + (sequence * 37) % 520
-    draw.ellipse((x, 120, x + 80, 200), fill=(240, 240, 240))
+    """Frame `sequence` of channel `name`: a 640x360 JPEG of a real photograph filmed like a
+    camera would (jitter, flicker, noise, JPEG), so clean frames are near-duplicates as on a
+    real stream; a violating frame has a foreign object in view, a crop of another
+    photograph covering 3% of the frame somewhere."""
+    scene = _scene(name)
+    obj = None
     if violating:
-        draw.rectangle((0, 0, 639, 359), outline=(220, 20, 20), width=12)
-    draw.text((20, 20), f"{name}  frame {sequence}", fill=(255, 255, 255))
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=80)
-    return buffer.getvalue()
+        rng = random.Random(f"{name}/{sequence}")
+        source = rng.choice([photo for photo in _OBJECTS if photo != scene.photo_name])
+        obj = ForeignObject(source, 0.03, rng.getrandbits(32))
+    return scene.frame(sequence, obj)
 
 
 def main() -> None:

@@ -2,36 +2,38 @@
 
 Rekognition is a Stubber: a frame that should be analysed needs a stubbed answer, and one
 that should be skipped must not use one (the fixture fails on a pending answer, the stub
-on an unexpected call).
+on an unexpected call). Frames are real photographs as a camera delivers them
+(bench/footage.py): each one jittered, flickering, noisy and re-encoded.
 """
 
 from __future__ import annotations
 
+import functools
+
+import boto3
 import pytest
 from support import (
+    CHANNEL_ARN,
     CLEAN,
-    OTHER_FRAME,
+    DECISIONS_TABLE,
     VIOLENCE,
     decisions,
     detect_params,
-    jpeg,
     thumbnail_key,
     written,
 )
 
-from chalicelib.similarity import NotAnImage, dhash, distance
+from bench.footage import ForeignObject, Scene
+from chalicelib.change import THRESHOLD, compare, signature
+from chalicelib.skipping import REFERENCE_FRAME
 
 HANDLER = "moderate_thumbnail"
 
 
-def studio(n: int) -> bytes:
-    """A static scene with a small clock in a corner: every frame's bytes differ a little."""
-
-    def draw(d):
-        d.ellipse((40, 40, 140, 140), fill=(230, 230, 230))
-        d.text((270, 165), f"{n:02d}", fill=(255, 255, 255))
-
-    return jpeg(draw)
+@functools.cache
+def studio(n: int, obj: ForeignObject | None = None) -> bytes:
+    """Frame n of a static camera on a photograph: the bytes of every frame differ."""
+    return Scene("static", "chelsea", (640, 360), seed=77).frame(n, obj)
 
 
 def at(second: int) -> str:
@@ -43,12 +45,24 @@ def frame(client, n: int, body: bytes, second: int):
     return client.lambda_.invoke(HANDLER, event).payload
 
 
-def test_similar_frames_hash_close_and_different_scenes_far():
-    assert distance(dhash(studio(1)), dhash(studio(1))) == 0
-    assert distance(dhash(studio(1)), dhash(studio(59))) <= 4
-    assert distance(dhash(studio(1)), dhash(OTHER_FRAME)) > 10
-    with pytest.raises(NotAnImage):
-        dhash(b"not an image")
+def reference_item() -> dict:
+    key = {"channelArn": CHANNEL_ARN, "sortKey": REFERENCE_FRAME}
+    return boto3.resource("dynamodb").Table(DECISIONS_TABLE).get_item(Key=key)["Item"]
+
+
+def put_reference(signature_bytes: bytes | None, *, decision: str, second: int) -> None:
+    item = {
+        "channelArn": CHANNEL_ARN,
+        "sortKey": REFERENCE_FRAME,
+        "decisionId": "0123456789abcdef01234567",
+        "frameTime": f"{at(second)[:-1]}.000Z",
+        "decision": decision,
+    }
+    if signature_bytes is None:  # as the previous version left it: a perceptual hash
+        item["fingerprint"] = "f0e1d2c3b4a59687"
+    else:
+        item["signature"] = signature_bytes
+    boto3.resource("dynamodb").Table(DECISIONS_TABLE).put_item(Item=item)
 
 
 def test_a_static_scene_is_analysed_once_and_the_decision_reused(client, rekognition):
@@ -61,20 +75,25 @@ def test_a_static_scene_is_analysed_once_and_the_decision_reused(client, rekogni
     assert "skipped" not in first
     assert all(item["skipped"] is True for item in skipped)
     assert {item["reusedDecisionId"] for item in skipped} == {first["decisionId"]}
-    assert all(item["hashDistance"] <= 4 for item in skipped)
+    assert all(0 <= item["changeScore"] < THRESHOLD for item in skipped)
+    # The reference keeps the analysed frame's signature, as DynamoDB binary.
+    stored = reference_item()["signature"].value
+    assert 1000 < len(stored) < 8 * 1024
+    assert not compare(stored, stored).changed
 
 
-def test_a_violating_frame_after_a_run_of_near_identical_clean_frames_is_analysed(
+def test_a_small_object_after_a_run_of_near_identical_clean_frames_is_analysed(
     client, rekognition, ivschat
 ):
     rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(image=studio(0)))
     for n in range(4):
         frame(client, n, studio(n), second=n * 5)
-    # THEN the scene changes: a weapon fills the frame
-    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(image=OTHER_FRAME))
+    # THEN something comes into view, over 1% of the frame: a crop of another photograph
+    violating = studio(4, ForeignObject("astronaut", 0.01, seed=3))
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params(image=violating))
     ivschat.add_response("send_event", {"id": "AbCdEfGh1234"})
 
-    result = frame(client, 4, OTHER_FRAME, second=20)
+    result = frame(client, 4, violating, second=20)
 
     assert result["decision"] == "alert"
     assert result["delivery"] == "delivered"
@@ -88,6 +107,20 @@ def test_frames_after_a_flagged_frame_are_always_analysed(client, rekognition, i
     results = [frame(client, n, studio(n), second=n * 5) for n in range(2)]
 
     assert [r["decision"] for r in results] == ["alert", "alert"]
+
+
+@pytest.mark.parametrize("decision", ["unscannable", "alert", "auto-stop"])
+def test_a_reference_that_is_not_clean_is_never_reused(client, rekognition, decision):
+    # GIVEN the channel's reference is an analysed frame whose decision was not clean
+    put_reference(signature(studio(0)), decision=decision, second=0)
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(image=studio(1)))
+
+    # WHEN a near-identical frame follows
+    result = frame(client, 1, studio(1), second=5)
+
+    # THEN it is analysed, not reused
+    assert result["decision"] == "clean"
+    assert not any(item.get("skipped") for item in decisions())
 
 
 def test_a_reused_decision_is_never_older_than_the_maximum_age(client, rekognition, monkeypatch):
@@ -113,6 +146,29 @@ def test_a_frame_older_than_the_last_analysed_one_is_analysed(client, rekognitio
     frame(client, 1, studio(1), second=10)
     frame(client, 0, studio(0), second=5)  # delivered late
 
+    assert not any(item.get("skipped") for item in decisions())
+    assert reference_item()["frameTime"].startswith("2026-11-21T10:00:10")  # the newer one
+
+
+def test_a_thumbnail_of_another_size_is_analysed(client, rekognition):
+    hd = Scene("static", "chelsea", (1280, 720), seed=77).frame(1)
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(image=studio(0)))
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(image=hd))
+
+    frame(client, 0, studio(0), second=0)
+    frame(client, 1, hd, second=5)
+
+    assert not any(item.get("skipped") for item in decisions())
+
+
+def test_a_reference_without_a_signature_is_not_reused(client, rekognition):
+    # GIVEN a channel reference left by the previous version (a perceptual hash, no signature)
+    put_reference(None, decision="clean", second=0)
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(image=studio(1)))
+
+    result = frame(client, 1, studio(1), second=5)
+
+    assert result["decision"] == "clean"
     assert not any(item.get("skipped") for item in decisions())
 
 
