@@ -88,7 +88,6 @@ class Settings:
     dismissal_quiet_seconds: int
     adapter_arn: str
     frame_skip_enabled: bool
-    frame_skip_max_distance: None  # gone with the hash (no setting); moderation.py reads it
     frame_skip_max_age_seconds: int
 
     @property
@@ -152,7 +151,6 @@ class Settings:
             ),
             adapter_arn=_adapter(env, room_arn),
             frame_skip_enabled=_boolean("FRAME_SKIP_ENABLED", env),
-            frame_skip_max_distance=None,
             frame_skip_max_age_seconds=int(
                 _number("FRAME_SKIP_MAX_AGE_SECONDS", env, 1, 3600, integer=True)
             ),

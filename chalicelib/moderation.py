@@ -77,7 +77,6 @@ class ThumbnailModerator:
             store,
             enabled=settings.frame_skip_enabled,
             max_age_seconds=settings.frame_skip_max_age_seconds,
-            max_distance=settings.frame_skip_max_distance,
             metrics=metrics,
         )
         self._rekognition = rekognition
@@ -171,6 +170,7 @@ class ThumbnailModerator:
     def _analyse(self, frame: ObjectCreated, channel_arn: str, now: datetime) -> dict[str, Any]:
         """The decision's fields: from Rekognition, or reused for a near-duplicate frame."""
         settings = self._settings
+        fingerprint = None
         try:
             data = read_written(self._s3, frame)
             fingerprint = self._skipper.fingerprint(data)
@@ -188,6 +188,8 @@ class ThumbnailModerator:
         except (UnscannableImage, Gone) as error:
             logger.warning("unscannable frame", extra={"key": frame.key, "error": str(error)})
             self._metrics.add_metric(name="FramesUnscannable", unit=MetricUnit.Count, value=1)
+            if fingerprint is not None:  # the next frame is analysed, never a reuse
+                self._remember(channel_arn, fingerprint, frame, UNSCANNABLE, now)
             return {
                 "decision": UNSCANNABLE,
                 "unscannableReason": error.code,
@@ -235,15 +237,18 @@ class ThumbnailModerator:
         if flagged:
             self._metrics.add_metric(name="FramesFlagged", unit=MetricUnit.Count, value=1)
         if fingerprint is not None:
-            self._skipper.remember(
-                channel_arn,
-                fingerprint,
-                decision_id=frame.decision_id,
-                frame_time=frame.created_at,
-                decision=verdict.decision,
-                now=now,
-            )
+            self._remember(channel_arn, fingerprint, frame, verdict.decision, now)
         return fields
+
+    def _remember(self, channel_arn, fingerprint, frame: ObjectCreated, decision: str, now) -> None:
+        self._skipper.remember(
+            channel_arn,
+            fingerprint,
+            decision_id=frame.decision_id,
+            frame_time=frame.created_at,
+            decision=decision,
+            now=now,
+        )
 
     def _auto_stop(self, item: Mapping[str, Any], failures: list[Exception]) -> dict[str, Any]:
         # Keys are revoked once: a retry after a failed StopStream does not list them again.

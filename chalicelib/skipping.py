@@ -43,7 +43,6 @@ class FrameSkipper:
         enabled: bool,
         max_age_seconds: int,
         metrics,
-        max_distance: None = None,  # gone with the hash; moderation.py still passes it
     ) -> None:
         self._store = store
         self._enabled = enabled

@@ -194,3 +194,24 @@ def test_an_unreadable_image_is_left_to_rekognition_to_judge(client, rekognition
     result = frame(client, 0, b"GIF89a not a jpeg", second=0)
 
     assert result["decision"] == "unscannable"
+
+
+def test_frames_after_an_unscannable_frame_are_analysed(client, rekognition):
+    # GIVEN a clean reference, then a changed frame Rekognition cannot scan
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(image=studio(0)))
+    frame(client, 0, studio(0), second=0)
+    odd = studio(1, ForeignObject("astronaut", 0.05, seed=5))
+    rekognition.add_client_error(
+        "detect_moderation_labels",
+        "InvalidImageFormatException",
+        http_status_code=400,
+        expected_params=detect_params(image=odd),
+    )
+    assert frame(client, 1, odd, second=5)["decision"] == "unscannable"
+    # WHEN the scene looks like the clean reference again
+    rekognition.add_response("detect_moderation_labels", CLEAN, detect_params(image=studio(2)))
+    result = frame(client, 2, studio(2), second=10)
+
+    # THEN it is analysed: the unscannable frame is the reference now, never reused past
+    assert result["decision"] == "clean"
+    assert not decisions()[0].get("skipped")
