@@ -43,18 +43,23 @@ def app_first_event(frame_path: str) -> None:
 
     with open(frame_path, "rb") as file:
         image = file.read()
-    # Idempotency record, decision, reference frame, ... in the order the handler goes.
+    # In the order the handler goes: idempotency record, the decision (none yet), the
+    # channel (unseen: its name from IVS, remembered), the reference frame, the new
+    # reference, the decision, the idempotency record completed.
     dynamodb = Stubber(app.aws_client("dynamodb"))
-    for operation in ("put_item", "get_item", "get_item", "put_item", "put_item", "update_item"):
+    operations = ("put_item", "get_item", "get_item", "update_item", "get_item", "put_item")
+    for operation in (*operations, "put_item", "update_item"):
         dynamodb.add_response(operation, {})
+    ivs = Stubber(app.aws_client("ivs"))
+    ivs.add_response("get_channel", {"channel": {"name": "cold-start"}})
     s3 = Stubber(app.aws_client("s3"))
     s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(image), len(image))})
     rekognition = Stubber(app.aws_client("rekognition"))
     rekognition.add_response(
         "detect_moderation_labels", {"ModerationLabels": [], "ModerationModelVersion": "7.0"}
     )
-    app.aws_client("ivs"), app.aws_client("ivschat")  # built on a cold start too
-    for stub in (dynamodb, s3, rekognition):
+    app.aws_client("ivschat")  # built on a cold start too
+    for stub in (dynamodb, s3, rekognition, ivs):
         stub.activate()
     key = (
         "ivs/v1/123456789012/ColdStart001/2026/11/21/10/0/RecCold00001/media/thumbnails/thumb0.jpg"
@@ -79,7 +84,7 @@ def app_first_event(frame_path: str) -> None:
         result = app.moderate_thumbnail(event, Context())
         sys.stdout = sys.__stdout__
     assert result["decision"] == "clean", result
-    for stub in (dynamodb, s3, rekognition):
+    for stub in (dynamodb, s3, rekognition, ivs):
         stub.assert_no_pending_responses()
 
 

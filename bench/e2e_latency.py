@@ -2,9 +2,15 @@
 
 What it measures: for 1, 10 and 100 simulated IVS channels, the time from a violating
 thumbnail being written to the recording bucket (the monotonic clock just before
-`put_object`) to its `STREAM_MODERATION` EVENT arriving on the moderators' chat WebSocket
-(matched by the event's `thumbnailKey`); and the peak resident memory (`VmHWM`) of the
-relay, the process that runs the production Lambda handler.
+`put_object`) to the `incident-opened` STREAM_MODERATION event it causes arriving on the
+moderators' chat WebSocket (matched by the event's `latestFrameKey`); and the peak resident
+memory (`VmHWM`) of the relay, the process that runs the production Lambda handler.
+
+The room hears of incidents, not frames: a violating frame that joins an open incident
+announces nothing. So that every measured frame is the first of an episode, each frame is
+written under a recording (a stream session) of its own; the channel's previous incident,
+of an earlier session, is then resolved as stream-ended, and that event is counted apart
+(`followups`), not as a duplicate.
 
 How: it starts the local stack headless on free 127.0.0.1 ports (`local.headless`, as
 tests/e2e/conftest.py does), signs in as the moderator
@@ -127,7 +133,8 @@ class ChatListener:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self.arrivals: dict[str, list[float]] = {}  # thumbnailKey -> monotonic arrival times
-        self.decision_keys: dict[str, str] = {}  # decisionId -> thumbnailKey
+        self.decision_keys: dict[str, str] = {}  # incidentId -> the frame that opened it
+        self.followups = 0  # other incident events (the previous session's incident ending)
         self.other_frames: list[dict[str, Any]] = []  # ERROR frames, other events
         self.error: str | None = None
         self.closed_at: float | None = None
@@ -182,11 +189,14 @@ class ChatListener:
 
     def _record(self, arrived: float, frame: dict[str, Any]) -> None:
         with self._lock:
+            attributes = frame.get("Attributes", {})
             if frame.get("Type") == "EVENT" and frame.get("EventName") == EVENT_NAME:
-                attributes = frame.get("Attributes", {})
-                key = attributes.get("thumbnailKey", "")
+                if attributes.get("type") != "incident-opened":
+                    self.followups += 1
+                    return
+                key = attributes.get("latestFrameKey", "")
                 self.arrivals.setdefault(key, []).append(arrived)
-                self.decision_keys[attributes.get("decisionId", "")] = key
+                self.decision_keys[attributes.get("incidentId", "")] = key
             else:
                 self.other_frames.append(frame)
 
@@ -240,9 +250,9 @@ def make_frames(
     folder = f"{started.year}/{started.month}/{started.day}/{started.hour}/{started.minute}"
     frames: list[Frame] = []
     for channel in channels:
-        recording = "".join(secrets.choice(ALPHANUMERIC) for _ in range(12))
-        prefix = f"ivs/v1/{info['account']}/{channel}/{folder}/{recording}/media/thumbnails"
         for sequence in range(per_channel):
+            recording = "".join(secrets.choice(ALPHANUMERIC) for _ in range(12))  # a session each
+            prefix = f"ivs/v1/{info['account']}/{channel}/{folder}/{recording}/media/thumbnails"
             body = thumbnail_jpeg(channel, sequence, nonce)
             digest = hashlib.sha256(body).hexdigest()
             frames.append(Frame(channel, sequence, f"{prefix}/thumb{sequence}.jpg", body, digest))
@@ -358,7 +368,7 @@ class QueueSampler:
 class RelayLog:
     """What the handler logged: when each decision finished, and Rekognition's latency."""
 
-    finished: dict[str, float] = field(default_factory=dict)  # decisionId -> epoch seconds
+    finished: dict[str, float] = field(default_factory=dict)  # incidentId -> epoch seconds
     rekognition: list[tuple[float, float]] = field(default_factory=list)  # (epoch s, ms)
     failures: list[float] = field(default_factory=list)  # "invoke failed" lines, epoch s
 
@@ -378,9 +388,9 @@ class RelayLog:
                 record = json.loads(line)
             except ValueError:
                 continue
-            if record.get("message") == "frame moderated" and "decisionId" in record:
+            if record.get("message") == "frame moderated" and record.get("incidentId"):
                 stamp = datetime.strptime(record["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z")
-                parsed.finished.setdefault(record["decisionId"], stamp.timestamp())
+                parsed.finished.setdefault(record["incidentId"], stamp.timestamp())
             elif "RekognitionLatency" in record and "_aws" in record:
                 at = record["_aws"]["Timestamp"] / 1000
                 parsed.rekognition.extend((at, value) for value in record["RekognitionLatency"])
@@ -736,6 +746,7 @@ def measure(
         "relay_idle_memory_mb": None if idle_hwm is None else round(idle_hwm / 1024, 1),
         "warm_up_ms": rounded(warm),
         "chat_frames_other": len(listener.other_frames) if listener else 0,
+        "incident_followups": listener.followups if listener else 0,
         "chat_listener_error": listener.error if listener else None,
         "runs": summaries,
         "run_time_s": round(time.monotonic() - began, 1),

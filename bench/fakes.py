@@ -78,9 +78,11 @@ class FakeS3:
         self.calls = calls
         self.objects: dict[tuple[str, str], bytes] = {}
 
-    def get_object(self, Bucket: str, Key: str) -> dict:
+    def get_object(self, Bucket: str, Key: str, **conditions) -> dict:
+        """The object (IfMatch and VersionId are not checked: every write here is current)."""
         self.calls["s3:GetObject"] += 1
-        return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
+        body = self.objects[(Bucket, Key)]
+        return {"Body": io.BytesIO(body), "ContentLength": len(body)}
 
 
 class FakeChat:
@@ -100,13 +102,24 @@ class FakeIvs:
         self.calls["ivs:StopStream"] += 1
         return {}
 
+    def get_channel(self, arn: str) -> dict:
+        self.calls["ivs:GetChannel"] += 1
+        return {"channel": {"arn": arn, "name": "bench-" + arn.rsplit("/", 1)[1]}}
+
+
+# Each table's key (infra/tables.yaml), by the last word of its name.
+TABLE_KEYS = {
+    "decisions": ("channelArn", "sortKey"),
+    "idempotency": ("id",),
+    "incidents": ("incidentId",),
+    "channels": ("channelArn",),
+}
+
 
 class FakeDynamoDB:
-    """The low-level DynamoDB client, for the decision log and Powertools' idempotency
-    records alike: items in wire format, keyed by their key attributes; conditional writes
-    honour the conditions the handler uses (a new item; a newer reference frame)."""
-
-    KEYS = ("channelArn", "sortKey", "id")
+    """The low-level DynamoDB client, for the tables the handler writes: items in wire
+    format, keyed by each table's key; conditional writes honour the conditions the handler
+    uses, evaluated for what they are (this is single-threaded: no races to model)."""
 
     def __init__(self, calls: Calls, *, units: bool = True) -> None:
         self.calls = calls
@@ -114,7 +127,8 @@ class FakeDynamoDB:
         self.units = units  # count request units by item size (for cost; costs time)
 
     def _key(self, table: str, item: dict) -> tuple:
-        return (table, *(item[name]["S"] for name in self.KEYS if name in item))
+        names = TABLE_KEYS[table.rsplit("-", 1)[1]]  # bench-decisions -> decisions
+        return (table, *(item[name]["S"] for name in names))
 
     def _write_units(self, *items: dict | None) -> None:
         if self.units:
@@ -127,36 +141,93 @@ class FakeDynamoDB:
             self.calls[READ_UNITS] += max(1, -(-_item_size(item) // 4096))
         return {"Item": dict(item)} if item else {}
 
-    def put_item(self, TableName: str, Item: dict, ConditionExpression: str = "", **kwargs) -> dict:
+    def put_item(self, TableName: str, Item: dict, **request) -> dict:
         self.calls["dynamodb:PutItem"] += 1
         key = self._key(TableName, Item)
         old = self.items.get(key)
         self._write_units(old, Item)  # conditional failures consume them too
-        if old and "#t <= :t" in ConditionExpression:  # DecisionStore.put_if_newer
-            name = kwargs["ExpressionAttributeNames"]["#t"]
-            if not old[name]["S"] <= kwargs["ExpressionAttributeValues"][":t"]["S"]:
-                raise _conditional_failure("PutItem")
-        elif old and "attribute_not_exists" in ConditionExpression:
+        if not _holds(request, old):
             raise _conditional_failure("PutItem", old)
         self.items[key] = dict(Item)
         return {}
 
     def update_item(self, TableName: str, Key: dict, **request) -> dict:
         self.calls["dynamodb:UpdateItem"] += 1
-        item = self.items.get(self._key(TableName, Key))
-        before = dict(item or {})
+        key = self._key(TableName, Key)
+        old = self.items.get(key)
+        if not _holds(request, old):
+            raise _conditional_failure("UpdateItem", old)
+        item = {**(old or Key)}
         names = request.get("ExpressionAttributeNames", {})
         values = request.get("ExpressionAttributeValues", {})
-        if item is not None and request.get("UpdateExpression", "").startswith("SET #a"):
-            for placeholder, name in names.items():
-                item[name] = values[placeholder.replace("#a", ":v")]
-        self._write_units(before, item)
+        expression = request["UpdateExpression"]
+        sets, _, removes = expression.partition(" REMOVE ")
+        if sets.startswith("REMOVE "):
+            sets, removes = "", sets[len("REMOVE ") :]
+        for assignment in sets.removeprefix("SET ").split(", ") if sets else []:
+            name, value = assignment.split(" = ")
+            item[names[name]] = values[value]
+        for name in removes.split(", ") if removes else []:
+            item.pop(names[name], None)
+        self._write_units(old, item)
+        self.items[key] = item
         return {}
 
     def delete_item(self, TableName: str, Key: dict, **_) -> dict:
         self.calls["dynamodb:DeleteItem"] += 1
         self._write_units(self.items.pop(self._key(TableName, Key), None))
         return {}
+
+    def transact_write_items(self, TransactItems: list) -> dict:
+        """All or nothing: every condition is checked before anything is written."""
+        self.calls["dynamodb:TransactWriteItems"] += 1
+        writes = [next(iter(item.items())) for item in TransactItems]
+        for kind, request in writes:
+            target = request["Item"] if kind == "Put" else request["Key"]
+            if not _holds(request, self.items.get(self._key(request["TableName"], target))):
+                raise ClientError(
+                    {
+                        "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+                        "CancellationReasons": [{"Code": "ConditionalCheckFailed"}],
+                    },
+                    "TransactWriteItems",
+                )
+        for kind, request in writes:
+            request = {k: v for k, v in request.items() if k != "ConditionExpression"}
+            if self.units:  # transactional writes cost twice
+                self.calls[WRITE_UNITS] += 1
+            (self.put_item if kind == "Put" else self.update_item)(**request)
+        return {}
+
+
+def _holds(request: dict, item: dict | None) -> bool:
+    """Whether the handler's condition holds for `item` (None: no such item). The handler
+    uses these forms only: attribute_(not_)exists(a), a = :v, a <= :v, joined by OR."""
+    condition = request.get("ConditionExpression")
+    if not condition:
+        return True
+    names = request.get("ExpressionAttributeNames", {})
+    values = request.get("ExpressionAttributeValues", {})
+
+    def attribute(name: str):
+        value = (item or {}).get(names.get(name, name))
+        return None if value is None else next(iter(value.values()))
+
+    def holds(clause: str) -> bool:
+        clause = clause.strip()
+        if clause.startswith("attribute_not_exists("):
+            return attribute(clause[21:-1]) is None
+        if clause.startswith("attribute_exists("):
+            return attribute(clause[17:-1]) is not None
+        for operator, test in ((" <= ", lambda a, b: a <= b), (" = ", lambda a, b: a == b)):
+            if operator in clause:
+                left, right = clause.split(operator)
+                current = attribute(left)
+                wanted = next(iter(values[right.strip()].values()))
+                return current is not None and test(current, wanted)
+        raise ValueError(f"condition the fake does not know: {clause}")
+
+    return any(holds(clause) for clause in condition.split(" OR "))
 
 
 class FakeAws:

@@ -13,6 +13,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from bench.fakes import FakeAws
 
@@ -26,6 +27,9 @@ SETTINGS = {
     "RECORDING_BUCKET": BUCKET,
     "DECISIONS_TABLE": "bench-decisions",
     "IDEMPOTENCY_TABLE": "bench-idempotency",
+    "INCIDENTS_TABLE": "bench-incidents",
+    "CHANNELS_TABLE": "bench-channels",
+    "FAILED_FRAMES_QUEUE": "bench-failed-frames",
     "MODERATION_ROOM_ARN": ROOM,
     "COGNITO_USER_POOL_ID": f"{REGION}_BenchPool1",
     "COGNITO_APP_CLIENT_IDS": "benchclient",
@@ -90,10 +94,15 @@ class Ours:
 
         dependencies.reset()
         dependencies.aws_client = fakes.client
+        # The service's clock follows the replayed stream: each event's time is "now" while
+        # it is handled (so incidents' 30 s update interval is in stream time, not CPU time).
+        self.now = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+        dependencies.now = lambda: self.now
         self.fakes = fakes
         self.context = LambdaContext("moderate_thumbnail", memory_size=512, max_runtime_ms=60_000)
 
     def handle(self, event: dict) -> dict:
+        self.now = datetime.fromisoformat(event["time"].replace("Z", "+00:00"))
         with quiet():
             return self.app.moderate_thumbnail(event, self.context)
 

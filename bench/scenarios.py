@@ -11,8 +11,9 @@ import hashlib
 
 from bench import reference
 from bench.fakes import NO_LABELS, FakeAws
+from bench.footage import ForeignObject, Scene
 from bench.harness import ROOM, Ours, object_created, thumbnail_key, write
-from bench.scenes import SCENES, frames
+from bench.scenes import SCENES, SIZE, frames
 
 INTERVAL_SECONDS = 5
 VIOLENCE = {
@@ -40,8 +41,8 @@ def labeller(keys: list[str], stream: list[tuple[bytes, bool]]):
     return labels_for
 
 
-def replay(scene: str) -> dict:
-    stream = frames(scene)
+def replay(scene: str, stream: tuple[tuple[bytes, bool], ...] | None = None) -> dict:
+    stream = stream if stream is not None else frames(scene)
     keys = [
         thumbnail_key("Bench" + scene[:6].title().replace(" ", ""), n) for n in range(len(stream))
     ]
@@ -71,8 +72,47 @@ def replay(scene: str) -> dict:
     }
 
 
+# A violation that lasts: the same object in view for two minutes (24 thumbnails 5 s apart).
+SUSTAINED_FRAMES = range(20, 44)
+SUSTAINED_MINUTES = len(SUSTAINED_FRAMES) * INTERVAL_SECONDS / 60
+UPDATE_SECONDS = 30  # INCIDENT_UPDATE_SECONDS' default
+
+
+def sustained() -> tuple[tuple[bytes, bool], ...]:
+    """A static camera with one violation in view for two minutes, clean before and after."""
+    footage = Scene("static", "rocket", SIZE, seed=47)
+    thing = ForeignObject("moon", 0.05, seed=47)
+    return tuple(
+        (footage.frame(n, thing if n in SUSTAINED_FRAMES else None), n in SUSTAINED_FRAMES)
+        for n in range(60)
+    )
+
+
+def chat_events_per_violating_minute() -> list[dict]:
+    """Events the room hears while one violation lasts two minutes, ours and the reference's.
+    Target: one when the incident opens plus at most one update per 30 s."""
+    result = replay("sustained violation", sustained())
+    ours = result["ours"].get("ivschat:SendEvent", 0)  # clean frames send nothing
+    # The reference sends one event for every frame: those of the violating ones.
+    ref = result["reference"].get("ivschat:SendEvent", 0) * result["violating"] / result["frames"]
+    allowed = 1 + int(SUSTAINED_MINUTES * 60 // UPDATE_SECONDS)
+    return [
+        {
+            "benchmark": "Chat events per violating minute (one 2-minute violation)",
+            "metric": "SendEvent",
+            "value": round(ours / SUSTAINED_MINUTES, 1),
+            "unit": "events/min",
+            "baseline": round(ref / SUSTAINED_MINUTES, 1),
+            "baseline_name": "reference",
+            "ratio": round(ours / ref, 3) if ref else None,
+            "target": f"≤ {allowed} in 2 min (open + one per 30 s)",
+            "met": ours <= allowed and result["missed"] == 0,
+        }
+    ]
+
+
 def measure() -> dict:
-    rows, details = [], {}
+    rows, details = chat_events_per_violating_minute(), {}
     for scene in SCENES:
         result = details[scene] = replay(scene)
         n = result["frames"]
