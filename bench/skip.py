@@ -51,7 +51,7 @@ class _Metrics:
 
 
 def _skipper() -> FrameSkipper:
-    store = DecisionStore(FakeDynamoDB(Calls()), "bench-skip")
+    store = DecisionStore(FakeDynamoDB(Calls()), "bench-decisions")
     return FrameSkipper(store, enabled=True, max_age_seconds=MAX_AGE_SECONDS, metrics=_Metrics())
 
 

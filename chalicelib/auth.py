@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.http import BadRequest, Forbidden, ServiceUnavailable, Unauthorized
-from chalicelib.validation import Text
+from chalicelib.schema import Text
 
 if TYPE_CHECKING:
     from jwt import PyJWKClient

@@ -19,9 +19,9 @@ from chalicelib.decisions import parse_time
 from chalicelib.http import BadRequest
 from chalicelib.incident_model import ACKNOWLEDGED, ESCALATED, OPEN, RESOLVED, SEVERITY_RANK
 from chalicelib.incidents import IncidentStore
+from chalicelib.schema import OneOf
 from chalicelib.taxonomy import TOP_LEVEL
 from chalicelib.validation import (
-    OneOf,
     channel_arn,
     cursor_contents,
     decode_cursor,

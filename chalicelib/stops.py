@@ -23,8 +23,8 @@ from chalicelib.http import (
     aws_error,
 )
 from chalicelib.recordings import parse_channel_arn
+from chalicelib.schema import Boolean, ChannelArn, Identifier, Text, fields
 from chalicelib.streams import ALREADY_OFFLINE, revoke_then_stop
-from chalicelib.validation import Boolean, ChannelArn, Identifier, Text, fields
 
 logger = logging.getLogger(__name__)
 

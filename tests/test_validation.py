@@ -11,20 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.http import ApiError, BadRequest
+from chalicelib.schema import Boolean, ChannelArn, Integer, ListOf, OneOf, Text, Time, fields
 from chalicelib.validation import (
     EARLIEST,
     LATEST,
-    Boolean,
-    ChannelArn,
-    Integer,
-    ListOf,
-    OneOf,
-    Text,
-    Time,
     clean_text,
     decode_cursor,
     encode_cursor,
-    fields,
     identifier,
     iso_time,
     json_body,

@@ -7,7 +7,8 @@ from typing import Any
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.chat import CAPABILITIES
-from chalicelib.validation import ListOf, OneOf, fields, json_body, query_params
+from chalicelib.schema import ListOf, OneOf, fields
+from chalicelib.validation import json_body, query_params
 
 chat = ApiBlueprint(__name__)
 

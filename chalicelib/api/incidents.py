@@ -28,8 +28,9 @@ from chalicelib.incident_model import (
 )
 from chalicelib.incident_model import Conflict as TransitionConflict
 from chalicelib.incident_queries import IncidentQuery, queue, window
+from chalicelib.schema import Field, ListOf, OneOf, Text, fields
 from chalicelib.stats import incident_stats, stats_window
-from chalicelib.validation import Field, ListOf, OneOf, Text, fields, json_body, query_params
+from chalicelib.validation import json_body, query_params
 
 incidents = ApiBlueprint(__name__)
 
