@@ -242,3 +242,27 @@ class Incidents:
             "expiresAt": incident.get("expiresAt"),
         }
         return Put(self._decisions.table, item, "attribute_not_exists(sortKey)")
+
+
+def flagged_frame(item: Mapping[str, Any]) -> FlaggedFrame:
+    """What the incident needs of a flagged frame's decision."""
+    return FlaggedFrame(
+        decision_id=item["decisionId"],
+        channel_arn=item["channelArn"],
+        channel_name=item.get("channelName", ""),
+        session_id=item["recordingId"],
+        key=item["thumbnailKey"],
+        frame_time=item["frameTime"],
+        decision=item["decision"],
+        action=item["action"],
+        top_label=item["topLabel"],
+        top_category=item["topCategory"],
+        top_confidence=float(item["topConfidence"]),
+        categories={
+            entry["category"]: (entry["label"], float(entry["confidence"]))
+            for entry in item.get("categories", [])
+        },
+        content_types=tuple(kind["name"] for kind in item.get("contentTypes", [])),
+        keys_revoked=item.get("streamKeysRevoked"),
+        auto_stop_at=item.get("actedAt", ""),
+    )

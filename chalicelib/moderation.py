@@ -22,8 +22,7 @@ from chalicelib.chat import ModerationRoom
 from chalicelib.config import Settings
 from chalicelib.decisions import DecisionStore, expiry, iso_time, sort_key
 from chalicelib.detection import UnscannableImage, detect_moderation_labels
-from chalicelib.incident_model import FlaggedFrame
-from chalicelib.incidents import Incidents
+from chalicelib.incidents import Incidents, flagged_frame
 from chalicelib.objects import Gone, ObjectCreated, Superseded, read_written
 from chalicelib.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label
 from chalicelib.recordings import Thumbnail, parse_thumbnail_key
@@ -300,30 +299,6 @@ class ThumbnailModerator:
         changes["deliveryAttemptedAt"] = iso_time(self._clock())
         self._store.update(item["channelArn"], item["sortKey"], changes)
         return changes
-
-
-def flagged_frame(item: Mapping[str, Any]) -> FlaggedFrame:
-    """What the incident needs of a flagged frame's decision."""
-    return FlaggedFrame(
-        decision_id=item["decisionId"],
-        channel_arn=item["channelArn"],
-        channel_name=item.get("channelName", ""),
-        session_id=item["recordingId"],
-        key=item["thumbnailKey"],
-        frame_time=item["frameTime"],
-        decision=item["decision"],
-        action=item["action"],
-        top_label=item["topLabel"],
-        top_category=item["topCategory"],
-        top_confidence=float(item["topConfidence"]),
-        categories={
-            entry["category"]: (entry["label"], float(entry["confidence"]))
-            for entry in item.get("categories", [])
-        },
-        content_types=tuple(kind["name"] for kind in item.get("contentTypes", [])),
-        keys_revoked=item.get("streamKeysRevoked"),
-        auto_stop_at=item.get("actedAt", ""),
-    )
 
 
 def _label_item(label: Label) -> dict[str, Any]:
