@@ -337,3 +337,46 @@ def test_a_frame_rekognition_never_answers_ends_in_the_failed_frames_handler(qui
     assert failed["thumbnailKey"] == key
     assert (failed["attempts"], failed["condition"]) == (3, "RetriesExhausted")
     assert failed["errorType"] == "InternalServerError"
+
+
+def test_a_stream_that_ends_resolves_its_untouched_incident_and_the_room_hears_it(stack):
+    # GIVEN a live channel of its own with an open incident
+    token = sign_in(stack)
+    ivs = aws(stack, "ivs")
+    created = ivs.create_channel(name="e2e-ends-incident")
+    channel_arn = created["channel"]["arn"]
+    channel_id = channel_arn.rsplit("/", 1)[1]
+    emulator(stack, "POST", "encoder/connect", {"streamKey": created["streamKey"]["value"]})
+    time.sleep(1.1)  # IVS times events to the second: the end after the start's second
+
+    def incident() -> dict | None:
+        items = api(stack, "GET", "/incidents", token).json()["items"]
+        return next((i for i in items if i["channelArn"] == channel_arn), None)
+
+    def session() -> None:
+        labels = [{"Name": "Middle Finger", "Confidence": 91.0}]
+        write_frame(stack, thumbnail_key(stack, channel_id, 1), labels)
+        wait_for(incident, 10, "the incident opened")
+        # WHEN the encoder leaves (IVS sends Stream End)
+        emulator(stack, "POST", "encoder/disconnect", {"channelArn": channel_arn})
+        wait_for(lambda: incident()["state"] == "resolved", 15, "the incident resolved")
+
+    def resolved(frames: list[dict]) -> bool:
+        return any(
+            frame["Attributes"].get("type") == "incident-resolved"
+            for _, frame in moderation_events([(0, f) for f in frames], channel_id)
+        )
+
+    frames = asyncio.run(chat_events(stack, token, session, wait=20, until=resolved))
+
+    # THEN the untouched incident is resolved as stream-ended, by the service ...
+    final = incident()
+    assert (final["state"], final["resolution"], final["resolvedBy"]) == (
+        "resolved",
+        "stream-ended",
+        "system",
+    )
+    # ... and every moderator's room heard it open, the channel go offline, and it end
+    kinds = [f["Attributes"]["type"] for _, f in moderation_events(frames, channel_id)]
+    assert "incident-opened" in kinds and "channel-state" in kinds, kinds
+    assert kinds.index("incident-opened") < kinds.index("incident-resolved"), kinds
