@@ -60,6 +60,17 @@ TEST_ENV = {
     "AWS_ENDPOINT_URL_IVSCHAT": "http://127.0.0.1:9",
 }
 CHANNEL_NAME = "arena-shooter"
+
+
+def _send_event() -> dict:
+    from botocore.stub import ANY
+
+    return {"roomIdentifier": ROOM_ARN, "eventName": "STREAM_MODERATION", "attributes": ANY}
+
+
+# SendEvent to the moderators' room, as Stubber expected_params (the attributes are checked
+# through the `sent_events` fixture).
+SEND = _send_event()
 # Nothing from the developer's shell may point the tests at a real account or endpoint.
 for name in list(os.environ):
     if name.startswith(("AWS_", "POWERTOOLS_")) or name in (

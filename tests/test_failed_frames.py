@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 
-from botocore.stub import ANY
 from support import (
     CHANNEL_ARN,
     FAILED_FRAMES_QUEUE,
-    ROOM_ARN,
+    SEND,
     VIOLENCE,
     decisions,
     detect_params,
@@ -23,7 +22,6 @@ from support import (
 )
 
 HANDLER = "record_failed_frames"
-SEND = {"roomIdentifier": ROOM_ARN, "eventName": "STREAM_MODERATION", "attributes": ANY}
 
 
 def deliver(client, *bodies: str):

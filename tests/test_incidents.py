@@ -12,11 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from botocore.stub import ANY
 from support import (
     CHANNEL_ARN,
     INCIDENTS_TABLE,
-    ROOM_ARN,
+    SEND,
     channel,
     decisions,
     detect_params,
@@ -33,7 +32,6 @@ from chalicelib.channels import ChannelStore
 from chalicelib.incident_model import FlaggedFrame, resolve
 
 HANDLER = "moderate_thumbnail"
-SEND = {"roomIdentifier": ROOM_ARN, "eventName": "STREAM_MODERATION", "attributes": ANY}
 
 
 def gesture(confidence: float) -> dict:

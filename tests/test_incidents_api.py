@@ -10,10 +10,9 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from botocore.stub import ANY
 from support import (
     CHANNEL_ARN,
-    ROOM_ARN,
+    SEND,
     channel,
     detect_params,
     incident_audits,
@@ -27,7 +26,6 @@ from tokens import id_token, signed_in
 
 pytestmark = pytest.mark.usefixtures("jwks")
 
-SEND = {"roomIdentifier": ROOM_ARN, "eventName": "STREAM_MODERATION", "attributes": ANY}
 GESTURE = moderation_labels(
     ("Rude Gestures", "", 1, 88.0), ("Middle Finger", "Rude Gestures", 2, 88.0)
 )

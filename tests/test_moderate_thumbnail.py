@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import boto3
 import pytest
-from botocore.stub import ANY
 from support import (
     BUCKET,
     CHANNEL_ARN,
@@ -19,7 +18,7 @@ from support import (
     OTHER_FRAME,
     RECORDING_ID,
     REGION,
-    ROOM_ARN,
+    SEND,
     VIOLENCE,
     decisions,
     detect_params,
@@ -35,10 +34,6 @@ from chalicelib.moderation import ModerationIncomplete
 from chalicelib.objects import ObjectCreated
 
 HANDLER = "moderate_thumbnail"
-
-
-# SendEvent to the moderators' room; what the attributes say is checked via `sent_events`.
-SEND = {"roomIdentifier": ROOM_ARN, "eventName": "STREAM_MODERATION", "attributes": ANY}
 
 
 def test_a_flagged_frame_opens_an_incident_announced_once_and_is_recorded(
