@@ -46,6 +46,13 @@ class DecisionStore:
         """Write a new item; False (and nothing written) when one with its key exists."""
         return self.table.create(item)
 
+    def replace_failed(self, item: Mapping[str, Any]) -> bool:
+        """Write a decision over the `failed` record of the same frame (a later delivery of
+        its event succeeded); False when that record is no longer `failed`."""
+        return self.table.put(
+            item, condition="#d = :failed", names={"#d": "decision"}, values={":failed": "failed"}
+        )
+
     def update(self, channel_arn: str, key: str, changes: Mapping[str, Any]) -> None:
         """Set the given attributes of an existing item."""
         if not self.table.update(

@@ -23,7 +23,7 @@ from chalicelib.channels import ChannelNames, ChannelStore
 from chalicelib.chat import ModerationRoom
 from chalicelib.config import Settings
 from chalicelib.decisions import DecisionStore
-from chalicelib.failures import FailedFrames
+from chalicelib.failures import BlindNotices, FailedFrames
 from chalicelib.incidents import Incidents, IncidentStore
 from chalicelib.moderation import ThumbnailModerator
 from chalicelib.objects import IDEMPOTENCY_KEY_JMESPATH
@@ -101,8 +101,19 @@ def thumbnail_moderator() -> ThumbnailModerator:
         store=decision_store(),
         incidents=incidents(),
         names=channel_names(),
+        blind=blind_notices(),
         metrics=metrics(),
         clock=now,
+    )
+
+
+@cache
+def blind_notices() -> BlindNotices:
+    return BlindNotices(
+        channel_store(),
+        moderation_room().send,
+        timedelta(seconds=settings().incident_update_seconds),
+        now,
     )
 
 
@@ -111,9 +122,8 @@ def failed_frames() -> FailedFrames:
     return FailedFrames(
         settings=settings(),
         store=decision_store(),
-        channels=channel_store(),
         names=channel_names(),
-        send=moderation_room().send,
+        blind=blind_notices(),
         metrics=metrics(),
         clock=now,
     )

@@ -24,9 +24,6 @@ class Table:
     def client(self):
         return self._dynamodb
 
-    def key_of(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: item[name] for name in self._key}
-
     def get(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
         """The item (a strongly consistent read), or None."""
         response = self._dynamodb.get_item(
@@ -190,7 +187,10 @@ def transact(dynamodb, writes: Sequence[Put | Set]) -> bool:
         dynamodb.transact_write_items(TransactItems=items)
     except ClientError as error:
         reasons = error.response.get("CancellationReasons", [])
-        if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+        # A condition that did not hold, or another transaction on the same item at the
+        # same moment (TransactionConflict, which botocore does not retry): either way the
+        # caller re-reads and tries again, as a lost race.
+        if any(r.get("Code") in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons):
             return False
         raise
     return True

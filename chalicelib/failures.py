@@ -38,17 +38,15 @@ class FailedFrames:
         *,
         settings: Settings,
         store: DecisionStore,
-        channels: ChannelStore,
         names: ChannelNames,
-        send: Callable[[Mapping[str, str]], str],
+        blind: BlindNotices,
         metrics,
         clock: Callable[[], datetime],
     ) -> None:
         self._settings = settings
         self._store = store
-        self._channels = channels
         self._names = names
-        self._send = send
+        self._blind = blind
         self._metrics = metrics
         self._clock = clock
 
@@ -99,18 +97,39 @@ class FailedFrames:
             "frame finally failed",
             extra={"decision_id": frame.decision_id, "decision": item["decision"], **failure},
         )
-        told = self._tell(item, failure, now)
-        return {"recorded": item["decision"], "decisionId": frame.decision_id, "told": told}
+        told = self._blind.tell(item, error=failure["error"], attempts=failure["attempts"])
+        return {
+            "recorded": item["decision"],
+            "decisionId": frame.decision_id,
+            "told": told is not None,
+        }
 
-    def _tell(self, item: Mapping[str, Any], failure: Mapping[str, Any], now: datetime) -> bool:
-        """Tell the room, unless it heard of this channel's failures within the interval.
-        A failed send raises: the record is received again and the room told then."""
-        channel = self._channels.get(item["channelArn"])
-        interval = timedelta(seconds=self._settings.incident_update_seconds)
-        last = channel.get("failureNoticeAt")
-        if last and now - parse_time(last) < interval:
-            return False
-        self._send(
+
+class BlindNotices:
+    """Tells the moderators' room that a channel has frames it could not moderate (failed
+    for good, or unscannable): at most once per channel per `interval`, since one notice is
+    enough to know the team is blind there."""
+
+    def __init__(
+        self,
+        channels: ChannelStore,
+        send: Callable[[Mapping[str, str]], str],
+        interval: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._channels = channels
+        self._send = send
+        self._interval = interval
+        self._clock = clock
+
+    def tell(self, item: Mapping[str, Any], *, error: str, attempts: int = 0) -> str | None:
+        """The event's id; None when the room heard of this channel within the interval.
+        A failed send raises (the caller's retry tells the room then)."""
+        now = self._clock()
+        last = self._channels.get(item["channelArn"]).get("failureNoticeAt")
+        if last and now - parse_time(last) < self._interval:
+            return None
+        event_id = self._send(
             channel_event(
                 FRAMES_FAILED,
                 item["channelArn"],
@@ -120,12 +139,12 @@ class FailedFrames:
                 decision=item["decision"],
                 latestFrameKey=item["thumbnailKey"],
                 frameTime=item["frameTime"],
-                attempts=failure["attempts"],
-                error=failure["error"],
+                attempts=attempts,
+                error=error,
             )
         )
         self._channels.note_failure_notice(item["channelArn"], now)
-        return True
+        return event_id
 
 
 def _failure(record: Mapping[str, Any], now: datetime) -> dict[str, Any]:

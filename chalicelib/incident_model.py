@@ -43,6 +43,19 @@ POLICY = "policy"  # the actor of an auto-stop
 SYSTEM = "system"  # the actor of a stream end
 
 
+# What a resolution adds to an incident, and a reopening takes away.
+RESOLUTION_DETAILS = (
+    "resolution",
+    "resolvedBy",
+    "resolvedAt",
+    "resolvedDay",
+    "escalatedTo",
+    "dismissedLabels",
+    "resolutionNote",
+    "stopAuditId",
+)
+
+
 class Conflict(Exception):
     """The transition does not apply to the incident as it now is; says who did what."""
 
@@ -128,12 +141,18 @@ def open_incident(frame: FlaggedFrame, now: datetime) -> Change:
 
 
 def add_frame(
-    incident: dict[str, Any], frame: FlaggedFrame, now: datetime, update_interval: timedelta
+    incident: dict[str, Any],
+    frame: FlaggedFrame,
+    now: datetime,
+    update_interval: timedelta,
+    *,
+    known: bool = False,
 ) -> Change:
-    """The incident with one more flagged frame (a frame it has already is not counted
-    twice; only its auto-stop outcome may have changed, on a retry)."""
-    incident = {**incident, "version": incident["version"] + 1}
-    known = any(item["decisionId"] == frame.decision_id for item in incident["frames"])
+    """The incident with one more flagged frame (a frame it has already — `known`, or among
+    the frames it keeps — is not counted twice; only its auto-stop outcome may have changed,
+    on a retry)."""
+    incident = {**incident, "version": incident["version"] + 1, "trail": list(incident["trail"])}
+    known = known or any(item["decisionId"] == frame.decision_id for item in incident["frames"])
     before_rank = SEVERITY_RANK[incident["severity"]]
     before_categories = set(incident["categories"])
     if not known:
@@ -142,17 +161,17 @@ def add_frame(
         _note_auto_stop(incident, frame)
     if frame.auto_stopped and incident["state"] != RESOLVED:
         _resolve(incident, now, POLICY, STOPPED, note=f"auto-stop: {frame.action}")
-        return Change(incident, "incident-resolved")
+        return Change(incident, "incident-resolved", {"known": known})
     if (
         SEVERITY_RANK[incident["severity"]] > before_rank
         or set(incident["categories"]) - before_categories
     ):
         incident["lastAnnouncedAt"] = iso_time(now)
-        return Change(incident, "incident-updated")
+        return Change(incident, "incident-updated", {"known": known})
     if now - parse_time(incident["lastAnnouncedAt"]) >= update_interval and not known:
         incident["lastAnnouncedAt"] = iso_time(now)
-        return Change(incident, "incident-flagging")
-    return Change(incident)
+        return Change(incident, "incident-flagging", {"known": known})
+    return Change(incident, notes={"known": known})
 
 
 def _merge(incident: dict[str, Any], frame: FlaggedFrame) -> None:
@@ -260,7 +279,7 @@ def reopen(incident: Mapping[str, Any], moderator: str, now: datetime, note: str
     if incident["state"] != RESOLVED:
         raise Conflict(f"it is not resolved: it is {incident['state']}")
     changed = _next(incident)
-    for name in ("resolution", "resolvedBy", "resolvedAt", "resolvedDay", "escalatedTo"):
+    for name in RESOLUTION_DETAILS:
         changed.pop(name, None)
     changed.update(state=OPEN, activeQueue="active")
     changed.pop("acknowledgedBy", None)

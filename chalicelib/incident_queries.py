@@ -31,6 +31,7 @@ from chalicelib.validation import (
     one_of_list,
     time_window,
 )
+from chalicelib.validation import day as validation_day
 
 STATES = (OPEN, ACKNOWLEDGED, RESOLVED)
 RECENTLY = timedelta(hours=24)  # resolved incidents the queue still shows
@@ -170,12 +171,14 @@ def _decode(raw: str, size: int, now: datetime) -> IncidentQuery:
         params, day, after = state.get("q"), state.get("d"), state.get("k") or {}
         if not isinstance(params, dict) or not isinstance(after, dict):
             raise BadRequest("its query is missing")
+        if not all(isinstance(value, str) for value in params.values()):
+            raise BadRequest("its query holds a value that is not text")
         query = IncidentQuery.from_params({**params, "limit": str(size)}, now)
         if query.start is None or query.end is None:
             raise BadRequest("it holds no window")
         lower, upper = iso_time_text(query.start), iso_time_text(query.end)
         if query.channel_arn is None:
-            if not (isinstance(day, str) and lower[:10] <= day <= upper[:10]):
+            if not lower[:10] <= validation_day(day, "its day").isoformat() <= upper[:10]:
                 raise BadRequest("its day is outside the window")
             partition = {"openedDay": day}
         else:

@@ -18,7 +18,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.announcements import INCIDENT_RESOLVED, incident_event
+from chalicelib.announcements import (
+    INCIDENT_OPENED,
+    INCIDENT_RESOLVED,
+    INCIDENT_UPDATED,
+    incident_event,
+)
 from chalicelib.channels import ChannelStore
 from chalicelib.decisions import DecisionStore, expiry, iso_time, sort_key
 from chalicelib.dynamo import ConditionFailed, Put, Set, Table, transact
@@ -123,10 +128,18 @@ class Incidents:
             incident = self.store.get(current_id) if current_id else None
             joins = is_current(incident) and incident["sessionId"] == frame.session_id
             if incident is not None and (joins or known_incident):
-                change = add_frame(incident, frame, now, self._update_interval)
-                if self._commit(change, previous=incident["version"]):
-                    return FrameOutcome(incident["incidentId"], change.announce)
-                continue
+                change = add_frame(
+                    incident, frame, now, self._update_interval, known=bool(known_incident)
+                )
+                if not self._commit(change, previous=incident):
+                    continue
+                announce = change.announce
+                if announce is None and change.notes.get("known") and not known_incident:
+                    # This frame joined before, but its decision never said so (a crash, a
+                    # failed write): what it was to announce may never have gone out.
+                    opened = incident["frames"][0]["decisionId"] == frame.decision_id
+                    announce = INCIDENT_OPENED if opened else INCIDENT_UPDATED
+                return FrameOutcome(incident["incidentId"], announce)
             if suppressed(channel.get("quiet"), frame, now):
                 return FrameOutcome(None, suppressed_by=channel["quiet"]["incidentId"])
             change = open_incident(frame, now)
@@ -153,7 +166,8 @@ class Incidents:
 
         try:
             self.transition(incident_id, end, event_type=INCIDENT_RESOLVED, actor=SYSTEM)
-        except (Conflict, LookupError, ConditionFailed) as error:
+        except (Conflict, LookupError, ConditionFailed, ClientError, BotoCoreError) as error:
+            # Best effort: the stream's end event, or a moderator, settles it otherwise.
             logger.warning("earlier session's incident left as it is", extra={"error": str(error)})
 
     # --- moderator and system transitions --------------------------------------------
@@ -177,10 +191,7 @@ class Incidents:
             changed = apply(incident, now)
             if changed is None:  # nothing to change (e.g. acknowledged twice by one moderator)
                 return incident, True
-            entry = {"action": changed["trail"][-1]["action"], "by": actor, **(audit or {})}
-            if note:
-                entry["note"] = note
-            if self._commit(Change(changed), previous=incident["version"], audit=entry):
+            if self._commit(Change(changed), previous=incident, audit=audit):
                 return changed, self.announce(event_type, changed, actor=actor, note=note)
         raise ConditionFailed(f"incident {incident_id}: too many concurrent changes")
 
@@ -205,26 +216,32 @@ class Incidents:
         self,
         change: Change,
         *,
-        previous: int | None,
+        previous: Mapping[str, Any] | None,
         audit: Mapping[str, Any] | None = None,
         claim: Set | None = None,
     ) -> bool:
+        """Write the changed incident if it is still `previous` (None: new), with an audit
+        entry for each transition it made (its new trail entries; `audit` adds to the last)
+        and the channel's `claim` on it, in one transaction."""
         incident = change.incident
         incident["expiresAt"] = expiry(self._clock(), self._ttl_days)
         if previous is None:
             condition, values = "attribute_not_exists(incidentId)", None
         else:
-            condition, values = "version = :v", {":v": previous}
+            condition, values = "version = :v", {":v": previous["version"]}
         writes: list[Put | Set] = [Put(self.store.table, incident, condition, values)]
         if claim is not None:
             writes.append(claim)
-        if audit is not None or previous is None:
-            writes.append(self._audit(incident, audit or {"action": "opened", "by": "system"}))
+        before = (previous or {}).get("trail", [])
+        entries = [entry for entry in incident["trail"] if entry not in before]
+        for n, entry in enumerate(entries):
+            extra = audit if audit and n == len(entries) - 1 else {}
+            writes.append(self._audit(incident, {**_without(entry, "at"), **extra}, order=n))
         return transact(self.store.table.client, writes)
 
-    def _audit(self, incident: Mapping[str, Any], entry: Mapping[str, Any]) -> Put:
+    def _audit(self, incident: Mapping[str, Any], entry: Mapping[str, Any], order: int) -> Put:
         now = self._clock()
-        audit_id = uuid.uuid4().hex[:24]
+        audit_id = f"{order:02d}{uuid.uuid4().hex[:22]}"  # a change's audits sort in order
         key = sort_key(now, audit_id)
         item = {
             "channelArn": incident["channelArn"],
@@ -242,6 +259,10 @@ class Incidents:
             "expiresAt": incident.get("expiresAt"),
         }
         return Put(self._decisions.table, item, "attribute_not_exists(sortKey)")
+
+
+def _without(entry: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k not in names}
 
 
 def flagged_frame(item: Mapping[str, Any]) -> FlaggedFrame:

@@ -22,6 +22,7 @@ from chalicelib.chat import ModerationRoom
 from chalicelib.config import Settings
 from chalicelib.decisions import DecisionStore, expiry, iso_time, sort_key
 from chalicelib.detection import UnscannableImage, detect_moderation_labels
+from chalicelib.failures import BlindNotices
 from chalicelib.incidents import Incidents, flagged_frame
 from chalicelib.objects import Gone, ObjectCreated, Superseded, read_written
 from chalicelib.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label
@@ -46,6 +47,10 @@ DELIVERY_NOT_REQUIRED = "not-required"
 DELIVERY_PENDING = "pending"
 DELIVERY_DELIVERED = "delivered"
 DELIVERY_FAILED = "failed"
+DELIVERY_COALESCED = "coalesced"  # a notice for the channel went out moments before
+# A frame recorded `failed` after Lambda gave up on it (failures.py), and what it kept.
+FAILED = "failed"
+FAILURE_FIELDS = ("error", "errorType", "attempts", "condition", "failedAt")
 # Where a flagged frame stands with incidents (attribute `incident`).
 INCIDENT_PENDING = "pending"
 INCIDENT_JOINED = "joined"
@@ -68,6 +73,7 @@ class ThumbnailModerator:
         store: DecisionStore,
         incidents: Incidents,
         names: ChannelNames,
+        blind: BlindNotices,
         metrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -85,6 +91,7 @@ class ThumbnailModerator:
         self._store = store
         self._incidents = incidents
         self._names = names
+        self._blind = blind
         self._metrics = metrics
         self._clock = clock
 
@@ -106,8 +113,8 @@ class ThumbnailModerator:
 
         key = sort_key(frame.created_at, frame.decision_id)
         item = self._store.get(thumbnail.channel_arn, key)
-        if item is None:
-            item = self._decide(frame, thumbnail, key)
+        if item is None or item["decision"] == FAILED:  # a later delivery: decide it now
+            item = self._decide(frame, thumbnail, key, failed=item)
         else:
             logger.info("resuming a recorded decision", extra={"decision_id": frame.decision_id})
 
@@ -119,7 +126,8 @@ class ThumbnailModerator:
         ):
             item.update(self._join_incident(item))
         if item["delivery"] in (DELIVERY_PENDING, DELIVERY_FAILED):
-            item.update(self._deliver(item, failures))
+            deliver = self._tell_blind if item["decision"] == UNSCANNABLE else self._deliver
+            item.update(deliver(item, failures))
 
         summary = {
             "decisionId": item["decisionId"],
@@ -136,7 +144,13 @@ class ThumbnailModerator:
             ) from failures[0]
         return summary
 
-    def _decide(self, frame: ObjectCreated, thumbnail: Thumbnail, key: str) -> dict[str, Any]:
+    def _decide(
+        self,
+        frame: ObjectCreated,
+        thumbnail: Thumbnail,
+        key: str,
+        failed: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         now = self._clock()
         item: dict[str, Any] = {
             "channelArn": thumbnail.channel_arn,
@@ -159,7 +173,10 @@ class ThumbnailModerator:
             item["day"] = key[:10]
         self._metrics.add_metric(name="FramesModerated", unit=MetricUnit.Count, value=1)
 
-        if not self._store.create(item):
+        if failed is not None:
+            item["earlierFailure"] = {k: failed[k] for k in FAILURE_FIELDS if k in failed}
+        written = self._store.replace_failed(item) if failed else self._store.create(item)
+        if not written:
             # A concurrent delivery of the same object recorded it first: go on from its record.
             recorded = self._store.get(item["channelArn"], key)
             if recorded is not None:
@@ -191,6 +208,7 @@ class ThumbnailModerator:
                 self._remember(channel_arn, fingerprint, frame, UNSCANNABLE, now)
             return {
                 "decision": UNSCANNABLE,
+                "delivery": DELIVERY_PENDING,  # the team is blind on this frame: tell them
                 "unscannableReason": error.code,
                 "error": error.message,
                 "expiresAt": expiry(now, settings.flagged_decision_ttl_days),
@@ -280,6 +298,23 @@ class ThumbnailModerator:
             changes.update(incident=INCIDENT_JOINED, incidentId=outcome.incident_id)
         if outcome.announce is not None:
             changes.update(announce=outcome.announce, delivery=DELIVERY_PENDING)
+        self._store.update(item["channelArn"], item["sortKey"], changes)
+        return changes
+
+    def _tell_blind(self, item: Mapping[str, Any], failures: list[Exception]) -> dict[str, Any]:
+        """Tell the room the channel has a frame it could not moderate (once per interval)."""
+        error = f"{item.get('unscannableReason', '')}: {item.get('error', '')}"
+        try:
+            event_id = self._blind.tell(item, error=error)
+        except (ClientError, BotoCoreError) as failure:
+            logger.error("blind-channel notice not delivered", extra={"error": str(failure)})
+            self._metrics.add_metric(name="DeliveryFailures", unit=MetricUnit.Count, value=1)
+            changes = {"delivery": DELIVERY_FAILED, "deliveryError": str(failure)}
+            failures.append(failure)
+        else:  # None: the room heard of this channel moments ago
+            changes = {"delivery": DELIVERY_DELIVERED if event_id else DELIVERY_COALESCED}
+            if event_id:
+                changes["chatEventId"] = event_id
         self._store.update(item["channelArn"], item["sortKey"], changes)
         return changes
 

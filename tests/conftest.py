@@ -87,3 +87,25 @@ def sent_events(app_module) -> list[dict[str, str]]:
     client.meta.events.register("before-parameter-build.ivschat.SendEvent", capture)
     yield sent
     client.meta.events.unregister("before-parameter-build.ivschat.SendEvent", capture)
+
+
+@pytest.fixture(autouse=True)
+def room_answers(request):
+    """Tests that run the app without stubbing IVS chat get its SendEvent answered (a frame
+    that cannot be moderated is told to the room); tests that use `ivschat` stub it
+    themselves, call by call."""
+    if "client" not in request.fixturenames or "ivschat" in request.fixturenames:
+        yield
+        return
+    from botocore.awsrequest import AWSResponse
+
+    client = request.getfixturevalue("app_module").aws_client("ivschat")
+
+    def answer(model, **_):
+        if model.name != "SendEvent":
+            return None
+        return AWSResponse("https://ivschat.invalid", 200, {}, None), {"id": "AnsweredEvnt"}
+
+    client.meta.events.register_first("before-call.ivschat.SendEvent", answer)
+    yield
+    client.meta.events.unregister("before-call.ivschat.SendEvent", answer)

@@ -435,3 +435,50 @@ def test_an_older_stream_state_never_overrides_a_newer_one(client, ivs, ivschat,
     assert channel()["live"] is True
     assert channel()["liveAt"] == "2026-11-21T10:10:00.000Z"
     assert [e["type"] for e in sent_events] == ["channel-state"]
+
+
+def test_a_frame_whose_decision_never_recorded_its_incident_announces_it_again(app_module):
+    # GIVEN a frame opened an incident, and the write that records this on its decision
+    # failed (the invoke fails; Lambda retries the frame)
+    service = dependencies.incidents()
+    first = service.record_frame(flagged(0))
+    assert first.announce == "incident-opened"
+
+    # WHEN the retry records the frame again, not knowing it joined
+    again = service.record_frame(flagged(0))
+
+    # THEN the frame is not counted twice, and the opening is announced (again): the first
+    # announcement may never have gone out
+    assert (again.incident_id, again.announce) == (first.incident_id, "incident-opened")
+    [incident] = incidents()
+    assert incident["frameCount"] == 1
+
+
+def test_a_retried_frame_that_joined_long_ago_is_not_counted_twice(app_module):
+    service = dependencies.incidents()
+    opened = service.record_frame(flagged(0))
+    for n in range(1, 35):  # more frames than the incident keeps
+        service.record_frame(flagged(n))
+
+    service.record_frame(flagged(1), known_incident=opened.incident_id)  # a late retry
+
+    [incident] = incidents()
+    assert incident["frameCount"] == 35
+
+
+def test_a_transaction_lost_to_a_concurrent_one_is_a_lost_race_not_an_error():
+    from botocore.stub import Stubber
+
+    from chalicelib.dynamo import Put, Table, transact
+
+    dynamodb = boto3.client("dynamodb", region_name="us-west-2")
+    table = Table(dynamodb, "any", ("id",))
+    with Stubber(dynamodb) as stub:
+        stub.add_client_error(
+            "transact_write_items",
+            "TransactionCanceledException",
+            "Transaction cancelled",
+            400,
+            modeled_fields={"CancellationReasons": [{"Code": "TransactionConflict"}]},
+        )
+        assert transact(dynamodb, [Put(table, {"id": "a"}, "attribute_not_exists(id)")]) is False

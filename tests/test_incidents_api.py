@@ -175,7 +175,8 @@ def test_reopen_puts_a_resolved_incident_back_in_the_queue(client, rekognition, 
 
     assert response.status_code == 200
     assert response.json_body["incident"]["state"] == "open"
-    assert "resolution" not in response.json_body["incident"]
+    for detail in ("resolution", "resolutionNote", "resolvedBy", "dismissedLabels"):
+        assert detail not in response.json_body["incident"]
     assert post(client, f"/incidents/{incident_id}/reopen").status_code == 409
     assert [a["action"] for a in incident_audits()] == ["opened", "resolved:warned", "reopened"]
 
@@ -236,10 +237,24 @@ def test_a_time_window_pages_with_a_cursor_that_cannot_be_widened(client, rekogn
     rest = get(client, "/incidents", {"cursor": page["nextCursor"]}).json_body
     assert len(rest["items"]) + len(page["items"]) == 3
 
-    state = json.loads(base64.urlsafe_b64decode(page["nextCursor"] + "=="))
-    state["s"] = "2020-01-01T00:00:00.000Z"  # widened to years
-    forged = base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
-    assert get(client, "/incidents", {"cursor": forged}).status_code == 400
+    def forged(**edits) -> str:
+        state = json.loads(base64.urlsafe_b64decode(page["nextCursor"] + "=="))
+        for name, value in edits.items():
+            target = state["q"] if name in state["q"] or name in ("from", "state") else state
+            target[name] = value
+        return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+
+    assert get(client, "/incidents", {"cursor": forged()}).status_code == 200  # as returned
+    for edits in (
+        {"from": "2020-01-01T00:00:00Z"},  # widened to years
+        {"state": ["open", "resolved"]},  # not text
+        {"d": "2026-11-21x"},  # a day that is no day
+        {"d": "2020-01-01"},  # a day outside the window
+        {"k": {"incidentId": "x", "openedDay": "2020-01-01", "openedAt": "2020"}},
+    ):
+        response = get(client, "/incidents", {"cursor": forged(**edits)})
+        assert response.status_code == 400, (edits, response.body)
+        assert response.json_body["Message"].startswith("cursor is not one this API returned")
     assert get(client, "/incidents", {"cursor": "garbage"}).status_code == 400
 
 

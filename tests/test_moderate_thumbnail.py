@@ -22,6 +22,7 @@ from support import (
     VIOLENCE,
     decisions,
     detect_params,
+    incident_audits,
     incidents,
     moderation_labels,
     object_created,
@@ -300,8 +301,8 @@ def test_an_object_of_another_bucket_is_ignored(client, rekognition):
         "InvalidParameterException",
     ],
 )
-def test_an_image_rekognition_cannot_scan_is_recorded_as_unscannable(
-    client, rekognition, ivschat, code
+def test_an_image_rekognition_cannot_scan_is_recorded_as_unscannable_and_told(
+    client, rekognition, ivschat, code, sent_events
 ):
     key = thumbnail_key(7)
     rekognition.add_client_error(
@@ -311,6 +312,7 @@ def test_an_image_rekognition_cannot_scan_is_recorded_as_unscannable(
         http_status_code=400,
         expected_params=detect_params(),
     )
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0001"}, SEND)
 
     result = client.lambda_.invoke(HANDLER, written(key)).payload
 
@@ -318,10 +320,58 @@ def test_an_image_rekognition_cannot_scan_is_recorded_as_unscannable(
     [item] = decisions()
     assert item["decision"] == "unscannable"
     assert item["unscannableReason"] == code
-    assert item["delivery"] == "not-required"
+    assert item["delivery"] == "delivered"  # the team is blind on this frame: it was told
+    [notice] = sent_events
+    assert (notice["type"], notice["decision"]) == ("frames-failed", "unscannable")
+    assert notice["error"].startswith(code)
 
 
-def test_a_thumbnail_deleted_before_it_is_read_is_unscannable(client, rekognition, ivschat):
+def test_unscannable_frames_of_a_channel_are_told_once_per_interval(
+    client, rekognition, ivschat, sent_events
+):
+    for _ in range(3):
+        rekognition.add_client_error(
+            "detect_moderation_labels", "InvalidImageFormatException", http_status_code=400
+        )
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0001"}, SEND)
+
+    for n in range(3):
+        client.lambda_.invoke(HANDLER, written(thumbnail_key(n)))
+
+    assert sorted(item["delivery"] for item in decisions()) == [
+        "coalesced",
+        "coalesced",
+        "delivered",
+    ]
+    assert len(sent_events) == 1
+
+
+def test_a_frame_recorded_failed_is_decided_when_its_event_comes_again(
+    client, rekognition, ivschat, sent_events
+):
+    from support import FAILED_FRAMES_QUEUE, failure_record
+
+    # GIVEN Lambda gave up on a frame: it is recorded failed
+    event = written(thumbnail_key(12))
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0001"}, SEND)  # the blind notice
+    sqs_event = client.events.generate_sqs_event([failure_record(event)], FAILED_FRAMES_QUEUE)
+    client.lambda_.invoke("record_failed_frames", sqs_event)
+    assert decisions()[0]["decision"] == "failed"
+    # WHEN its event is delivered again (a replay from an archive, a late duplicate)
+    rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0002"}, SEND)
+
+    result = client.lambda_.invoke(HANDLER, {**event, "id": "a-replay"}).payload
+
+    # THEN the frame is judged now, and the record keeps what happened before
+    assert result["decision"] == "alert"
+    [item] = decisions()
+    assert item["decision"] == "alert"
+    assert item["earlierFailure"]["attempts"] == 3
+    assert sent_events[-1]["type"] == "incident-opened"
+
+
+def test_a_thumbnail_deleted_before_it_is_read_is_unscannable(client, rekognition):
     # No object was written: the event outlived it
     result = client.lambda_.invoke(HANDLER, object_created(thumbnail_key(8))).payload
 
@@ -430,6 +480,11 @@ def test_auto_stop_revokes_the_key_stops_the_stream_and_resolves_its_incident(
         "stopped",
     )
     assert sent["autoStop"] == "stopped"
+    # Both transitions are audited: opened, and resolved by the policy
+    assert [(a["action"], a["by"]) for a in incident_audits()] == [
+        ("opened", "system"),
+        ("resolved:stopped", "policy"),
+    ]
 
 
 def test_auto_stop_of_a_channel_already_offline_is_not_a_failure(

@@ -17,7 +17,8 @@ from chalice import Blueprint
 
 from chalicelib import dependencies
 from chalicelib.auth import Moderator
-from chalicelib.http import aws_error
+from chalicelib.dynamo import ConditionFailed
+from chalicelib.http import ServiceUnavailable, aws_error
 from chalicelib.observability import logger
 
 
@@ -35,6 +36,10 @@ class ApiBlueprint(Blueprint):
                 except (ClientError, BotoCoreError, UnicodeError) as error:
                     logger().warning("AWS call failed", extra={"error": str(error), "path": path})
                     raise aws_error(error, "AWS") from error
+                except ConditionFailed as error:  # lost every round of a race: say so
+                    raise ServiceUnavailable(
+                        f"too many changes at once: try again ({error})"
+                    ) from error
 
             return register(answered)
 
