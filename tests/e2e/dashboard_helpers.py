@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import UTC, datetime
 
 import requests
 from playwright.sync_api import Locator, Page, expect
@@ -27,6 +28,11 @@ CHROMIUM_ARGS = [
 VIOLENCE = [{"Name": "Weapon Violence", "Confidence": 94.0}]
 GESTURE = [{"Name": "Middle Finger", "Confidence": 91.0}]
 MODERATORS_GROUP = "moderators"
+
+
+def event_time_now() -> str:
+    """Now, as a STREAM_MODERATION event's `eventTime` (the dashboard ages what it shows)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Channel:

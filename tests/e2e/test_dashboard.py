@@ -23,6 +23,7 @@ from dashboard_helpers import (
     Channel,
     card,
     create_moderator,
+    event_time_now,
     horizontal_overflow,
     sign_in_as,
     standing,
@@ -242,7 +243,7 @@ def test_late_and_repeated_events_never_undo_a_newer_state(page, stack, moderato
     def send(version: int, **attributes: str) -> None:
         event = {
             "schemaVersion": "2",
-            "eventTime": "2026-11-22T10:00:00.000Z",
+            "eventTime": event_time_now(),
             "incidentId": incident["incidentId"],
             "incidentVersion": str(version),
             "channelArn": channel.arn,
@@ -280,7 +281,7 @@ def test_a_channel_whose_frames_fail_shows_that_the_team_is_blind_there(page, st
         attributes={
             "schemaVersion": "2",
             "type": "frames-failed",
-            "eventTime": "2026-11-22T10:00:00.000Z",
+            "eventTime": event_time_now(),
             "channelArn": channel.arn,
             "channelName": channel.name,
             "decision": "failed",
