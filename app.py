@@ -11,14 +11,14 @@ from chalicelib.api.dashboard import dashboard
 from chalicelib.api.history import history
 from chalicelib.api.incidents import incidents
 from chalicelib.api.streams import streams
-from chalicelib.config import failed_frames_queue_from_env, recording_bucket_from_env
+from chalicelib.core.config import failed_frames_queue_from_env, recording_bucket_from_env
+from chalicelib.core.errors import ApiError, Forbidden, cors_headers, with_security_headers
+from chalicelib.core.ivs import thumbnail_event_pattern
+from chalicelib.core.observability import logger as _logger
+from chalicelib.core.observability import metrics as _metrics
+from chalicelib.core.validation import body_bytes
 from chalicelib.dependencies import aws_client, settings
-from chalicelib.http import ApiError, Forbidden, cors_headers, with_security_headers
-from chalicelib.observability import logger as _logger
-from chalicelib.observability import metrics as _metrics
-from chalicelib.recordings import thumbnail_event_pattern
-from chalicelib.stream_state import STREAM_STATE_PATTERN
-from chalicelib.validation import body_bytes
+from chalicelib.streams.state import STREAM_STATE_PATTERN
 
 __all__ = ["app", "aws_client"]
 

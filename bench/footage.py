@@ -59,7 +59,7 @@ _PHOTOS = {
     "clock": ("clock", 0.5, (0.3, 0.3, 0.7, 0.7)),
     "page": ("page", 0.5, (0.3, 0.3, 0.7, 0.7)),
 }
-# chalicelib/change.py's threshold was chosen on TUNING (seeds 1000-1039, 5000-5029);
+# chalicelib/frames/change.py's threshold was chosen on TUNING (seeds 1000-1039, 5000-5029);
 # bench/skip.py reports on HELD_OUT only, with seeds of its own.
 TUNING = {
     "scenes": ("coffee", "camera", "motorcycle"),

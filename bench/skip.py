@@ -7,7 +7,7 @@ those and of retina, moon, brick, gravel, clock as objects), with seeds from 200
 change test's threshold was chosen on other photographs and seeds (`TUNING`, 1000-1039 and
 5000-5029), so these figures are not fitted to.
 
-Both measures go through the production `FrameSkipper` (chalicelib/skipping.py) on the
+Both measures go through the production `FrameSkipper` (chalicelib/frames/skipping.py) on the
 benchmark's fake DynamoDB, so the reference item, its binary signature and the policy are
 the real ones: the reference is the channel's last analysed frame, reused for at most
 30 s, never after a flagged frame.
@@ -32,10 +32,10 @@ from datetime import UTC, datetime, timedelta
 
 from bench.fakes import Calls, FakeDynamoDB
 from bench.footage import HELD_OUT, KINDS, OBJECT_SHARES, SIZES, ForeignObject, Scene
-from chalicelib.change import THRESHOLD, compare
-from chalicelib.decisions import DecisionStore
-from chalicelib.policy import CLEAN
-from chalicelib.skipping import FrameSkipper
+from chalicelib.decisions.store import DecisionStore
+from chalicelib.frames.change import THRESHOLD, compare
+from chalicelib.frames.skipping import FrameSkipper
+from chalicelib.rules.policy import CLEAN
 
 INTERVAL_SECONDS = 5
 MAX_AGE_SECONDS = 30

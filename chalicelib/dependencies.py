@@ -18,18 +18,18 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from botocore.config import Config
 
-from chalicelib.auth import CognitoVerifier, jwks_client, user_pool_issuer
-from chalicelib.channels import ChannelNames, ChannelStore
-from chalicelib.chat import ModerationRoom
-from chalicelib.config import Settings
-from chalicelib.decisions import DecisionStore
-from chalicelib.failures import BlindNotices, FailedFrames
-from chalicelib.incidents import Incidents, IncidentStore
-from chalicelib.moderation import ThumbnailModerator
-from chalicelib.objects import IDEMPOTENCY_KEY_JMESPATH
-from chalicelib.observability import metrics
-from chalicelib.retries import CONFIG, keep_retrying
-from chalicelib.stream_state import StreamStates
+from chalicelib.api.auth import CognitoVerifier, jwks_client
+from chalicelib.channels.store import ChannelNames, ChannelStore
+from chalicelib.core.config import Settings, user_pool_issuer
+from chalicelib.core.observability import metrics
+from chalicelib.core.retries import CONFIG, keep_retrying
+from chalicelib.decisions.store import DecisionStore
+from chalicelib.frames.event import IDEMPOTENCY_KEY_JMESPATH
+from chalicelib.frames.failures import BlindNotices, FailedFrames
+from chalicelib.frames.moderator import ThumbnailModerator
+from chalicelib.incidents.service import Incidents, IncidentStore
+from chalicelib.room.chat import ModerationRoom
+from chalicelib.streams.state import StreamStates
 
 # EventBridge retries an event for up to 24 hours; a duplicate within that is recognised.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600

@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from chalicelib import dependencies
-from chalicelib.objects import MalformedEvent, ObjectCreated
-from chalicelib.observability import logger
-from chalicelib.recordings import parse_thumbnail_key
+from chalicelib.core.ivs import parse_thumbnail_key
+from chalicelib.core.observability import logger
+from chalicelib.frames.event import MalformedEvent, ObjectCreated
 
 
 def moderate_thumbnail(event: dict[str, Any], context) -> dict[str, Any]:

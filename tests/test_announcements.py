@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.announcements import (
+from chalicelib.room.announcements import (
     FRAMES_FAILED,
     INCIDENT_OPENED,
     MAX_ATTRIBUTES_BYTES,

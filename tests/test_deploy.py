@@ -29,7 +29,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from cfnlint.api import ManualArgs
 from samtranslator.translator.transform import transform
 
-from chalicelib.config import Settings
+from chalicelib.core.config import Settings
 from scripts.deploy import naming, operations, policies, templates
 from scripts.deploy.package import SENTINELS
 from scripts.deploy.settings import OUTPUT_SETTINGS, RECORDED
@@ -181,7 +181,7 @@ def test_GIVEN_requirements_WHEN_packaged_THEN_the_zip_holds_lambda_builds_of_th
 
     for needed in (
         "app.py",
-        "chalicelib/moderation.py",
+        "chalicelib/frames/moderator.py",
         "chalicelib/dashboard/dashboard.js",
         "aws_lambda_powertools/__init__.py",
         "jwt/__init__.py",

@@ -47,7 +47,7 @@ from deploy_standins import (
     moto_server,
 )
 
-from chalicelib.config import Settings
+from chalicelib.core.config import Settings
 from scripts.deploy import naming, operations, policies, templates
 from scripts.deploy.cli import main
 from scripts.deploy.settings import OUTPUT_SETTINGS

@@ -24,8 +24,8 @@ from support import (
 )
 
 from bench.footage import ForeignObject, Scene
-from chalicelib.change import THRESHOLD, compare, signature
-from chalicelib.skipping import REFERENCE_FRAME
+from chalicelib.frames.change import THRESHOLD, compare, signature
+from chalicelib.frames.skipping import REFERENCE_FRAME
 
 HANDLER = "moderate_thumbnail"
 

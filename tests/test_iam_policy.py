@@ -41,7 +41,7 @@ from support import (
 )
 from tokens import signed_in
 
-from chalicelib.moderation import ModerationIncomplete
+from chalicelib.frames.moderator import ModerationIncomplete
 from scripts.deploy import naming, policies
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -30,9 +30,9 @@ from support import (
     written,
 )
 
-from chalicelib.config import ConfigError
-from chalicelib.moderation import ModerationIncomplete
-from chalicelib.objects import ObjectCreated
+from chalicelib.core.config import ConfigError
+from chalicelib.frames.event import ObjectCreated
+from chalicelib.frames.moderator import ModerationIncomplete
 
 HANDLER = "moderate_thumbnail"
 

@@ -1,4 +1,4 @@
-"""chalicelib/validation.py, the checks every route shares: whatever a client sends, a helper
+"""chalicelib/core/validation.py, the checks every route shares: whatever a client sends, a helper
 returns a clean value or raises an ApiError (400, 413, 415), never anything else."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.http import ApiError, BadRequest
-from chalicelib.schema import Boolean, ChannelArn, Integer, ListOf, OneOf, Text, Time, fields
-from chalicelib.validation import (
+from chalicelib.core.errors import ApiError, BadRequest
+from chalicelib.core.schema import Boolean, ChannelArn, Integer, ListOf, OneOf, Text, Time, fields
+from chalicelib.core.validation import (
     EARLIEST,
     LATEST,
     clean_text,

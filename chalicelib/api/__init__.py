@@ -16,10 +16,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint
 
 from chalicelib import dependencies
-from chalicelib.auth import Moderator
-from chalicelib.dynamo import ConditionFailed
-from chalicelib.http import ServiceUnavailable, aws_error
-from chalicelib.observability import logger
+from chalicelib.core.dynamo import ConditionFailed
+from chalicelib.core.errors import ServiceUnavailable, aws_error
+from chalicelib.core.identity import Moderator
+from chalicelib.core.observability import logger
 
 
 class ApiBlueprint(Blueprint):

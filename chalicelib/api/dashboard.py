@@ -6,7 +6,7 @@ from chalice import Response
 
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint
-from chalicelib.pages import dashboard_file, origin
+from chalicelib.api.pages import dashboard_file, origin
 
 dashboard = ApiBlueprint(__name__)
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint, signed_in
-from chalicelib.frames import frame_url
-from chalicelib.history import PARAMS, HistoryQuery, list_decisions
-from chalicelib.validation import query_params
+from chalicelib.api.frame_links import frame_url
+from chalicelib.core.validation import query_params
+from chalicelib.decisions.history import PARAMS, HistoryQuery, list_decisions
 
 history = ApiBlueprint(__name__)
 

@@ -9,12 +9,13 @@ from typing import Any
 from chalice import Response
 
 from chalicelib import dependencies
-from chalicelib.announcements import INCIDENT_ACKNOWLEDGED, INCIDENT_REOPENED, INCIDENT_RESOLVED
 from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.history import frame
-from chalicelib.dynamo import transact
-from chalicelib.http import BadRequest, Conflict, NotFound
-from chalicelib.incident_model import (
+from chalicelib.core.dynamo import transact
+from chalicelib.core.errors import BadRequest, Conflict, NotFound
+from chalicelib.core.schema import Field, ListOf, OneOf, Text, fields
+from chalicelib.core.validation import json_body, query_params
+from chalicelib.incidents.model import (
     DISMISSED,
     ESCALATED,
     STOPPED,
@@ -26,11 +27,14 @@ from chalicelib.incident_model import (
     reopen,
     resolve,
 )
-from chalicelib.incident_model import Conflict as TransitionConflict
-from chalicelib.incident_queries import IncidentQuery, queue, window
-from chalicelib.schema import Field, ListOf, OneOf, Text, fields
-from chalicelib.stats import incident_stats, stats_window
-from chalicelib.validation import json_body, query_params
+from chalicelib.incidents.model import Conflict as TransitionConflict
+from chalicelib.incidents.queries import IncidentQuery, queue, window
+from chalicelib.incidents.stats import incident_stats, stats_window
+from chalicelib.room.announcements import (
+    INCIDENT_ACKNOWLEDGED,
+    INCIDENT_REOPENED,
+    INCIDENT_RESOLVED,
+)
 
 incidents = ApiBlueprint(__name__)
 

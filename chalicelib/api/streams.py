@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import dependencies
-from chalicelib.announcements import INCIDENT_RESOLVED
 from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.incidents import IncidentConflict
-from chalicelib.http import BadRequest, Conflict, NotFound
-from chalicelib.incident_model import STOPPED, is_current, public, resolve
-from chalicelib.incident_model import Conflict as TransitionConflict
-from chalicelib.stops import StopRequest, stop_for_moderator
-from chalicelib.validation import json_body, query_params
+from chalicelib.core.errors import BadRequest, Conflict, NotFound
+from chalicelib.core.validation import json_body, query_params
+from chalicelib.incidents.model import STOPPED, is_current, public, resolve
+from chalicelib.incidents.model import Conflict as TransitionConflict
+from chalicelib.room.announcements import INCIDENT_RESOLVED
+from chalicelib.streams.stops import StopRequest, stop_for_moderator
 
 streams = ApiBlueprint(__name__)
 

@@ -1,7 +1,7 @@
 """A stage's entry in .chalice/config.json: what `make deploy` records there, and checks.
 
 The resources stack's outputs become the stage's environment variables (the settings
-chalicelib/config.py reads); each function gets its generated policy file and, when the
+chalicelib/core/config.py reads); each function gets its generated policy file and, when the
 account can afford it, a reserved concurrency. Everything else in the entry (thresholds,
 TTLs, ...) is the operator's and is left as it is.
 """

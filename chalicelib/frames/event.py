@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.decisions import parse_time
+from chalicelib.decisions.store import parse_time
 
 # DetectModerationLabels takes at most 5 MB as Bytes; IVS thumbnails are far smaller.
 MAX_IMAGE_BYTES = 5 * 1024 * 1024

@@ -5,7 +5,7 @@ time, in the decision log under the sort key ``~reference-frame``). A later fram
 that decision, without a Rekognition call, only when all of these hold: the reference
 decision was clean (never after a flagged or unscannable frame), the reference is at most
 FRAME_SKIP_MAX_AGE_SECONDS older, and nothing has changed anywhere in the frame
-(chalicelib/change.py: an object of 1% of the frame is change; camera jitter, flicker,
+(chalicelib/frames/change.py: an object of 1% of the frame is change; camera jitter, flicker,
 noise and JPEG re-encoding are not). The change test has no setting: see its module.
 """
 
@@ -19,9 +19,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.change import NotAnImage, compare, signature
-from chalicelib.decisions import DecisionStore, expiry, iso_time, parse_time
-from chalicelib.policy import CLEAN
+from chalicelib.decisions.store import DecisionStore, expiry, iso_time, parse_time
+from chalicelib.frames.change import NotAnImage, compare, signature
+from chalicelib.rules.policy import CLEAN
 
 # The sort key of each channel's reference frame. It sorts after every time (so history
 # queries never see it), and has no `day` (so no index entry).

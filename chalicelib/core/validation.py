@@ -29,8 +29,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from chalicelib.http import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from chalicelib.recordings import parse_channel_arn
+from chalicelib.core.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from chalicelib.core.ivs import parse_channel_arn
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_BODY_DEPTH = 8  # arrays and objects inside one another, the body itself included

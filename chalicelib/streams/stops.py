@@ -11,9 +11,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.auth import Moderator
-from chalicelib.decisions import DecisionStore, iso_time, sort_key
-from chalicelib.http import (
+from chalicelib.core.errors import (
     ApiError,
     BadRequest,
     Conflict,
@@ -22,9 +20,11 @@ from chalicelib.http import (
     ServiceUnavailable,
     aws_error,
 )
-from chalicelib.recordings import parse_channel_arn
-from chalicelib.schema import Boolean, ChannelArn, Identifier, Text, fields
-from chalicelib.streams import ALREADY_OFFLINE, revoke_then_stop
+from chalicelib.core.identity import Moderator
+from chalicelib.core.ivs import parse_channel_arn
+from chalicelib.core.schema import Boolean, ChannelArn, Identifier, Text, fields
+from chalicelib.decisions.store import DecisionStore, iso_time, sort_key
+from chalicelib.streams.enforcement import ALREADY_OFFLINE, revoke_then_stop
 
 logger = logging.getLogger(__name__)
 

@@ -18,16 +18,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.announcements import (
-    INCIDENT_OPENED,
-    INCIDENT_RESOLVED,
-    INCIDENT_UPDATED,
-    incident_event,
-)
-from chalicelib.channels import ChannelStore
-from chalicelib.decisions import DecisionStore, expiry, iso_time, sort_key
-from chalicelib.dynamo import ConditionFailed, Put, Set, Table, transact
-from chalicelib.incident_model import (
+from chalicelib.channels.store import ChannelStore
+from chalicelib.core.dynamo import ConditionFailed, Put, Set, Table, transact
+from chalicelib.decisions.store import DecisionStore, expiry, iso_time, sort_key
+from chalicelib.incidents.model import (
     OPEN,
     STREAM_ENDED,
     SYSTEM,
@@ -39,6 +33,12 @@ from chalicelib.incident_model import (
     open_incident,
     resolve,
     suppressed,
+)
+from chalicelib.room.announcements import (
+    INCIDENT_OPENED,
+    INCIDENT_RESOLVED,
+    INCIDENT_UPDATED,
+    incident_event,
 )
 
 logger = logging.getLogger(__name__)

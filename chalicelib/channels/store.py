@@ -22,8 +22,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.decisions import iso_time, parse_time
-from chalicelib.dynamo import Set, Table
+from chalicelib.core.dynamo import Set, Table
+from chalicelib.decisions.store import iso_time, parse_time
 
 logger = logging.getLogger(__name__)
 

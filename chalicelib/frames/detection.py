@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from chalicelib.policy import Label
+from chalicelib.rules.policy import Label
 
 # Errors that say this image can never be scanned: retrying would only repeat them.
 # InvalidParameterException is what Rekognition answers for an image under 80 px a side.

@@ -19,12 +19,12 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.announcements import FRAMES_FAILED, channel_event
-from chalicelib.channels import ChannelNames, ChannelStore
-from chalicelib.config import Settings
-from chalicelib.decisions import DecisionStore, expiry, iso_time, parse_time, sort_key
-from chalicelib.objects import MalformedEvent, ObjectCreated
-from chalicelib.recordings import parse_thumbnail_key
+from chalicelib.channels.store import ChannelNames, ChannelStore
+from chalicelib.core.config import Settings
+from chalicelib.core.ivs import parse_thumbnail_key
+from chalicelib.decisions.store import DecisionStore, expiry, iso_time, parse_time, sort_key
+from chalicelib.frames.event import MalformedEvent, ObjectCreated
+from chalicelib.room.announcements import FRAMES_FAILED, channel_event
 
 logger = logging.getLogger(__name__)
 

@@ -17,18 +17,18 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.channels import ChannelNames
-from chalicelib.chat import ModerationRoom
-from chalicelib.config import Settings
-from chalicelib.decisions import DecisionStore, expiry, iso_time, sort_key
-from chalicelib.detection import UnscannableImage, detect_moderation_labels
-from chalicelib.failures import BlindNotices
-from chalicelib.incidents import Incidents, flagged_frame
-from chalicelib.objects import Gone, ObjectCreated, Superseded, read_written
-from chalicelib.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label
-from chalicelib.recordings import Thumbnail, parse_thumbnail_key
-from chalicelib.skipping import FrameSkipper
-from chalicelib.streams import revoke_then_stop
+from chalicelib.channels.store import ChannelNames
+from chalicelib.core.config import Settings
+from chalicelib.core.ivs import Thumbnail, parse_thumbnail_key
+from chalicelib.decisions.store import DecisionStore, expiry, iso_time, sort_key
+from chalicelib.frames.detection import UnscannableImage, detect_moderation_labels
+from chalicelib.frames.event import Gone, ObjectCreated, Superseded, read_written
+from chalicelib.frames.failures import BlindNotices
+from chalicelib.frames.skipping import FrameSkipper
+from chalicelib.incidents.service import Incidents, flagged_frame
+from chalicelib.room.chat import ModerationRoom
+from chalicelib.rules.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label
+from chalicelib.streams.enforcement import revoke_then_stop
 
 logger = logging.getLogger(__name__)
 

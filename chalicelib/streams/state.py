@@ -16,17 +16,17 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.announcements import (
+from chalicelib.channels.store import ChannelStore
+from chalicelib.core.ivs import parse_channel_arn
+from chalicelib.decisions.store import iso_time, parse_time
+from chalicelib.incidents.model import OPEN, SYSTEM, end_stream
+from chalicelib.incidents.service import Incidents
+from chalicelib.room.announcements import (
     CHANNEL_STATE,
     INCIDENT_RESOLVED,
     INCIDENT_UPDATED,
     channel_event,
 )
-from chalicelib.channels import ChannelStore
-from chalicelib.decisions import iso_time, parse_time
-from chalicelib.incident_model import OPEN, SYSTEM, end_stream
-from chalicelib.incidents import Incidents
-from chalicelib.recordings import parse_channel_arn
 
 logger = logging.getLogger(__name__)
 

@@ -25,11 +25,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import validation
-from chalicelib.decisions import DecisionStore, iso_time
-from chalicelib.http import BadRequest, aws_error
-from chalicelib.recordings import parse_thumbnail_key
-from chalicelib.validation import (
+from chalicelib.core import validation
+from chalicelib.core.errors import BadRequest, aws_error
+from chalicelib.core.ivs import parse_thumbnail_key
+from chalicelib.core.validation import (
     channel_arn,
     cursor_contents,
     decode_cursor,
@@ -38,6 +37,7 @@ from chalicelib.validation import (
     shown,
     time_window,
 )
+from chalicelib.decisions.store import DecisionStore, iso_time
 
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_ALL_CHANNELS_WINDOW = timedelta(days=31)

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 from chalice import Response
 
-from chalicelib.http import NotFound
+from chalicelib.core.errors import NotFound
 
-DASHBOARD = pathlib.Path(__file__).resolve().parent / "dashboard"
+DASHBOARD = pathlib.Path(__file__).resolve().parent.parent / "dashboard"
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",

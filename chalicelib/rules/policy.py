@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from chalicelib.taxonomy import TOP_LEVEL, top_level_category
+from chalicelib.rules.taxonomy import TOP_LEVEL, top_level_category
 
 CLEAN = "clean"
 ALERT = "alert"

@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.decisions import iso_time as iso_time_text
-from chalicelib.decisions import parse_time
-from chalicelib.incident_model import DISMISSED, RESOLVED, STOPPED
-from chalicelib.incidents import IncidentStore
-from chalicelib.validation import iso_time, time_window
+from chalicelib.core.validation import iso_time, time_window
+from chalicelib.decisions.store import iso_time as iso_time_text
+from chalicelib.decisions.store import parse_time
+from chalicelib.incidents.model import DISMISSED, RESOLVED, STOPPED
+from chalicelib.incidents.service import IncidentStore
 
 DEFAULT_WINDOW = timedelta(days=7)
 MAX_WINDOW = timedelta(days=31)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.dynamo import ConditionFailed, Table
+from chalicelib.core.dynamo import ConditionFailed, Table
 
 
 def sort_key(at: datetime, item_id: str) -> str:

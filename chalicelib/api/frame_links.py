@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.decisions import iso_time
-from chalicelib.http import BadRequest
-from chalicelib.recordings import parse_thumbnail_key
+from chalicelib.core.errors import BadRequest
+from chalicelib.core.ivs import parse_thumbnail_key
+from chalicelib.decisions.store import iso_time
 
 MAX_KEY_CHARS = 1024  # S3's limit on a key (in UTF-8 bytes; IVS keys are ASCII)
 

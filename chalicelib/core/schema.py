@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.http import BadRequest
-from chalicelib.validation import channel_arn, clean_text, identifier, iso_time, shown
+from chalicelib.core.errors import BadRequest
+from chalicelib.core.validation import channel_arn, clean_text, identifier, iso_time, shown
 
 
 class Field:

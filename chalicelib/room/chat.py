@@ -12,18 +12,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.announcements import EVENT_NAME
-from chalicelib.http import ServerError, ServiceUnavailable
+from chalicelib.core.errors import ServerError, ServiceUnavailable
+from chalicelib.room.announcements import EVENT_NAME
 
 logger = logging.getLogger(__name__)
 
 
 CAPABILITIES = ("SEND_MESSAGE", "DISCONNECT_USER", "DELETE_MESSAGE")
-
-
-def messaging_endpoint(room_arn: str) -> str:
-    """The IVS Chat Messaging WebSocket of the room's region."""
-    return f"wss://edge.ivschat.{room_arn.split(':')[3]}.amazonaws.com"
 
 
 class ModerationRoom:

@@ -14,14 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.decisions import iso_time as iso_time_text
-from chalicelib.decisions import parse_time
-from chalicelib.http import BadRequest
-from chalicelib.incident_model import ACKNOWLEDGED, ESCALATED, OPEN, RESOLVED, SEVERITY_RANK
-from chalicelib.incidents import IncidentStore
-from chalicelib.schema import OneOf
-from chalicelib.taxonomy import TOP_LEVEL
-from chalicelib.validation import (
+from chalicelib.core.errors import BadRequest
+from chalicelib.core.schema import OneOf
+from chalicelib.core.validation import (
     channel_arn,
     cursor_contents,
     decode_cursor,
@@ -31,7 +26,12 @@ from chalicelib.validation import (
     one_of_list,
     time_window,
 )
-from chalicelib.validation import day as validation_day
+from chalicelib.core.validation import day as validation_day
+from chalicelib.decisions.store import iso_time as iso_time_text
+from chalicelib.decisions.store import parse_time
+from chalicelib.incidents.model import ACKNOWLEDGED, ESCALATED, OPEN, RESOLVED, SEVERITY_RANK
+from chalicelib.incidents.service import IncidentStore
+from chalicelib.rules.taxonomy import TOP_LEVEL
 
 STATES = (OPEN, ACKNOWLEDGED, RESOLVED)
 RECENTLY = timedelta(hours=24)  # resolved incidents the queue still shows

@@ -11,9 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from chalicelib.auth import user_pool_issuer
-from chalicelib.chat import messaging_endpoint
-from chalicelib.policy import Policy, PolicyError, parse_categories, parse_thresholds
+from chalicelib.rules.policy import Policy, PolicyError, parse_categories, parse_thresholds
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
@@ -55,6 +53,17 @@ DEFAULTS = {
     "FRAME_SKIP_ENABLED": "true",
     "FRAME_SKIP_MAX_AGE_SECONDS": "30",
 }
+
+
+def user_pool_issuer(user_pool_id: str) -> str:
+    """The `iss` of a Cognito user pool's tokens."""
+    region = user_pool_id.split("_", 1)[0]
+    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+
+
+def messaging_endpoint(room_arn: str) -> str:
+    """The IVS Chat Messaging WebSocket of the room's region."""
+    return f"wss://edge.ivschat.{room_arn.split(':')[3]}.amazonaws.com"
 
 
 class ConfigError(ValueError):

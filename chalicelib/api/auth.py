@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.http import BadRequest, Forbidden, ServiceUnavailable, Unauthorized
-from chalicelib.schema import Text
+from chalicelib.core.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized
+from chalicelib.core.identity import Moderator
+from chalicelib.core.schema import Text
 
 if TYPE_CHECKING:
     from jwt import PyJWKClient
@@ -23,17 +23,6 @@ if TYPE_CHECKING:
 MAX_TOKEN_CHARS = 16 * 1024
 MAX_NAME_CHARS = 128  # Cognito usernames; IVS chat user ids
 _JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-
-
-@dataclass(frozen=True)
-class Moderator:
-    user_id: str  # the user pool's `sub`: stable, unlike the username
-    username: str
-
-
-def user_pool_issuer(user_pool_id: str) -> str:
-    region = user_pool_id.split("_", 1)[0]
-    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
 
 
 def jwks_client(url: str) -> PyJWKClient:

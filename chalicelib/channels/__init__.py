@@ -1,0 +1,1 @@
+"""Channels as the service knows them: names, live state, the current incident, quiet time."""
