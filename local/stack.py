@@ -2,14 +2,15 @@
 
     python -m local.stack [--headless] [--scenario FILE] [--api-port 8000] ...
 
-Starts, on 127.0.0.1 only: moto in server mode (S3, DynamoDB, EventBridge, SQS, Cognito),
-the emulator (Rekognition, IVS, IVS chat and its WebSocket: local/emulator; it puts IVS's
-stream state events on moto's EventBridge), the relay that plays Lambda for every event
-handler of the app (local/relay.py), the API under `chalice local --stage local`, and the
-stream simulator (local/simulator.py). It creates what the README's deploy steps create in
-AWS (bucket with EventBridge notifications, tables, the app's own rules and queues, the
-failed-frames queue, the moderators' room, a user pool with a moderator), writes the
-endpoints to .local/stack.json, and stops every process it started on Ctrl-C (or SIGTERM).
+Starts, on 127.0.0.1 only: moto in server mode (S3, EventBridge, SQS, Cognito), DynamoDB in
+a moto of its own that applies one request at a time (local/dynamodb.py), the emulator
+(Rekognition, IVS, IVS chat and its WebSocket: local/emulator; it puts IVS's stream state
+events on moto's EventBridge), the relay that plays Lambda for every event handler of the
+app (local/relay.py), the API under `chalice local --stage local`, and the stream simulator
+(local/simulator.py). It creates what the README's deploy steps create in AWS (bucket with
+EventBridge notifications, tables, the app's own rules and queues, the failed-frames queue,
+the moderators' room, a user pool with a moderator), writes the endpoints to
+.local/stack.json, and stops every process it started on Ctrl-C (or SIGTERM).
 The production code runs unchanged: it reaches the stand-ins through boto3's standard
 endpoint variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_REKOGNITION, ...).
 """
@@ -109,7 +110,9 @@ class Stack:
         self.processes: list[tuple[str, subprocess.Popen]] = []
         self.moto_url = f"http://127.0.0.1:{ports.moto}"
         # DynamoDB in a moto of its own: one moto process is CPU-bound (one core) long
-        # before the handler is, and DynamoDB is most of its calls per frame.
+        # before the handler is, and DynamoDB is most of its calls per frame. It applies
+        # one request at a time (local/dynamodb.py): moto's threaded server alone does not
+        # apply TransactWriteItems atomically.
         self.dynamodb_url = f"http://127.0.0.1:{ports.dynamodb}"
         self.emulator_url = f"http://127.0.0.1:{ports.emulator}"
         self.api_url = f"http://127.0.0.1:{ports.api}"
@@ -183,15 +186,15 @@ class Stack:
 
     def start(self) -> dict:
         python = sys.executable
-        self.say(f"Starting moto (S3, DynamoDB, EventBridge, SQS, Cognito) on {self.moto_url}")
+        self.say(f"Starting moto (S3, EventBridge, SQS, Cognito) on {self.moto_url}")
         self._start(
             "moto", [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.ports.moto)]
         )
         self._wait("moto", lambda: requests.get(f"{self.moto_url}/moto-api/", timeout=1).ok)
-        self.say(f"Starting moto (DynamoDB) on {self.dynamodb_url}")
+        self.say(f"Starting moto (DynamoDB, one request at a time) on {self.dynamodb_url}")
         self._start(
             "moto-dynamodb",
-            [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.ports.dynamodb)],
+            [python, "-m", "local.dynamodb", "-H", "127.0.0.1", "-p", str(self.ports.dynamodb)],
         )
         self._wait(
             "moto-dynamodb", lambda: requests.get(f"{self.dynamodb_url}/moto-api/", timeout=1).ok
