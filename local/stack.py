@@ -35,7 +35,6 @@ import requests
 from chalice.config import Config
 from chalice.constants import DEFAULT_LAMBDA_MEMORY_SIZE, DEFAULT_LAMBDA_TIMEOUT
 
-from local.relay import Function, Routes
 from local.resources import (
     create_moderators_pool,
     create_recording_bucket,
@@ -43,6 +42,7 @@ from local.resources import (
     create_tables,
     create_user,
 )
+from local.routes import Function, Routes
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 STATE = ROOT / ".local"
