@@ -33,165 +33,29 @@ Run by local/stack.py with the stage's environment: `python -m local.relay ROUTE
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import logging
 import signal
 import threading
-import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from chalice import Chalice
 from chalice.local import LambdaContext
 
+from local.dead_letters import send_to_dead_letter_queue, watch_dead_letter_queues
+from local.lambda_payloads import invocation_record, sqs_record
+from local.routes import AsyncRoute, Function, QueueRoute, Routes
+
 log = logging.getLogger("local.relay")
 
 MAX_ATTEMPTS = 3  # Lambda: an asynchronous invoke is retried twice
 RETRY_DELAYS = (2, 4)  # seconds before the 2nd and 3rd attempts; Lambda: ~60 and ~120
 SQS_RETRY_SECONDS = 2  # a failed batch is received again after this
-WATCH_SECONDS = 2.0  # how often the dead-letter queues are looked at
 RECEIVE_WAIT_SECONDS = 1  # long polling; also how soon a stop is noticed
-
-
-@dataclass(frozen=True)
-class Function:
-    """A Lambda function of the app, as `chalice deploy` would name and size it."""
-
-    handler: str  # the handler's name in the app (`app.handler_map`)
-    name: str  # <app_name>-<stage>-<handler>
-    arn: str
-    timeout_seconds: int
-    memory_mb: int
-
-
-@dataclass(frozen=True)
-class AsyncRoute:
-    """An on_cw_event handler: rule -> queue -> asynchronous invoke."""
-
-    function: Function
-    rule: str
-    pattern: dict[str, Any]  # the rule's event pattern, the app's own
-    queue_url: str
-    dead_letter_url: str
-    on_failure_url: str | None  # the on-failure destination (an SQS queue)
-
-
-@dataclass(frozen=True)
-class QueueRoute:
-    """An on_sqs_message handler: its queue, read by an event source mapping."""
-
-    function: Function
-    queue_url: str
-    queue_arn: str
-    batch_size: int
-    dead_letter_url: str
-
-
-@dataclass(frozen=True)
-class Routes:
-    region: str
-    account: str
-    events: tuple[AsyncRoute, ...]
-    queues: tuple[QueueRoute, ...]
-    unserved: tuple[str, ...] = ()  # handlers of other kinds (schedules, S3, SNS ...)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
-
-    @classmethod
-    def from_json(cls, text: str) -> Routes:
-        data = json.loads(text)
-        events = [{**r, "function": Function(**r["function"])} for r in data["events"]]
-        queues = [{**r, "function": Function(**r["function"])} for r in data["queues"]]
-        return cls(
-            data["region"],
-            data["account"],
-            tuple(AsyncRoute(**r) for r in events),
-            tuple(QueueRoute(**r) for r in queues),
-            tuple(data["unserved"]),
-        )
-
-
-# --- what Lambda sends -------------------------------------------------------------------
-
-
-def timestamp(moment: datetime) -> str:
-    """UTC with milliseconds, as Lambda writes it: 2026-11-22T10:00:00.000Z."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def error_payload(error: BaseException, request_id: str) -> dict[str, Any]:
-    """What the Python runtime answers for an unhandled exception (awslambdaric's make_error)."""
-    return {
-        "errorMessage": str(error),
-        "errorType": type(error).__name__,
-        "requestId": request_id,
-        "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__)),
-    }
-
-
-def invocation_record(
-    event: Any, error: BaseException, *, attempts: int, request_id: str, function_arn: str
-) -> dict[str, Any]:
-    """Lambda's record of an asynchronous invocation that failed for good, as its on-failure
-    destination receives it (Lambda developer guide, "Invocation records")."""
-    return {
-        "version": "1.0",
-        "timestamp": timestamp(datetime.now(UTC)),
-        "requestContext": {
-            "requestId": request_id,
-            "functionArn": f"{function_arn}:$LATEST",
-            "condition": "RetriesExhausted",
-            "approximateInvokeCount": attempts,
-        },
-        "requestPayload": event,
-        "responseContext": {
-            "statusCode": 200,
-            "executedVersion": "$LATEST",
-            "functionError": "Unhandled",
-        },
-        "responsePayload": error_payload(error, request_id),
-    }
-
-
-def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """One record of Lambda's SQS event, from a ReceiveMessage message."""
-    record = {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {
-            name: _lambda_message_attribute(value)
-            for name, value in message.get("MessageAttributes", {}).items()
-        },
-        "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    }
-    if "MD5OfMessageAttributes" in message:
-        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
-    return record
-
-
-def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
-    attribute: dict[str, Any] = {
-        "stringListValues": [],
-        "binaryListValues": [],
-        "dataType": value["DataType"],
-    }
-    if "StringValue" in value:
-        attribute["stringValue"] = value["StringValue"]
-    if "BinaryValue" in value:
-        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
-    return attribute
 
 
 # --- the relay ---------------------------------------------------------------------------
@@ -225,7 +89,8 @@ class Relay:
 
     def run(self, stopping: threading.Event) -> None:
         """Relay until `stopping` is set; then finish the invokes under way."""
-        threads = [threading.Thread(target=self._watch_dead_letters, args=(stopping,))]
+        dead_letters = (self._sqs, self._routes, stopping)
+        threads = [threading.Thread(target=watch_dead_letter_queues, args=dead_letters)]
         for route in self._routes.events:
             threads.append(threading.Thread(target=self._receive_events, args=(route, stopping)))
             log.info("%s <- rule %s (queue %s)", route.function.name, route.rule, route.queue_url)
@@ -292,10 +157,12 @@ class Relay:
         try:
             event = self._event(message["Body"])
         except ValueError as error:
-            self._dead_letter(route, message, f"not an event: {error}")
+            send_to_dead_letter_queue(self._sqs, route, message, f"not an event: {error}")
             return
         if attempt > MAX_ATTEMPTS:  # an earlier attempt never finished (the relay stopped?)
-            self._dead_letter(route, message, f"received {attempt} times; no attempt finished")
+            send_to_dead_letter_queue(
+                self._sqs, route, message, f"received {attempt} times; no attempt finished"
+            )
             return
         try:
             self._handler(function)(event, self._context(function, request_id))
@@ -349,33 +216,7 @@ class Relay:
                 )  # fmt: skip
                 self._delete(route.queue_url, message)
                 return
-        self._dead_letter(route, message, failure)
-
-    def _dead_letter(self, route: AsyncRoute, message: dict[str, Any], reason: str) -> None:
-        """The event to the function's dead-letter queue, as Lambda sends it there."""
-        attributes = {
-            "RequestID": {"DataType": "String", "StringValue": message["MessageId"]},
-            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
-            "ErrorMessage": {"DataType": "String", "StringValue": reason[:1000]},
-        }
-        try:
-            self._sqs.send_message(
-                QueueUrl=route.dead_letter_url,
-                MessageBody=message["Body"],
-                MessageAttributes=attributes,
-            )
-        except Exception:
-            log.critical(
-                "DEAD LETTER NOT SENT: %s event %s stays in %s (%s)",
-                route.function.name, message["MessageId"], route.queue_url, reason,
-                exc_info=True,
-            )  # fmt: skip
-            return
-        log.error(
-            "DEAD LETTER: %s event %s sent to %s: %s",
-            route.function.name, message["MessageId"], route.dead_letter_url, reason,
-        )  # fmt: skip
-        self._delete(route.queue_url, message)
+        send_to_dead_letter_queue(self._sqs, route, message, failure)
 
     def _event(self, body: str) -> Any:
         event = json.loads(body)
@@ -428,31 +269,6 @@ class Relay:
                 for index, m in enumerate(messages)
             ],
         )
-
-    # --- the dead-letter queues ----------------------------------------------------------
-
-    def _watch_dead_letters(self, stopping: threading.Event) -> None:
-        """Say, as an error, every time a dead-letter queue holds more than it did."""
-        queues = {r.dead_letter_url: r.function.name for r in self._routes.events}
-        queues.update({r.dead_letter_url: r.function.name for r in self._routes.queues})
-        seen = dict.fromkeys(queues, 0)
-        while not stopping.wait(WATCH_SECONDS):
-            for url, function in queues.items():
-                try:
-                    attributes = self._sqs.get_queue_attributes(
-                        QueueUrl=url,
-                        AttributeNames=[
-                            "ApproximateNumberOfMessages",
-                            "ApproximateNumberOfMessagesNotVisible",  # someone reading them
-                        ],
-                    )["Attributes"]
-                    count = sum(int(number) for number in attributes.values())
-                except Exception as error:
-                    log.warning("cannot look into dead-letter queue %s: %s", url, error)
-                    continue
-                if count > seen[url]:
-                    log.error("DEAD-LETTER QUEUE %s (%s) holds %d message(s)", url, function, count)
-                seen[url] = count
 
     def _delete(self, queue_url: str, message: dict[str, Any]) -> None:
         self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -16,7 +16,8 @@ import yaml
 from chalice import Chalice
 from chalice.app import CloudWatchEventConfig, SQSEventConfig
 
-from local.relay import MAX_ATTEMPTS, AsyncRoute, Function, QueueRoute, Routes
+from local.relay import MAX_ATTEMPTS
+from local.routes import AsyncRoute, Function, QueueRoute, Routes
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TABLES_TEMPLATE = ROOT / "infra" / "tables.yaml"

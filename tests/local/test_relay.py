@@ -27,8 +27,9 @@ from local_servers import moto_server, serve_app
 from support import ACCOUNT, REGION
 
 from local.emulator import create_app
-from local.relay import MAX_ATTEMPTS, Function, Relay, Routes
+from local.relay import MAX_ATTEMPTS, Relay
 from local.resources import create_recording_bucket, create_routes
+from local.routes import Function, Routes
 
 _names = itertools.count()
 
