@@ -13,19 +13,20 @@ of an earlier session, is then resolved as stream-ended, and that event is count
 (`followups`), not as a duplicate.
 
 How: it starts the local stack headless on free 127.0.0.1 ports (`local.headless`, as
-tests/e2e/conftest.py does), signs in as the moderator
-(moto's Cognito, USER_PASSWORD_AUTH), gets a chat token from `POST /chat-token` and holds
-ONE WebSocket listener on the room. After one warm-up frame (the handler's cold start,
-not counted), for each channel count it takes fresh 12-character channel ids and writes
-one frame per channel per `interval` for `seconds`, the channels spread evenly over the
-interval (not in lock-step), from a thread pool so that the rate holds. Every frame is a
-distinct 320x180 JPEG (channel and frame number drawn on it), pre-rendered before the
-writing period, whose labels (Weapon Violence, 94%) are declared to the emulator by the
-SHA-256 of its bytes just before it is written. After the writing period it waits up to
-`STRAGGLER_SECONDS` for late events, then reports p50/p95, how many frames were written
-and how many events came back (each written frame must give exactly one event: losses,
-duplicates and unexpected events are counted, never dropped), the achieved write rate,
-and the relay's VmHWM. The stack is stopped at the end, also on errors.
+tests/e2e/conftest.py does), signs in as the moderator (moto's Cognito,
+USER_PASSWORD_AUTH), gets a chat token from `POST /chat-token` (local/stack_client.py, as
+the end-to-end tests do) and holds ONE WebSocket listener on the room. After one warm-up
+frame (the handler's cold start, not counted), for each channel count it takes fresh
+12-character channel ids and writes one frame per channel per `interval` for `seconds`,
+the channels spread evenly over the interval (not in lock-step), from a thread pool so
+that the rate holds. Every frame is a distinct 320x180 JPEG (channel and frame number
+drawn on it), pre-rendered before the writing period, whose labels (Weapon Violence, 94%)
+are declared to the emulator by the SHA-256 of its bytes just before it is written. After
+the writing period it waits up to `STRAGGLER_SECONDS` for late events, then reports
+p50/p95, how many frames were written and how many events came back (each written frame
+must give exactly one event: losses, duplicates and unexpected events are counted, never
+dropped), the achieved write rate, and the relay's VmHWM. The stack is stopped at the end,
+also on errors.
 
 To tell where time goes, each run also records, per channel count: the relay's own
 `frame moderated` log lines (write -> handler finished, matched through the event's
@@ -62,11 +63,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-import boto3
 import requests
-from botocore.config import Config
 from PIL import Image, ImageDraw
 
+from local import events, stack_client
 from local.headless import HeadlessStack
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -84,38 +84,6 @@ QUEUE_SAMPLE_SECONDS = 1.0
 DRAIN_SECONDS = 30.0  # between channel counts, for the rule queue to empty
 ALPHANUMERIC = string.ascii_letters + string.digits
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def aws_client(info: dict[str, Any], service: str, **config: Any) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=info["aws_endpoint_url"],
-        region_name=info["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(**config) if config else None,
-    )
-
-
-def chat_connection(info: dict[str, Any]) -> tuple[str, str]:
-    """Sign in as the moderator and get a chat token: (WebSocket endpoint, token)."""
-    auth = aws_client(info, "cognito-idp").initiate_auth(
-        ClientId=info["client_id"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": info["moderator"]["username"],
-            "PASSWORD": info["moderator"]["password"],
-        },
-    )
-    id_token = auth["AuthenticationResult"]["IdToken"]
-    response = requests.post(
-        f"{info['api_url']}/chat-token",
-        headers={"Authorization": f"Bearer {id_token}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    chat = response.json()
-    return chat["endpoint"], chat["token"]
 
 
 # --- the moderators' WebSocket ---------------------------------------------------------------
@@ -247,15 +215,14 @@ def make_frames(
     info: dict[str, Any], channels: Sequence[str], per_channel: int, nonce: str
 ) -> list[Frame]:
     started = datetime.now(UTC)
-    folder = f"{started.year}/{started.month}/{started.day}/{started.hour}/{started.minute}"
     frames: list[Frame] = []
     for channel in channels:
         for sequence in range(per_channel):
             recording = "".join(secrets.choice(ALPHANUMERIC) for _ in range(12))  # a session each
-            prefix = f"ivs/v1/{info['account']}/{channel}/{folder}/{recording}/media/thumbnails"
+            key = events.thumbnail_key(info["account"], channel, recording, sequence, started)
             body = thumbnail_jpeg(channel, sequence, nonce)
             digest = hashlib.sha256(body).hexdigest()
-            frames.append(Frame(channel, sequence, f"{prefix}/thumb{sequence}.jpg", body, digest))
+            frames.append(Frame(channel, sequence, key, body, digest))
     if len({frame.sha256 for frame in frames}) != len(frames):
         raise RuntimeError("two generated frames have the same bytes")
     return frames
@@ -265,10 +232,9 @@ class Writer:
     """Declares a frame's labels by SHA-256, then writes it as IVS auto-record would."""
 
     def __init__(self, info: dict[str, Any], workers: int) -> None:
-        self._bucket = info["recording_bucket"]
-        self._labels_url = f"{info['emulator_url']}/_emulator/labels"
+        self._info = info
         # One attempt: a retried write could be a second object write (a second event).
-        self._s3 = aws_client(
+        self._s3 = stack_client.client(
             info, "s3", max_pool_connections=workers, retries={"total_max_attempts": 1}
         )
         self._local = threading.local()
@@ -278,14 +244,10 @@ class Writer:
             session = getattr(self._local, "session", None)
             if session is None:
                 session = self._local.session = requests.Session()
-            session.put(
-                self._labels_url, json={"sha256": frame.sha256, "labels": LABELS}, timeout=10
-            ).raise_for_status()
+            stack_client.declare_labels(self._info, frame.sha256, LABELS, http=session)
             frame.written_wall = time.time()
             frame.written_at = time.monotonic()
-            self._s3.put_object(
-                Bucket=self._bucket, Key=frame.key, Body=frame.body, ContentType="image/jpeg"
-            )
+            stack_client.put_frame(self._s3, self._info, frame.key, frame.body)
             frame.put_ms = (time.monotonic() - frame.written_at) * 1000
         except Exception as error:  # counted as a write error, never as a written frame
             frame.error = repr(error)
@@ -312,26 +274,14 @@ def cpu_seconds(pid: int) -> float | None:
     return None
 
 
-def queue_depth(sqs: Any, queue_url: str) -> tuple[int, int]:
-    """(visible, in flight) messages of the rule queue."""
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return (
-        int(attributes["ApproximateNumberOfMessages"]),
-        int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-    )
-
-
 def drain(info: dict[str, Any], seconds: float) -> int:
     """Wait up to `seconds` for the rule queue to empty; how many messages are left."""
-    sqs = aws_client(info, "sqs")
+    sqs = stack_client.client(info, "sqs")
     deadline = time.monotonic() + seconds
-    left = sum(queue_depth(sqs, info["queue_url"]))
+    left = sum(stack_client.queue_depth(sqs, info["queue_url"]))
     while left and time.monotonic() < deadline:
         time.sleep(1)
-        left = sum(queue_depth(sqs, info["queue_url"]))
+        left = sum(stack_client.queue_depth(sqs, info["queue_url"]))
     return left
 
 
@@ -339,7 +289,7 @@ class QueueSampler:
     """The rule queue's depth every QUEUE_SAMPLE_SECONDS, in a thread, until stopped."""
 
     def __init__(self, info: dict[str, Any]) -> None:
-        self._sqs = aws_client(info, "sqs")
+        self._sqs = stack_client.client(info, "sqs")
         self._url = info["queue_url"]
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="queue-sampler", daemon=True)
@@ -358,7 +308,7 @@ class QueueSampler:
         limit = time.monotonic() + MAX_SECONDS + 60
         while not self._stopping.is_set() and time.monotonic() < limit:
             with contextlib.suppress(Exception):
-                visible, in_flight = queue_depth(self._sqs, self._url)
+                visible, in_flight = stack_client.queue_depth(self._sqs, self._url)
                 self.visible.append(visible)
                 self.in_flight.append(in_flight)
             self._stopping.wait(QUEUE_SAMPLE_SECONDS)
@@ -707,7 +657,7 @@ def measure(
         log.info("stack ready in %.1f s", time.monotonic() - began)
         relay_pid = int(info["pids"]["relay"])
         idle_hwm = vm_kib(relay_pid, "VmHWM")
-        listener = ChatListener(*chat_connection(info))
+        listener = ChatListener(*stack_client.chat_connection(info))
         listener.start()
         taken: set[str] = set()
         warm = warm_up(info, listener, taken)
