@@ -3,7 +3,7 @@ API, writing frames as IVS would.
 
 `stack` is the stack's stack.json (what `local.headless.HeadlessStack.start()` returns):
 its endpoints, the moderator's and viewer's passwords, the bucket and queues. Used by the
-end-to-end tests (tests/e2e/stack_helpers.py) and the benchmark (bench/e2e_latency.py).
+end-to-end tests (tests/e2e/stack_helpers.py) and the benchmark (bench/e2e_*.py).
 """
 
 from __future__ import annotations
