@@ -30,12 +30,13 @@ import io
 import random
 from datetime import UTC, datetime, timedelta
 
+from chalicelib.decisions.store import DecisionStore
+from chalicelib.frames.change import THRESHOLD, compare
+from chalicelib.frames.skipping import FrameSkipper
+from chalicelib.rules.policy import CLEAN
+
 from bench.fakes import Calls, FakeDynamoDB
 from bench.footage import HELD_OUT, KINDS, OBJECT_SHARES, SIZES, ForeignObject, Scene
-from chalicelib.change import THRESHOLD, compare
-from chalicelib.decisions import DecisionStore
-from chalicelib.policy import CLEAN
-from chalicelib.skipping import FrameSkipper
 
 INTERVAL_SECONDS = 5
 MAX_AGE_SECONDS = 30

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import boto3
+from chalicelib.decisions.store import DecisionStore
 from support import ACCOUNT, BUCKET, CHANNEL_ARN, DECISIONS_TABLE, thumbnail_key
-
-from chalicelib.decisions import DecisionStore
 
 OTHER_CHANNEL = f"arn:aws:ivs:us-west-2:{ACCOUNT}:channel/ZzYyXxWw9876"
 WINDOW = {"from": "2025-03-09T00:00:00Z", "to": "2025-03-10T23:59:59Z"}
@@ -115,10 +114,9 @@ def seed_incidents() -> None:
     """Three incidents of CHANNEL_ARN as the service writes them (two open, one resolved)."""
     from datetime import UTC, datetime
 
+    from chalicelib.core.dynamo import Table
+    from chalicelib.decisions.store import iso_time
     from support import INCIDENTS_TABLE
-
-    from chalicelib.decisions import iso_time
-    from chalicelib.dynamo import Table
 
     now = iso_time(datetime.now(UTC))
     table = Table(boto3.client("dynamodb"), INCIDENTS_TABLE, ("incidentId",))

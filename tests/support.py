@@ -238,7 +238,7 @@ def channel(channel_arn: str = CHANNEL_ARN) -> dict:
 
 def log_items() -> list[dict]:
     """Every item in the decision log, newest first."""
-    from chalicelib.skipping import REFERENCE_FRAME
+    from chalicelib.frames.skipping import REFERENCE_FRAME
 
     items = boto3.resource("dynamodb").Table(DECISIONS_TABLE).scan()["Items"]
     items = [item for item in items if item["sortKey"] != REFERENCE_FRAME]

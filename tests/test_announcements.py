@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from chalicelib.announcements import (
+from chalicelib.room.announcements import (
     FRAMES_FAILED,
     INCIDENT_OPENED,
     MAX_ATTRIBUTES_BYTES,
@@ -15,6 +12,8 @@ from chalicelib.announcements import (
     channel_event,
     incident_event,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 CHANNEL_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/AbCdEfGh1234"
 AT = "2026-11-22T10:00:12.000Z"

@@ -16,6 +16,7 @@ import boto3
 import jwt
 import pytest
 import requests
+from chalicelib.decisions.history import MAX_QUERIES_PER_REQUEST
 from history_items import (
     OTHER_CHANNEL,
     WINDOW,
@@ -36,8 +37,6 @@ from support import (
     thumbnail_key,
 )
 from tokens import MODERATOR_SUB, OTHER_KEY, id_token, signed_in
-
-from chalicelib.history import MAX_QUERIES_PER_REQUEST
 
 
 def post(client, path: str, body, token: str | None = None, **headers: str):
@@ -546,7 +545,7 @@ def test_a_selective_filter_comes_back_in_short_pages_of_bounded_work(
     client, app_module, monkeypatch
 ):
     # GIVEN a channel whose one alert is older than 120 clean frames, and small budgets
-    import chalicelib.history as history
+    import chalicelib.decisions.history as history
 
     monkeypatch.setattr(history, "ITEMS_PER_QUERY", 10)
     monkeypatch.setattr(history, "MAX_QUERIES_PER_REQUEST", 3)

@@ -14,10 +14,10 @@ import math
 import random
 
 import pytest
+from chalicelib.frames.change import THRESHOLD, NotAnImage, compare, signature
 from PIL import Image
 
 from bench.footage import HELD_OUT, ForeignObject, Scene
-from chalicelib.change import THRESHOLD, NotAnImage, compare, signature
 
 SD, HD = (640, 360), (1280, 720)
 SCENES = [

@@ -27,9 +27,9 @@ import pytest
 import yaml
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from cfnlint.api import ManualArgs
+from chalicelib.core.config import Settings
 from samtranslator.translator.transform import transform
 
-from chalicelib.config import Settings
 from scripts.deploy import naming, operations, policies, templates
 from scripts.deploy.package import SENTINELS
 from scripts.deploy.settings import OUTPUT_SETTINGS, RECORDED

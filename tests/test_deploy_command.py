@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import boto3
 import pytest
 import requests
+from chalicelib.core.config import Settings
 from deploy_standins import (
     UNSUPPORTED,
     CloudFormationStandIn,
@@ -47,7 +48,6 @@ from deploy_standins import (
     moto_server,
 )
 
-from chalicelib.config import Settings
 from scripts.deploy import naming, operations, policies, templates
 from scripts.deploy.cli import main
 from scripts.deploy.settings import OUTPUT_SETTINGS

@@ -77,8 +77,7 @@ def test_a_decided_frame_whose_announcement_never_went_out_says_so(
     client, rekognition, ivschat, sent_events
 ):
     import pytest
-
-    from chalicelib.moderation import ModerationIncomplete
+    from chalicelib.frames.moderator import ModerationIncomplete
 
     event = written(thumbnail_key(12))
     rekognition.add_response("detect_moderation_labels", VIOLENCE, detect_params())

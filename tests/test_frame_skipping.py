@@ -12,6 +12,8 @@ import functools
 
 import boto3
 import pytest
+from chalicelib.frames.change import THRESHOLD, compare, signature
+from chalicelib.frames.skipping import REFERENCE_FRAME
 from support import (
     CHANNEL_ARN,
     CLEAN,
@@ -24,8 +26,6 @@ from support import (
 )
 
 from bench.footage import ForeignObject, Scene
-from chalicelib.change import THRESHOLD, compare, signature
-from chalicelib.skipping import REFERENCE_FRAME
 
 HANDLER = "moderate_thumbnail"
 

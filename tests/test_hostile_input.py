@@ -16,12 +16,11 @@ from urllib.parse import urlencode
 import pytest
 from botocore.exceptions import EndpointConnectionError, ParamValidationError
 from botocore.stub import Stubber
+from chalicelib.core.errors import SECURITY_HEADERS, aws_error
+from chalicelib.core.validation import MAX_BODY_BYTES
 from history_items import OTHER_CHANNEL, WINDOW, counted_queries, seed_history
 from support import ACCOUNT, APP_CLIENT_ID, CHANNEL_ARN, decisions, thumbnail_key
 from tokens import claims_now, id_token, signed_in, signed_payload
-
-from chalicelib.http import SECURITY_HEADERS, aws_error
-from chalicelib.validation import MAX_BODY_BYTES
 
 pytestmark = pytest.mark.usefixtures("jwks")
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
+from chalicelib.frames.moderator import ModerationIncomplete
 from support import (
     ACCOUNT,
     BUCKET,
@@ -41,7 +42,6 @@ from support import (
 )
 from tokens import signed_in
 
-from chalicelib.moderation import ModerationIncomplete
 from scripts.deploy import naming, policies
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

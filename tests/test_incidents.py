@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from chalicelib.channels.store import ChannelStore
+from chalicelib.incidents.model import FlaggedFrame, resolve
 from support import (
     CHANNEL_ARN,
     INCIDENTS_TABLE,
@@ -28,8 +30,6 @@ from support import (
 )
 
 from chalicelib import dependencies
-from chalicelib.channels import ChannelStore
-from chalicelib.incident_model import FlaggedFrame, resolve
 
 HANDLER = "moderate_thumbnail"
 
@@ -154,7 +154,7 @@ def test_a_new_stream_session_opens_a_new_incident_and_ends_the_untouched_old_on
 
 def dismiss(incident_id: str, labels=(), minutes: int = 10) -> None:
     """A moderator dismisses the incident as a false positive (as the API does)."""
-    from chalicelib.incident_model import quiet_after_dismissal
+    from chalicelib.incidents.model import quiet_after_dismissal
 
     service = dependencies.incidents()
     changed, _ = service.transition(
@@ -468,8 +468,7 @@ def test_a_retried_frame_that_joined_long_ago_is_not_counted_twice(app_module):
 
 def test_a_transaction_lost_to_a_concurrent_one_is_a_lost_race_not_an_error():
     from botocore.stub import Stubber
-
-    from chalicelib.dynamo import Put, Table, transact
+    from chalicelib.core.dynamo import Put, Table, transact
 
     dynamodb = boto3.client("dynamodb", region_name="us-west-2")
     table = Table(dynamodb, "any", ("id",))

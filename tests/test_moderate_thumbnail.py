@@ -10,6 +10,9 @@ from decimal import Decimal
 
 import boto3
 import pytest
+from chalicelib.core.config import ConfigError
+from chalicelib.frames.event import ObjectCreated
+from chalicelib.frames.moderator import ModerationIncomplete
 from support import (
     BUCKET,
     CHANNEL_ARN,
@@ -29,10 +32,6 @@ from support import (
     thumbnail_key,
     written,
 )
-
-from chalicelib.config import ConfigError
-from chalicelib.moderation import ModerationIncomplete
-from chalicelib.objects import ObjectCreated
 
 HANDLER = "moderate_thumbnail"
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
-from chalicelib.config import ConfigError, Settings
-from chalicelib.policy import AUTO_STOP, CLEAN, Label, Policy, parse_categories, parse_thresholds
-from chalicelib.recordings import parse_channel_arn, parse_thumbnail_key, thumbnail_event_pattern
-from chalicelib.taxonomy import PARENT, TOP_LEVEL, top_level_category
+from chalicelib.core.config import ConfigError, Settings
+from chalicelib.core.ivs import parse_channel_arn, parse_thumbnail_key, thumbnail_event_pattern
+from chalicelib.rules.policy import (
+    AUTO_STOP,
+    CLEAN,
+    Label,
+    Policy,
+    parse_categories,
+    parse_thresholds,
+)
+from chalicelib.rules.taxonomy import PARENT, TOP_LEVEL, top_level_category
 
 PREFIX = "ivs/v1/123456789012/AbCdEfGh1234/2026/1/5/3/7/Rec0AbCdEfGh"
 

@@ -31,6 +31,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from chalicelib.core.errors import SECURITY_HEADERS
+from chalicelib.decisions.history import MAX_QUERIES_PER_REQUEST
 from history_items import (
     INCIDENT_TO_ACKNOWLEDGE,
     INCIDENT_TO_REOPEN,
@@ -46,8 +48,6 @@ from support import ACCOUNT, APP_CLIENT_ID, CHANNEL_ARN, thumbnail_key
 from tokens import ISSUER, claims_now, id_token, signed_payload
 
 from app import app as chalice_app
-from chalicelib.history import MAX_QUERIES_PER_REQUEST
-from chalicelib.http import SECURITY_HEADERS
 
 pytestmark = pytest.mark.usefixtures("jwks")
 

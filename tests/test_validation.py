@@ -7,12 +7,9 @@ import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from chalicelib.http import ApiError, BadRequest
-from chalicelib.schema import Boolean, ChannelArn, Integer, ListOf, OneOf, Text, Time, fields
-from chalicelib.validation import (
+from chalicelib.core.errors import ApiError, BadRequest
+from chalicelib.core.schema import Boolean, ChannelArn, Integer, ListOf, OneOf, Text, Time, fields
+from chalicelib.core.validation import (
     EARLIEST,
     LATEST,
     clean_text,
@@ -25,6 +22,8 @@ from chalicelib.validation import (
     time_window,
     whole_number,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 FAST = settings(
     max_examples=300,

@@ -4,7 +4,7 @@ No model runs here, so which labels an image has is declared through the admin A
 the image's SHA-256 or by its S3 key (a key declaration wins: it names the one object).
 An undeclared image is clean. Declarations are names and confidences; the response is
 completed as Rekognition completes it: every label carries its ParentName and
-TaxonomyLevel from `chalicelib.taxonomy`, every ancestor of a label is present with the
+TaxonomyLevel from `chalicelib.rules.taxonomy`, every ancestor of a label is present with the
 highest confidence among its descendants, and MinConfidence filters the result.
 
 Images are checked as Rekognition checks them, with its error codes: S3 objects up to
@@ -26,9 +26,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from chalicelib.rules.taxonomy import PARENT, TOP_LEVEL
 from PIL import Image, UnidentifiedImageError
 
-from chalicelib.taxonomy import PARENT, TOP_LEVEL
 from local.emulator.faults import Faults
 from local.emulator.validation import Violation, describe
 from local.emulator.wire import AdminError, ApiError, AwsJsonService, Params

@@ -30,12 +30,12 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from chalicelib.room.chat import ModerationRoom
+from chalicelib.streams.enforcement import ALREADY_OFFLINE, STOPPED, revoke_stream_keys, stop_stream
 from local_servers import moto_server, serve_app
 from PIL import Image
 from support import ACCOUNT, REGION, ROOT
 
-from chalicelib.chat import ModerationRoom
-from chalicelib.streams import ALREADY_OFFLINE, STOPPED, revoke_stream_keys, stop_stream
 from local.emulator import create_app
 from local.headless import free_port
 
