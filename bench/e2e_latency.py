@@ -13,19 +13,20 @@ of an earlier session, is then resolved as stream-ended, and that event is count
 (`followups`), not as a duplicate.
 
 How: it starts the local stack headless on free 127.0.0.1 ports (`local.headless`, as
-tests/e2e/conftest.py does), signs in as the moderator
-(moto's Cognito, USER_PASSWORD_AUTH), gets a chat token from `POST /chat-token` and holds
-ONE WebSocket listener on the room. After one warm-up frame (the handler's cold start,
-not counted), for each channel count it takes fresh 12-character channel ids and writes
-one frame per channel per `interval` for `seconds`, the channels spread evenly over the
-interval (not in lock-step), from a thread pool so that the rate holds. Every frame is a
-distinct 320x180 JPEG (channel and frame number drawn on it), pre-rendered before the
-writing period, whose labels (Weapon Violence, 94%) are declared to the emulator by the
-SHA-256 of its bytes just before it is written. After the writing period it waits up to
-`STRAGGLER_SECONDS` for late events, then reports p50/p95, how many frames were written
-and how many events came back (each written frame must give exactly one event: losses,
-duplicates and unexpected events are counted, never dropped), the achieved write rate,
-and the relay's VmHWM. The stack is stopped at the end, also on errors.
+tests/e2e/conftest.py does), signs in as the moderator (moto's Cognito,
+USER_PASSWORD_AUTH), gets a chat token from `POST /chat-token` (local/stack_client.py, as
+the end-to-end tests do) and holds ONE WebSocket listener on the room. After one warm-up
+frame (the handler's cold start, not counted), for each channel count it takes fresh
+12-character channel ids and writes one frame per channel per `interval` for `seconds`,
+the channels spread evenly over the interval (not in lock-step), from a thread pool so
+that the rate holds. Every frame is a distinct 320x180 JPEG (channel and frame number
+drawn on it), pre-rendered before the writing period, whose labels (Weapon Violence, 94%)
+are declared to the emulator by the SHA-256 of its bytes just before it is written. After
+the writing period it waits up to `STRAGGLER_SECONDS` for late events, then reports
+p50/p95, how many frames were written and how many events came back (each written frame
+must give exactly one event: losses, duplicates and unexpected events are counted, never
+dropped), the achieved write rate, and the relay's VmHWM. The stack is stopped at the end,
+also on errors.
 
 To tell where time goes, each run also records, per channel count: the relay's own
 `frame moderated` log lines (write -> handler finished, matched through the event's
@@ -33,635 +34,38 @@ To tell where time goes, each run also records, per channel count: the relay's o
 every second), `put_object` times, and the CPU used by each stack process.
 
     .venv/bin/python -m bench.e2e_latency --channels 1 10 100 --seconds 20 [--output FILE]
+
+The parts: bench/e2e_room.py (the WebSocket listener), bench/e2e_frames.py (the frames and
+their writer), bench/e2e_probes.py (memory, CPU, the queue, the relay's log),
+bench/e2e_run.py (one channel count, its summary and rows), bench/e2e_figures.py
+(percentiles, rows, the text table); the stack's clients are local/stack_client.py's.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import hashlib
-import io
 import json
 import logging
-import math
-import os
 import pathlib
-import secrets
 import shutil
-import string
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait as wait_for_futures
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import aiohttp
-import boto3
-import requests
-from botocore.config import Config
-from PIL import Image, ImageDraw
-
+from bench.e2e_figures import channels_label, rounded, row, table
+from bench.e2e_frames import Writer, channel_ids, make_frames
+from bench.e2e_probes import MAX_SECONDS, RelayLog, drain, vm_kib
+from bench.e2e_room import ChatListener
+from bench.e2e_run import rows_for, run_count, summarise
+from local import stack_client
 from local.headless import HeadlessStack
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 log = logging.getLogger("bench.e2e_latency")
 
-LABELS = [{"Name": "Weapon Violence", "Confidence": 94}]
-EVENT_NAME = "STREAM_MODERATION"
-TARGET_CHANNELS = 100  # the p95 target applies at this many channels
-TARGET_P95_MS = 1000.0
-STRAGGLER_SECONDS = 10.0
 MAX_CHANNELS = 1000  # bounds: every loop here is finite in count and time
-MAX_SECONDS = 600.0
-MAX_WRITERS = 64
-QUEUE_SAMPLE_SECONDS = 1.0
 DRAIN_SECONDS = 30.0  # between channel counts, for the rule queue to empty
-ALPHANUMERIC = string.ascii_letters + string.digits
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def aws_client(info: dict[str, Any], service: str, **config: Any) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=info["aws_endpoint_url"],
-        region_name=info["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(**config) if config else None,
-    )
-
-
-def chat_connection(info: dict[str, Any]) -> tuple[str, str]:
-    """Sign in as the moderator and get a chat token: (WebSocket endpoint, token)."""
-    auth = aws_client(info, "cognito-idp").initiate_auth(
-        ClientId=info["client_id"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": info["moderator"]["username"],
-            "PASSWORD": info["moderator"]["password"],
-        },
-    )
-    id_token = auth["AuthenticationResult"]["IdToken"]
-    response = requests.post(
-        f"{info['api_url']}/chat-token",
-        headers={"Authorization": f"Bearer {id_token}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    chat = response.json()
-    return chat["endpoint"], chat["token"]
-
-
-# --- the moderators' WebSocket ---------------------------------------------------------------
-
-
-class ChatListener:
-    """One WebSocket on the moderators' room, in its own thread: when each event arrived."""
-
-    def __init__(self, endpoint: str, token: str) -> None:
-        self._endpoint = endpoint
-        self._token = token
-        self._lock = threading.Lock()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._main, name="chat-listener", daemon=True)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self.arrivals: dict[str, list[float]] = {}  # thumbnailKey -> monotonic arrival times
-        self.decision_keys: dict[str, str] = {}  # incidentId -> the frame that opened it
-        self.followups = 0  # other incident events (the previous session's incident ending)
-        self.other_frames: list[dict[str, Any]] = []  # ERROR frames, other events
-        self.error: str | None = None
-        self.closed_at: float | None = None
-
-    def start(self, timeout: float = 15.0) -> None:
-        self._thread.start()
-        if not self._ready.wait(timeout) or self._ws is None:
-            raise RuntimeError(f"the chat WebSocket did not connect: {self.error or 'timed out'}")
-
-    def stop(self) -> None:
-        if self._loop is not None and self._ws is not None and self.closed_at is None:
-            with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(self._ws.close(), self._loop).result(5)
-        self._thread.join(10)
-
-    def received(self, key: str) -> bool:
-        with self._lock:
-            return key in self.arrivals
-
-    def first_arrival(self, key: str) -> float | None:
-        with self._lock:
-            times = self.arrivals.get(key)
-            return times[0] if times else None
-
-    def snapshot(self) -> tuple[dict[str, list[float]], dict[str, str]]:
-        """(thumbnailKey -> arrival times, decisionId -> thumbnailKey), copied."""
-        with self._lock:
-            arrivals = {key: list(times) for key, times in self.arrivals.items()}
-            return arrivals, dict(self.decision_keys)
-
-    def _main(self) -> None:
-        asyncio.run(self._listen())
-
-    async def _listen(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        try:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.ws_connect(self._endpoint, protocols=[self._token]) as ws,
-            ):
-                self._ws = ws
-                self._ready.set()
-                async for message in ws:  # ends when the socket closes (stop() closes it)
-                    arrived = time.monotonic()
-                    if message.type is aiohttp.WSMsgType.TEXT:
-                        self._record(arrived, json.loads(message.data))
-        except Exception as error:  # reported: a lost listener shows as lost events
-            self.error = repr(error)
-        finally:
-            self.closed_at = time.monotonic()
-            self._ready.set()
-
-    def _record(self, arrived: float, frame: dict[str, Any]) -> None:
-        with self._lock:
-            attributes = frame.get("Attributes", {})
-            if frame.get("Type") == "EVENT" and frame.get("EventName") == EVENT_NAME:
-                if attributes.get("type") != "incident-opened":
-                    self.followups += 1
-                    return
-                key = attributes.get("latestFrameKey", "")
-                self.arrivals.setdefault(key, []).append(arrived)
-                self.decision_keys[attributes.get("incidentId", "")] = key
-            else:
-                self.other_frames.append(frame)
-
-
-# --- frames ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Frame:
-    channel: str
-    sequence: int
-    key: str
-    body: bytes
-    sha256: str
-    due: float = 0.0  # monotonic: when the schedule says to write it
-    written_at: float | None = None  # monotonic, just before put_object
-    written_wall: float | None = None  # time.time() at the same moment
-    put_ms: float | None = None
-    error: str | None = None
-
-
-def channel_ids(count: int, taken: set[str]) -> list[str]:
-    ids: list[str] = []
-    while len(ids) < count:  # bounded: collisions of 62**12 ids are vanishingly rare
-        candidate = "".join(secrets.choice(ALPHANUMERIC) for _ in range(12))
-        if candidate not in taken:
-            taken.add(candidate)
-            ids.append(candidate)
-    return ids
-
-
-def thumbnail_jpeg(channel: str, sequence: int, nonce: str) -> bytes:
-    """A 320x180 JPEG that differs, in bytes and looks, for each channel and frame."""
-    colour = hashlib.sha256(channel.encode()).digest()[:3]
-    image = Image.new("RGB", (320, 180), (colour[0] % 200, colour[1] % 200, colour[2] % 200))
-    draw = ImageDraw.Draw(image)
-    x = 10 + (sequence * 23) % 250
-    draw.ellipse((x, 65, x + 50, 115), fill=(235, 235, 235))
-    draw.rectangle((0, 0, 319, 179), outline=(220, 20, 20), width=6)
-    draw.text((14, 14), f"{channel}  frame {sequence}", fill=(255, 255, 255))
-    draw.text((14, 156), f"bench {nonce}", fill=(255, 255, 255))
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=75)
-    return buffer.getvalue()
-
-
-def make_frames(
-    info: dict[str, Any], channels: Sequence[str], per_channel: int, nonce: str
-) -> list[Frame]:
-    started = datetime.now(UTC)
-    folder = f"{started.year}/{started.month}/{started.day}/{started.hour}/{started.minute}"
-    frames: list[Frame] = []
-    for channel in channels:
-        for sequence in range(per_channel):
-            recording = "".join(secrets.choice(ALPHANUMERIC) for _ in range(12))  # a session each
-            prefix = f"ivs/v1/{info['account']}/{channel}/{folder}/{recording}/media/thumbnails"
-            body = thumbnail_jpeg(channel, sequence, nonce)
-            digest = hashlib.sha256(body).hexdigest()
-            frames.append(Frame(channel, sequence, f"{prefix}/thumb{sequence}.jpg", body, digest))
-    if len({frame.sha256 for frame in frames}) != len(frames):
-        raise RuntimeError("two generated frames have the same bytes")
-    return frames
-
-
-class Writer:
-    """Declares a frame's labels by SHA-256, then writes it as IVS auto-record would."""
-
-    def __init__(self, info: dict[str, Any], workers: int) -> None:
-        self._bucket = info["recording_bucket"]
-        self._labels_url = f"{info['emulator_url']}/_emulator/labels"
-        # One attempt: a retried write could be a second object write (a second event).
-        self._s3 = aws_client(
-            info, "s3", max_pool_connections=workers, retries={"total_max_attempts": 1}
-        )
-        self._local = threading.local()
-
-    def write(self, frame: Frame) -> None:
-        try:
-            session = getattr(self._local, "session", None)
-            if session is None:
-                session = self._local.session = requests.Session()
-            session.put(
-                self._labels_url, json={"sha256": frame.sha256, "labels": LABELS}, timeout=10
-            ).raise_for_status()
-            frame.written_wall = time.time()
-            frame.written_at = time.monotonic()
-            self._s3.put_object(
-                Bucket=self._bucket, Key=frame.key, Body=frame.body, ContentType="image/jpeg"
-            )
-            frame.put_ms = (time.monotonic() - frame.written_at) * 1000
-        except Exception as error:  # counted as a write error, never as a written frame
-            frame.error = repr(error)
-            frame.written_at = None
-
-
-# --- what the processes use ----------------------------------------------------------------
-
-
-def vm_kib(pid: int, field_name: str) -> int | None:
-    """A `Vm*` line of /proc/<pid>/status, in kB (KiB); None if the process is gone."""
-    with contextlib.suppress(OSError):
-        for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(f"{field_name}:"):
-                return int(line.split()[1])
-    return None
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (all its threads) so far."""
-    with contextlib.suppress(OSError, IndexError, ValueError):
-        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    return None
-
-
-def queue_depth(sqs: Any, queue_url: str) -> tuple[int, int]:
-    """(visible, in flight) messages of the rule queue."""
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return (
-        int(attributes["ApproximateNumberOfMessages"]),
-        int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-    )
-
-
-def drain(info: dict[str, Any], seconds: float) -> int:
-    """Wait up to `seconds` for the rule queue to empty; how many messages are left."""
-    sqs = aws_client(info, "sqs")
-    deadline = time.monotonic() + seconds
-    left = sum(queue_depth(sqs, info["queue_url"]))
-    while left and time.monotonic() < deadline:
-        time.sleep(1)
-        left = sum(queue_depth(sqs, info["queue_url"]))
-    return left
-
-
-class QueueSampler:
-    """The rule queue's depth every QUEUE_SAMPLE_SECONDS, in a thread, until stopped."""
-
-    def __init__(self, info: dict[str, Any]) -> None:
-        self._sqs = aws_client(info, "sqs")
-        self._url = info["queue_url"]
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="queue-sampler", daemon=True)
-        self.visible: list[int] = []
-        self.in_flight: list[int] = []
-
-    def __enter__(self) -> QueueSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stopping.set()
-        self._thread.join(10)
-
-    def _run(self) -> None:
-        limit = time.monotonic() + MAX_SECONDS + 60
-        while not self._stopping.is_set() and time.monotonic() < limit:
-            with contextlib.suppress(Exception):
-                visible, in_flight = queue_depth(self._sqs, self._url)
-                self.visible.append(visible)
-                self.in_flight.append(in_flight)
-            self._stopping.wait(QUEUE_SAMPLE_SECONDS)
-
-
-@dataclass
-class RelayLog:
-    """What the handler logged: when each decision finished, and Rekognition's latency."""
-
-    finished: dict[str, float] = field(default_factory=dict)  # incidentId -> epoch seconds
-    rekognition: list[tuple[float, float]] = field(default_factory=list)  # (epoch s, ms)
-    failures: list[float] = field(default_factory=list)  # "invoke failed" lines, epoch s
-
-    @classmethod
-    def read(cls, path: pathlib.Path) -> RelayLog:
-        parsed = cls()
-        if not path.exists():
-            return parsed
-        for line in path.read_text(errors="replace").splitlines():
-            if "invoke failed" in line:
-                with contextlib.suppress(ValueError):
-                    stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
-                    parsed.failures.append(stamp.astimezone().timestamp())
-            if not line.startswith("{"):
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if record.get("message") == "frame moderated" and record.get("incidentId"):
-                stamp = datetime.strptime(record["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z")
-                parsed.finished.setdefault(record["incidentId"], stamp.timestamp())
-            elif "RekognitionLatency" in record and "_aws" in record:
-                at = record["_aws"]["Timestamp"] / 1000
-                parsed.rekognition.extend((at, value) for value in record["RekognitionLatency"])
-        return parsed
-
-
-# --- statistics and rows ---------------------------------------------------------------------
-
-
-def percentile(values: Iterable[float], q: float) -> float | None:
-    """The q-th percentile, linear between closest ranks (numpy's default); None if empty."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def rounded(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def spread(values: Sequence[float]) -> dict[str, float | None]:
-    return {
-        "p50": rounded(percentile(values, 50)),
-        "p95": rounded(percentile(values, 95)),
-        "max": rounded(max(values, default=None)),
-        "count": len(values),
-    }
-
-
-def row(
-    benchmark: str,
-    metric: str,
-    value: float | None,
-    unit: str,
-    *,
-    target: str | None = None,
-    met: bool | None = None,
-    baseline: float | None = None,
-    baseline_name: str | None = None,
-) -> dict[str, Any]:
-    ratio = None
-    if baseline and value is not None:
-        ratio = round(value / baseline, 3)
-    return {
-        "benchmark": benchmark,
-        "metric": metric,
-        "value": value,
-        "unit": unit,
-        "baseline": baseline,
-        "baseline_name": baseline_name,
-        "ratio": ratio,
-        "target": target,
-        "met": met,
-    }
-
-
-def channels_label(count: int) -> str:
-    return f"{count} channel" if count == 1 else f"{count} channels"
-
-
-# --- one channel count -----------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    channels: int
-    interval: float
-    frames: list[Frame]
-    started: float  # monotonic, the first scheduled write
-    writes_done: float  # monotonic, when the last put_object returned
-    ended: float  # monotonic, after the stragglers' wait
-    started_wall: float
-    ended_wall: float
-    queue_visible: list[int]
-    queue_in_flight: list[int]
-    cpu: dict[str, float | None]
-    relay_hwm_kib: int | None
-    queue_left: int | None = None  # messages left in the rule queue after the wait
-
-    @property
-    def written(self) -> list[Frame]:
-        return [frame for frame in self.frames if frame.written_at is not None]
-
-
-def run_count(
-    info: dict[str, Any],
-    listener: ChatListener,
-    channels: Sequence[str],
-    seconds: float,
-    interval: float,
-) -> Run:
-    count = len(channels)
-    per_channel = max(1, int(seconds / interval + 1e-9))
-    prepared = time.monotonic()
-    frames = make_frames(info, channels, per_channel, secrets.token_hex(4))
-    log.info(
-        "%s: %d frames rendered in %.1f s; writing for %.0f s",
-        channels_label(count),
-        len(frames),
-        time.monotonic() - prepared,
-        per_channel * interval,
-    )
-    workers = min(MAX_WRITERS, max(4, count))
-    writer = Writer(info, workers)
-    pids = {name: int(pid) for name, pid in info["pids"].items()} | {"bench": os.getpid()}
-    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    started_wall = time.time()
-    start = time.monotonic() + 0.5
-    position = {channel: index for index, channel in enumerate(channels)}
-    for frame in frames:  # channel i writes at i/count of the interval, then every interval
-        offset = interval * position[frame.channel] / count
-        frame.due = start + offset + frame.sequence * interval
-    frames.sort(key=lambda frame: frame.due)
-
-    with QueueSampler(info) as sampler, ThreadPoolExecutor(workers, "writer") as pool:
-        futures = []
-        for frame in frames:
-            delay = frame.due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            futures.append(pool.submit(writer.write, frame))
-        wait_for_futures(futures, timeout=STRAGGLER_SECONDS + 30)
-        writes_done = time.monotonic()
-        deadline = writes_done + STRAGGLER_SECONDS
-        pending = [frame.key for frame in frames if frame.written_at is not None]
-        while pending and time.monotonic() < deadline:
-            pending = [key for key in pending if not listener.received(key)]
-            time.sleep(0.1)
-        time.sleep(0.5)  # a duplicate right behind the first arrival is still counted
-
-    ended = time.monotonic()
-    cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    wall = max(ended - start, 1e-9)
-    cpu = {
-        name: (None if before is None or after is None else round(100 * (after - before) / wall))
-        for name, before, after in ((n, cpu_before[n], cpu_after[n]) for n in pids)
-    }
-    return Run(
-        channels=count,
-        interval=interval,
-        frames=frames,
-        started=start,
-        writes_done=writes_done,
-        ended=ended,
-        started_wall=started_wall,
-        ended_wall=time.time(),
-        queue_visible=sampler.visible,
-        queue_in_flight=sampler.in_flight,
-        cpu=cpu,
-        relay_hwm_kib=vm_kib(int(info["pids"]["relay"]), "VmHWM"),
-    )
-
-
-def summarise(run: Run, listener: ChatListener, relay: RelayLog) -> dict[str, Any]:
-    written = run.written
-    keys = {frame.key for frame in run.frames}
-    arrivals, decision_keys = listener.snapshot()
-    # Counted: first arrivals up to the end of the stragglers' wait. Later ones are reported
-    # as late (still lost for this count); every arrival after the first is a duplicate.
-    in_time = {key: times[0] for key, times in arrivals.items() if times[0] <= run.ended}
-    latencies = [
-        (in_time[frame.key] - frame.written_at) * 1000
-        for frame in written
-        if frame.written_at is not None and frame.key in in_time
-    ]
-    lost = [frame.key for frame in written if frame.key not in in_time]
-    late = [key for key in lost if key in arrivals]
-    duplicates = sum(len(arrivals[key]) - 1 for key in keys if key in arrivals)
-    unwritten_but_received = [
-        frame.key for frame in run.frames if frame.written_at is None and frame.key in arrivals
-    ]
-    starts = sorted(f.written_at for f in written if f.written_at is not None)
-    # n writes span n - 1 gaps of interval/channels: the rate is n / (span + one gap).
-    gap = run.interval / run.channels
-    period = (starts[-1] - starts[0] + gap) if starts else 0.0
-    achieved = len(starts) / period if starts else 0.0
-    lags = [(f.written_at - f.due) * 1000 for f in written if f.written_at is not None]
-
-    # Where the time went: write -> the handler's "frame moderated" line -> the WebSocket.
-    by_key = {frame.key: frame for frame in written}
-    to_handler: list[float] = []
-    # Negative by the handler's last step: its log line follows SendEvent and a table update.
-    handler_to_socket: list[float] = []
-    for decision_id, key in decision_keys.items():
-        frame = by_key.get(key)
-        finished = relay.finished.get(decision_id)
-        if frame is None or finished is None:
-            continue
-        assert frame.written_wall is not None and frame.written_at is not None
-        to_handler.append((finished - frame.written_wall) * 1000)
-        handler_to_socket.append((arrivals[key][0] - frame.written_at) * 1000 - to_handler[-1])
-    rekognition = [ms for at, ms in relay.rekognition if run.started_wall <= at <= run.ended_wall]
-    failures = [at for at in relay.failures if run.started_wall <= at <= run.ended_wall]
-    return {
-        "channels": run.channels,
-        "interval_s": run.interval,
-        "frames_scheduled": len(run.frames),
-        "frames_written": len(written),
-        "write_errors": [f.error for f in run.frames if f.error is not None][:5],
-        "write_error_count": sum(1 for f in run.frames if f.error is not None),
-        "events_received": len(latencies),
-        "events_lost": len(lost),
-        "lost_but_arrived_later": len(late),
-        "lost_keys": lost[:5],
-        "duplicate_events": duplicates,
-        "events_for_failed_writes": len(unwritten_but_received),
-        "scheduled_rate_fps": round(run.channels / run.interval, 2),
-        "achieved_rate_fps": round(achieved, 2),
-        "write_period_s": round(period, 2),
-        "schedule_lag_ms": spread(lags),
-        "put_object_ms": spread([f.put_ms for f in written if f.put_ms is not None]),
-        "latency_ms": spread(latencies),
-        "write_to_handler_done_ms": spread(to_handler),
-        "socket_arrival_minus_handler_done_ms": spread(handler_to_socket),
-        "rekognition_latency_ms": spread(rekognition),
-        "relay_invoke_failures": len(failures),
-        "queue_visible_max": max(run.queue_visible, default=None),
-        "queue_in_flight_max": max(run.queue_in_flight, default=None),
-        "queue_left_after": run.queue_left,
-        "cpu_percent": run.cpu,
-        "relay_vmhwm_mb": rounded(None if run.relay_hwm_kib is None else run.relay_hwm_kib / 1024),
-        "duration_s": round(run.ended - run.started, 1),
-        "_latencies": [round(ms, 2) for ms in latencies],
-    }
-
-
-def rows_for(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    count = summary["channels"]
-    label = channels_label(count)
-    latency = summary["latency_ms"]
-    p95 = latency["p95"]
-    target, met = None, None
-    if count == TARGET_CHANNELS:
-        target, met = f"≤ {TARGET_P95_MS:.0f} ms", p95 is not None and p95 <= TARGET_P95_MS
-    written, received = summary["frames_written"], summary["events_received"]
-    exact = (
-        received == written
-        and summary["duplicate_events"] == 0
-        and summary["events_for_failed_writes"] == 0
-        and summary["write_error_count"] == 0
-    )
-    return [
-        row(f"End-to-end latency, {label}", "p50", latency["p50"], "ms"),
-        row(f"End-to-end latency, {label}", "p95", p95, "ms", target=target, met=met),
-        row(
-            f"End-to-end delivery, {label}",
-            f"events received / {written} frames written "
-            f"({summary['events_lost']} lost of which {summary['lost_but_arrived_later']} "
-            f"arrived late, {summary['duplicate_events']} duplicate, "
-            f"{summary['write_error_count']} write errors)",
-            float(received),
-            "events",
-            target=f"= {written}, exactly one event per frame",
-            met=exact,
-        ),
-        row(
-            f"Write rate, {label}",
-            "achieved",
-            summary["achieved_rate_fps"],
-            "frames/s",
-            baseline=summary["scheduled_rate_fps"],
-            baseline_name="scheduled",
-        ),
-    ]
-
-
-# --- the benchmark ---------------------------------------------------------------------------
 
 
 def warm_up(info: dict[str, Any], listener: ChatListener, taken: set[str]) -> float | None:
@@ -707,7 +111,7 @@ def measure(
         log.info("stack ready in %.1f s", time.monotonic() - began)
         relay_pid = int(info["pids"]["relay"])
         idle_hwm = vm_kib(relay_pid, "VmHWM")
-        listener = ChatListener(*chat_connection(info))
+        listener = ChatListener(*stack_client.chat_connection(info))
         listener.start()
         taken: set[str] = set()
         warm = warm_up(info, listener, taken)
@@ -754,24 +158,6 @@ def measure(
 
 
 # --- command line ----------------------------------------------------------------------------
-
-
-def table(rows: Sequence[dict[str, Any]]) -> str:
-    columns = ("benchmark", "metric", "value", "unit", "baseline", "ratio", "target", "met")
-
-    def cell(value: Any) -> str:
-        if value is None:
-            return "-"
-        if isinstance(value, float):
-            return f"{value:g}" if abs(value) >= 1000 else f"{value:.1f}"
-        return str(value)
-
-    cells = [[cell(r.get(column)) for column in columns] for r in rows]
-    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines.append("-+-".join("-" * w for w in widths))
-    lines += [" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in cells]
-    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

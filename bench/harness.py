@@ -16,9 +16,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from bench.fakes import FakeAws
+from local import events
 
 REGION, ACCOUNT, BUCKET = "us-west-2", "123456789012", "bench-recordings"
 ROOM = f"arn:aws:ivschat:{REGION}:{ACCOUNT}:room/BenchRoom01"
+STARTED = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)  # the replayed streams' recordings
 SETTINGS = {
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
@@ -54,32 +56,20 @@ def load_app():
 
 
 def thumbnail_key(channel: str, sequence: int) -> str:
-    prefix = f"ivs/v1/{ACCOUNT}/{channel}/2026/11/21/10/0/RecBench0001"
-    return f"{prefix}/media/thumbnails/thumb{sequence}.jpg"
+    return events.thumbnail_key(ACCOUNT, channel, "RecBench0001", sequence, STARTED)
 
 
 def object_created(key: str, second: int) -> dict:
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": ACCOUNT,
-        "time": f"2026-11-21T10:{second // 60 % 60:02d}:{second % 60:02d}Z",
-        "region": REGION,
-        "resources": [f"arn:aws:s3:::{BUCKET}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": BUCKET},
-            "object": {
-                "key": key,
-                "size": 1,
-                "etag": uuid.uuid4().hex,
-                "sequencer": uuid.uuid4().hex,
-            },
-            "reason": "PutObject",
-        },
-    }
+    return events.object_created(
+        key,
+        bucket=BUCKET,
+        account=ACCOUNT,
+        region=REGION,
+        etag=uuid.uuid4().hex,
+        sequencer=uuid.uuid4().hex,
+        time=f"2026-11-21T10:{second // 60 % 60:02d}:{second % 60:02d}Z",
+        size=1,
+    )
 
 
 class Ours:

@@ -12,8 +12,11 @@ import io
 import os
 import pathlib
 import uuid
+from datetime import UTC, datetime
 
 import boto3
+
+from local import events
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REGION = "us-west-2"
@@ -34,6 +37,7 @@ ROOM_ARN = f"arn:aws:ivschat:{REGION}:{ACCOUNT}:room/Moderators01"
 CHANNEL_ID = "AbCdEfGh1234"
 CHANNEL_ARN = f"arn:aws:ivs:{REGION}:{ACCOUNT}:channel/{CHANNEL_ID}"
 RECORDING_ID = "Rec0AbCdEfGh"
+RECORDING_STARTED = datetime(2026, 11, 21, 9, 58, tzinfo=UTC)  # its key's folder
 USER_POOL_ID = f"{REGION}_TestPool1"
 APP_CLIENT_ID = "4hdsl2k3m1test0client0id0ab"
 
@@ -94,10 +98,7 @@ os.environ.update(TEST_ENV)
 def thumbnail_key(
     sequence: int | None = 12, channel: str = CHANNEL_ID, recording: str = RECORDING_ID
 ) -> str:
-    prefix = f"ivs/v1/{ACCOUNT}/{channel}/2026/11/21/9/58/{recording}/media"
-    if sequence is None:
-        return f"{prefix}/latest_thumbnail/thumb.jpg"
-    return f"{prefix}/thumbnails/thumb{sequence}.jpg"
+    return events.thumbnail_key(ACCOUNT, channel, recording, sequence, RECORDING_STARTED)
 
 
 def object_created(
@@ -109,26 +110,17 @@ def object_created(
     time: str = "2026-11-21T10:00:12Z",
     event_id: str | None = None,
 ) -> dict:
-    """An EventBridge "Object Created" event as S3 sends it (AWS S3 user guide, EventBridge)."""
-    return {
-        "version": "0",
-        "id": event_id or str(uuid.uuid4()),
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": ACCOUNT,
-        "time": time,
-        "region": REGION,
-        "resources": [f"arn:aws:s3:::{bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": bucket},
-            "object": {"key": key, "size": 48213, "etag": etag, "sequencer": sequencer},
-            "request-id": "57H08PA84AB1JZW0",
-            "requester": "123456789012",
-            "source-ip-address": "203.0.113.15",
-            "reason": "PutObject",
-        },
-    }
+    """An EventBridge "Object Created" event as S3 sends it, of the test account's bucket."""
+    return events.object_created(
+        key,
+        bucket=bucket,
+        account=ACCOUNT,
+        region=REGION,
+        etag=etag,
+        sequencer=sequencer,
+        time=time,
+        event_id=event_id,
+    )
 
 
 def stream_state(channel_arn: str, event_name: str, time: str = "2026-11-21T10:05:00Z") -> dict:
@@ -223,8 +215,6 @@ def written(key: str, body: bytes = FRAME, **event) -> dict:
 
 def seed_channel(channel_arn: str = CHANNEL_ARN, name: str = CHANNEL_NAME) -> None:
     """A channel whose name the service looked up a moment ago (no GetChannel needed)."""
-    from datetime import UTC, datetime
-
     boto3.client("dynamodb").put_item(
         TableName=CHANNELS_TABLE,
         Item={

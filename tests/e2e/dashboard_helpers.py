@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 
 import requests
 from playwright.sync_api import Locator, Page, expect
-from stack_helpers import api, aws, thumbnail_key, wait_for, write_frame
+from stack_helpers import aws, thumbnail_key, wait_for, write_frame
+
+from local.stack_client import api
 
 # Chromium as root, with no network but this machine (see the README).
 CHROMIUM_ARGS = [

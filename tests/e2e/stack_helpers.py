@@ -3,68 +3,37 @@
 `stack` (see conftest.py) runs local/stack.py headless on free ports: moto server, the
 emulator, the relay running the production handlers, `chalice local`, and the simulator
 with the channels of tests/e2e/scenario.json. `quiet_stack` is the same without the
-simulator, for tests that break a service for everyone (fault injection).
+simulator, for tests that break a service for everyone (fault injection). Signing in and
+the API are local/stack_client.py's, shared with the benchmark.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import pathlib
 import time
+from datetime import UTC, datetime
 
 import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from local import events, stack_client
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "tests" / "e2e" / "scenario.json"
 RECONNECT_AFTER = json.loads(SCENARIO.read_text())["reconnect_after_seconds"]
+RECORDING, STARTED = "RecE2e000001", datetime(2026, 11, 21, 9, 58, tzinfo=UTC)  # frames' keys
 
 
 def aws(stack: dict, service: str):
-    if service in ("ivs", "ivschat"):
-        endpoint = stack["emulator_url"]
-    elif service == "dynamodb":
-        endpoint = stack["dynamodb_endpoint_url"]
-    else:
-        endpoint = stack["aws_endpoint_url"]
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=stack["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-
-
-def sign_in(stack: dict, user: str = "moderator") -> str:
-    """A user pool ID token, from moto's Cognito, as the dashboard would get it."""
-    result = aws(stack, "cognito-idp").initiate_auth(
-        ClientId=stack["client_id"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": stack[user]["username"], "PASSWORD": stack[user]["password"]},
-    )
-    return result["AuthenticationResult"]["IdToken"]
-
-
-def api(stack: dict, method: str, path: str, token: str, body: dict | None = None):
-    return requests.request(
-        method,
-        stack["api_url"] + path,
-        headers={"Authorization": f"Bearer {token}"},
-        json=body,
-        timeout=10,
-    )
+    return stack_client.client(stack, service)
 
 
 def thumbnail_key(stack: dict, channel_id: str, sequence: int) -> str:
-    return (
-        f"ivs/v1/{stack['account']}/{channel_id}/2026/11/21/9/58/RecE2e000001"
-        f"/media/thumbnails/thumb{sequence}.jpg"
-    )
+    return events.thumbnail_key(stack["account"], channel_id, RECORDING, sequence, STARTED)
 
 
 _frames = itertools.count()
@@ -79,14 +48,7 @@ def jpeg(key: str, violating: bool) -> bytes:
 
 def write_frame(stack: dict, key: str, labels: list[dict]) -> float:
     """Declare the frame's labels to the emulator, write it as IVS would; when it was written."""
-    image = jpeg(key, violating=bool(labels))
-    declaration = {"sha256": hashlib.sha256(image).hexdigest(), "labels": labels}
-    requests.put(
-        f"{stack['emulator_url']}/_emulator/labels", json=declaration, timeout=5
-    ).raise_for_status()
-    written = time.monotonic()
-    aws(stack, "s3").put_object(Bucket=stack["recording_bucket"], Key=key, Body=image)
-    return written
+    return stack_client.write_frame(stack, key, jpeg(key, violating=bool(labels)), labels)
 
 
 def wait_for(condition, timeout: float, what: str):
@@ -123,13 +85,7 @@ def frames_of(stack: dict, channel_arn: str) -> list[str]:
 
 def table(stack: dict, name: str):
     """A DynamoDB table of the stack (boto3's resource: plain Python values)."""
-    return boto3.resource(
-        "dynamodb",
-        endpoint_url=stack["dynamodb_endpoint_url"],
-        region_name=stack["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    ).Table(name)
+    return boto3.resource("dynamodb", **stack_client.connection(stack, "dynamodb")).Table(name)
 
 
 def has_handler(stack: dict, name: str) -> bool:
@@ -147,11 +103,7 @@ def emulator(stack: dict, method: str, path: str, body: dict | None = None) -> d
 
 def queue_depth(stack: dict, queue_url: str) -> int:
     """Messages in a queue, visible or being handled."""
-    attributes = aws(stack, "sqs").get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(count) for count in attributes.values())
+    return sum(stack_client.queue_depth(aws(stack, "sqs"), queue_url))
 
 
 def listen(stack: dict, name: str, pattern: dict) -> str:

@@ -29,7 +29,9 @@ from dashboard_helpers import (
     standing,
 )
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from stack_helpers import ROOT, api, aws, is_live, sign_in
+from stack_helpers import ROOT, aws, is_live
+
+from local.stack_client import api, sign_in
 
 SCREENSHOTS = ROOT / "build" / "screenshots"
 SEEN_WITHIN_MS = 2_000  # another moderator's action shows on every dashboard within 2 s

@@ -16,7 +16,6 @@ from stack_helpers import (
     RECONNECT_AFTER,
     ROOT,
     SCENARIO,
-    api,
     aws,
     channel,
     drain,
@@ -27,7 +26,6 @@ from stack_helpers import (
     listen,
     log_of,
     queue_depth,
-    sign_in,
     table,
     thumbnail_key,
     wait_for,
@@ -35,6 +33,7 @@ from stack_helpers import (
 )
 
 from local.headless import command
+from local.stack_client import api, sign_in
 
 
 async def chat_events(
