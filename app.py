@@ -2,30 +2,27 @@
 
 import os
 
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from chalice import Chalice, ConvertToMiddleware, Response
+from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib import handlers
 from chalicelib.api.chat import chat
 from chalicelib.api.dashboard import dashboard
 from chalicelib.api.history import history
+from chalicelib.api.http import api_errors_and_cors
 from chalicelib.api.incidents import incidents
 from chalicelib.api.streams import streams
 from chalicelib.core.config import failed_frames_queue_from_env, recording_bucket_from_env
-from chalicelib.core.errors import ApiError, Forbidden, cors_headers, with_security_headers
 from chalicelib.core.ivs import thumbnail_event_pattern
-from chalicelib.core.observability import logger as _logger
+from chalicelib.core.observability import configure_logging
 from chalicelib.core.observability import metrics as _metrics
-from chalicelib.core.validation import body_bytes
-from chalicelib.dependencies import aws_client, settings
+from chalicelib.dependencies import aws_client
 from chalicelib.streams.state import STREAM_STATE_PATTERN
 
 __all__ = ["app", "aws_client"]
 
 app = Chalice(app_name="ivs-moderation", configure_logs=False)  # Powertools logs instead
-logger = _logger()
+logger = configure_logging()
 metrics = _metrics()
-copy_config_to_registered_loggers(source_logger=logger, include={"chalicelib"})
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "cloudwatch")
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "sqs")
@@ -53,18 +50,4 @@ def record_failed_frames(event):
     return handlers.record_failed_frames([record.body for record in event])
 
 
-@app.middleware("http")
-def api_errors_and_cors(event, get_response):
-    """ApiErrors as responses; CORS for the dashboard's origins; security headers on all."""
-    cors = cors_headers(event.headers.get("origin"), settings().dashboard_origins)
-    if event.method == "OPTIONS":  # a CORS preflight: answered here, for allowed origins only
-        refused = Forbidden("this origin may not call the API").response()
-        response = Response(body="", status_code=204, headers=cors) if cors else refused
-    else:
-        try:
-            body_bytes(event)  # 413 for a body too large, on every route, before it is read
-            response = get_response(event)
-        except ApiError as error:
-            response = error.response()
-        response.headers.update(cors)
-    return with_security_headers(response)
+app.register_middleware(api_errors_and_cors, "http")

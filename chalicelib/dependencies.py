@@ -24,7 +24,7 @@ from chalicelib.core.config import Settings, user_pool_issuer
 from chalicelib.core.observability import metrics
 from chalicelib.core.retries import CONFIG, keep_retrying
 from chalicelib.decisions.store import DecisionStore
-from chalicelib.frames.event import IDEMPOTENCY_KEY_JMESPATH
+from chalicelib.frames.event import IDEMPOTENCY_KEY_JMESPATH, answered_from_record
 from chalicelib.frames.failures import BlindNotices, FailedFrames
 from chalicelib.frames.moderator import ThumbnailModerator
 from chalicelib.incidents.service import Incidents, IncidentStore
@@ -153,8 +153,6 @@ def verifier() -> CognitoVerifier:
 
 @cache
 def idempotency_config() -> IdempotencyConfig:
-    from chalicelib.handlers import answered_from_record
-
     return IdempotencyConfig(
         event_key_jmespath=IDEMPOTENCY_KEY_JMESPATH,
         expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,

@@ -7,6 +7,7 @@ its idempotency record, or, while the first delivery is still at work, left to i
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -15,33 +16,26 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from chalicelib import dependencies
 from chalicelib.core.ivs import parse_thumbnail_key
-from chalicelib.core.observability import logger
+from chalicelib.core.observability import correlate
 from chalicelib.frames.event import MalformedEvent, ObjectCreated
+
+logger = logging.getLogger(__name__)
 
 
 def moderate_thumbnail(event: dict[str, Any], context) -> dict[str, Any]:
     try:
         frame = ObjectCreated.from_event(event)
     except MalformedEvent as error:
-        logger().warning("ignored: a malformed Object Created event", extra={"error": str(error)})
+        logger.warning("ignored: a malformed Object Created event", extra={"error": str(error)})
         return {"decision": "ignored", "reason": str(error)}
     thumbnail = parse_thumbnail_key(frame.key, frame.region)
-    logger().append_keys(event_id=frame.event_id, channel=thumbnail and thumbnail.channel_arn)
+    correlate(event_id=frame.event_id, channel=thumbnail and thumbnail.channel_arn)
     dependencies.idempotency_config().register_lambda_context(context)
     try:
         return dependencies.moderate_once()(frame=frame)
     except IdempotencyAlreadyInProgressError:
-        logger().info("duplicate delivery while the first is at work: left to it")
+        logger.info("duplicate delivery while the first is at work: left to it")
         return {"decision": "duplicate-in-progress", "key": frame.key}
-
-
-def answered_from_record(response: Any, record) -> Any:
-    """Powertools' response hook: a duplicate delivery was answered from its record."""
-    logger().info(
-        "duplicate delivery: answered from the idempotency record",
-        extra={"idempotency_key": record.idempotency_key},
-    )
-    return response
 
 
 def stream_state_changed(event: dict[str, Any]) -> dict[str, Any]:

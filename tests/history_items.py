@@ -118,7 +118,7 @@ def seed_incidents() -> None:
     from support import INCIDENTS_TABLE
 
     from chalicelib.core.dynamo import Table
-    from chalicelib.decisions.store import iso_time
+    from chalicelib.core.times import iso_time
 
     now = iso_time(datetime.now(UTC))
     table = Table(boto3.client("dynamodb"), INCIDENTS_TABLE, ("incidentId",))

@@ -20,8 +20,9 @@ from history_items import OTHER_CHANNEL, WINDOW, counted_queries, seed_history
 from support import ACCOUNT, APP_CLIENT_ID, CHANNEL_ARN, decisions, thumbnail_key
 from tokens import claims_now, id_token, signed_in, signed_payload
 
-from chalicelib.core.errors import SECURITY_HEADERS, aws_error
-from chalicelib.core.validation import MAX_BODY_BYTES
+from chalicelib.api.http import SECURITY_HEADERS
+from chalicelib.api.requests import MAX_BODY_BYTES
+from chalicelib.core.errors import aws_error
 
 pytestmark = pytest.mark.usefixtures("jwks")
 

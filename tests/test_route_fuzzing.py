@@ -46,7 +46,7 @@ from support import ACCOUNT, APP_CLIENT_ID, CHANNEL_ARN, thumbnail_key
 from tokens import ISSUER, claims_now, id_token, signed_payload
 
 from app import app as chalice_app
-from chalicelib.core.errors import SECURITY_HEADERS
+from chalicelib.api.http import SECURITY_HEADERS
 from chalicelib.decisions.history import MAX_QUERIES_PER_REQUEST
 
 pytestmark = pytest.mark.usefixtures("jwks")

@@ -10,21 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.api.requests import json_body
+from chalicelib.core.cursors import decode_cursor, encode_cursor
 from chalicelib.core.errors import ApiError, BadRequest
 from chalicelib.core.schema import Boolean, ChannelArn, Integer, ListOf, OneOf, Text, Time, fields
-from chalicelib.core.validation import (
-    EARLIEST,
-    LATEST,
-    clean_text,
-    decode_cursor,
-    encode_cursor,
-    identifier,
-    iso_time,
-    json_body,
-    one_of_list,
-    time_window,
-    whole_number,
-)
+from chalicelib.core.times import EARLIEST, LATEST, time_window
+from chalicelib.core.times import client_time as iso_time
+from chalicelib.core.validation import clean_text, identifier, one_of_list, whole_number
 
 FAST = settings(
     max_examples=300,

@@ -9,6 +9,7 @@ Chalice's bare 500; a route that knows better catches it first, with its own wor
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,9 @@ from chalicelib import dependencies
 from chalicelib.core.dynamo import ConditionFailed
 from chalicelib.core.errors import ServiceUnavailable, aws_error
 from chalicelib.core.identity import Moderator
-from chalicelib.core.observability import logger
+from chalicelib.core.observability import correlate
+
+logger = logging.getLogger(__name__)
 
 
 class ApiBlueprint(Blueprint):
@@ -34,7 +37,7 @@ class ApiBlueprint(Blueprint):
                 try:
                     return view(*args, **kw)
                 except (ClientError, BotoCoreError, UnicodeError) as error:
-                    logger().warning("AWS call failed", extra={"error": str(error), "path": path})
+                    logger.warning("AWS call failed", extra={"error": str(error), "path": path})
                     raise aws_error(error, "AWS") from error
                 except ConditionFailed as error:  # lost every round of a race: say so
                     raise ServiceUnavailable(
@@ -50,5 +53,5 @@ def signed_in(blueprint: Blueprint) -> Moderator:
     """The moderator making the current request; 401 or 403 for anyone else."""
     authorization = blueprint.current_request.headers.get("authorization")
     moderator = dependencies.verifier().moderator(authorization)
-    logger().append_keys(moderator=moderator.username)
+    correlate(moderator=moderator.username)
     return moderator

@@ -6,8 +6,8 @@ from typing import Any
 
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint, signed_in
+from chalicelib.api.requests import json_body, query_params
 from chalicelib.core.schema import ListOf, OneOf, fields
-from chalicelib.core.validation import json_body, query_params
 from chalicelib.room.chat import CAPABILITIES
 
 chat = ApiBlueprint(__name__)

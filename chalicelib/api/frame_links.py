@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from chalicelib import dependencies
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.ivs import parse_thumbnail_key
-from chalicelib.decisions.store import iso_time
+from chalicelib.core.times import iso_time
 
 MAX_KEY_CHARS = 1024  # S3's limit on a key (in UTF-8 bytes; IVS keys are ASCII)
 
@@ -25,5 +26,5 @@ def frame_url(s3, bucket: str, key: Any, expires_in: int) -> dict[str, str]:
     url = s3.generate_presigned_url(
         "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
     )
-    expires = datetime.now(UTC) + timedelta(seconds=expires_in)
+    expires = dependencies.now() + timedelta(seconds=expires_in)
     return {"frameUrl": url, "frameUrlExpiresAt": iso_time(expires)}

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.frame_links import frame_url
-from chalicelib.core.validation import query_params
+from chalicelib.api.requests import query_params
 from chalicelib.decisions.history import PARAMS, HistoryQuery, list_decisions
 
 history = ApiBlueprint(__name__)
@@ -17,7 +15,7 @@ history = ApiBlueprint(__name__)
 def decisions():
     signed_in(history)
     params = query_params(history.current_request, PARAMS)
-    query = HistoryQuery.from_params(params, datetime.now(UTC))
+    query = HistoryQuery.from_params(params, dependencies.now())
     return list_decisions(query, dependencies.decision_store(), presign=frame)
 
 

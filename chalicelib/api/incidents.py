@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Response
@@ -11,10 +10,10 @@ from chalice import Response
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.history import frame
+from chalicelib.api.requests import json_body, query_params
 from chalicelib.core.dynamo import transact
 from chalicelib.core.errors import BadRequest, Conflict, NotFound
 from chalicelib.core.schema import Field, ListOf, OneOf, Text, fields
-from chalicelib.core.validation import json_body, query_params
 from chalicelib.incidents.model import (
     DISMISSED,
     ESCALATED,
@@ -81,7 +80,7 @@ class IncidentConflict(Conflict):
 @incidents.route("/incidents", methods=["GET", "OPTIONS"])
 def list_incidents():
     signed_in(incidents)
-    now = datetime.now(UTC)
+    now = dependencies.now()
     query = IncidentQuery.from_params(query_params(incidents.current_request, PARAMS), now)
     store = dependencies.incidents().store
     page = queue(store, query, now) if query.start is None else window(store, query)
@@ -132,7 +131,7 @@ def resolve_incident(incident_id: str):
     if resolution == DISMISSED:
         service = dependencies.incidents()
         quiet = quiet_after_dismissal(
-            result["incident"], labels, datetime.now(UTC), service.quiet_for
+            result["incident"], labels, dependencies.now(), service.quiet_for
         )
         dependencies.channel_store().set_quiet(result["incident"]["channelArn"], quiet)
     return result
@@ -162,7 +161,7 @@ def reopen_incident(incident_id: str):
 def list_channels():
     signed_in(incidents)
     query_params(incidents.current_request, ())
-    now = datetime.now(UTC)
+    now = dependencies.now()
     active = queue(dependencies.incidents().store, IncidentQuery.from_params({}, now), now)
     counts: dict[str, int] = {}
     for incident in active["items"]:
@@ -186,7 +185,7 @@ def list_channels():
 def stats():
     signed_in(incidents)
     params = query_params(incidents.current_request, ("from", "to"))
-    start, end = stats_window(params, datetime.now(UTC))
+    start, end = stats_window(params, dependencies.now())
     return incident_stats(dependencies.incidents().store, start, end)
 
 

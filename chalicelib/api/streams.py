@@ -8,8 +8,8 @@ from typing import Any
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.incidents import IncidentConflict
+from chalicelib.api.requests import json_body, query_params
 from chalicelib.core.errors import BadRequest, Conflict, NotFound
-from chalicelib.core.validation import json_body, query_params
 from chalicelib.incidents.model import STOPPED, is_current, public, resolve
 from chalicelib.incidents.model import Conflict as TransitionConflict
 from chalicelib.room.announcements import INCIDENT_RESOLVED

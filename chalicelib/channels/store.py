@@ -23,7 +23,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.core.dynamo import Set, Table
-from chalicelib.decisions.store import iso_time, parse_time
+from chalicelib.core.times import iso_time, parse_time
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
-"""HTTP errors, CORS and security headers for the moderator API.
+"""The failures a caller is told, as HTTP errors (the API's answers; services raise them too).
 
 Errors use Chalice's own body shape, ``{"Code": ..., "Message": ...}``, so a client sees
 one format whether Chalice or we rejected a request. They derive from
 ChaliceUnhandledError, which Chalice hands to middleware instead of turning into a 500:
-the middleware in app.py makes them responses, with headers (Retry-After, CORS).
+the API's middleware (api/http.py) makes them responses, with headers (Retry-After, CORS).
 
 A 503 (with Retry-After) means "try again": only throttling and outages. A request AWS
 rejects as invalid will be rejected again, so it is a 400.
@@ -11,7 +11,7 @@ rejects as invalid will be rejected again, so it is a 400.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from chalice import ChaliceUnhandledError, Response
@@ -124,46 +124,3 @@ def aws_error(error: Exception, service: str, context: str = "") -> ApiError:
     if isinstance(error, BotoCoreError):
         return ServiceUnavailable(f"{prefix}{service} could not be reached: try again")
     return ServerError(f"{prefix}{service} failed")
-
-
-CORS_METHODS = "GET,POST,OPTIONS"
-CORS_HEADERS = "Authorization,Content-Type"
-
-
-def cors_headers(origin: str | None, allowed: Collection[str]) -> dict[str, str]:
-    """Headers that let `origin` read the response, when it is an allowed dashboard origin."""
-    if not origin or origin not in allowed:
-        return {}
-    return {
-        "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Methods": CORS_METHODS,
-        "Access-Control-Allow-Headers": CORS_HEADERS,
-        "Access-Control-Max-Age": "600",
-        "Vary": "Origin",
-    }
-
-
-# On every response. HSTS: only HTTPS from now on (browsers ignore it over plain HTTP, as
-# under `chalice local`); no Referer leaves the dashboard (thumbnail links are presigned);
-# the dashboard uses no camera, microphone, location, payment or USB.
-SECURITY_HEADERS = {
-    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
-    "Referrer-Policy": "no-referrer",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-    "X-Content-Type-Options": "nosniff",
-}
-# Responses that do not set their own (the dashboard's files do): JSON is never a document
-# to render or frame, and what the API answers (chat tokens, frame links) is not cached.
-API_DEFAULTS = {
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    "Cache-Control": "no-store",
-}
-
-
-def with_security_headers(response: Response) -> Response:
-    """The response with the security headers it does not set itself."""
-    present = {name.lower() for name in response.headers}
-    for name, value in {**SECURITY_HEADERS, **API_DEFAULTS}.items():
-        if name.lower() not in present:
-            response.headers[name] = value
-    return response

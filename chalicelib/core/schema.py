@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core.errors import BadRequest
-from chalicelib.core.validation import channel_arn, clean_text, identifier, iso_time, shown
+from chalicelib.core.times import client_time
+from chalicelib.core.validation import channel_arn, clean_text, identifier, shown
 
 
 class Field:
@@ -94,7 +95,7 @@ class Identifier(Field):
 @dataclass(frozen=True)
 class Time(Field):
     def parse(self, value: Any, name: str) -> datetime:
-        return iso_time(value, name)
+        return client_time(value, name)
 
 
 @dataclass(frozen=True)

@@ -25,19 +25,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.core import validation
+from chalicelib.core import times, validation
+from chalicelib.core.cursors import cursor_contents, decode_cursor, encode_cursor
 from chalicelib.core.errors import BadRequest, aws_error
 from chalicelib.core.ivs import parse_thumbnail_key
-from chalicelib.core.validation import (
-    channel_arn,
-    cursor_contents,
-    decode_cursor,
-    encode_cursor,
-    one_of_list,
-    shown,
-    time_window,
-)
-from chalicelib.decisions.store import DecisionStore, iso_time
+from chalicelib.core.times import iso_time, time_window
+from chalicelib.core.validation import channel_arn, one_of_list, shown
+from chalicelib.decisions.store import DecisionStore
 
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_ALL_CHANNELS_WINDOW = timedelta(days=31)
@@ -87,8 +81,8 @@ class HistoryQuery:
         channel = channel_arn(params["channelArn"]) if "channelArn" in params else None
         start, end = _window(
             channel,
-            validation.iso_time(params["from"], "from") if "from" in params else None,
-            validation.iso_time(params["to"], "to") if "to" in params else None,
+            times.client_time(params["from"], "from") if "from" in params else None,
+            times.client_time(params["to"], "to") if "to" in params else None,
             now,
         )
         # `decision` alone asks for frames; `kind` alone for those kinds (frames flagged);
@@ -102,7 +96,7 @@ class HistoryQuery:
             kinds = one_of_list(params["kind"], "kind", KINDS)
         _check_filters(channel, kinds, decisions, explicit="decision" in params)
         return cls(
-            channel, start, end, limit, kinds, decisions, None if channel else _day(end), None
+            channel, start, end, limit, kinds, decisions, None if channel else _day_of(end), None
         )
 
     @classmethod
@@ -113,8 +107,8 @@ class HistoryQuery:
             if set(state) != _CURSOR_KEYS or state["v"] != _CURSOR_VERSION:
                 raise BadRequest("not this version's cursor")
             channel = None if state["c"] is None else channel_arn(state["c"], "channel")
-            end = validation.iso_time(state["e"], "end")
-            start, end = _window(channel, validation.iso_time(state["s"], "start"), end, now=end)
+            end = times.client_time(state["e"], "end")
+            start, end = _window(channel, times.client_time(state["s"], "start"), end, now=end)
             kinds = _filter(state["kind"], "kind", KINDS)
             decisions = _filter(state["decision"], "decision", DECISIONS)
             _check_filters(channel, kinds, decisions, explicit=False)
@@ -123,10 +117,10 @@ class HistoryQuery:
                     raise BadRequest("a channel's history is not read by day")
                 reading = None
             else:
-                reading = validation.day(state["d"], "day")
+                reading = times.client_day(state["d"], "day")
                 if not start.date() <= reading <= end.date():
                     raise BadRequest("the day is outside the window")
-            query = cls(channel, start, end, limit, kinds, decisions, _day(reading))
+            query = cls(channel, start, end, limit, kinds, decisions, _day_of(reading))
             if state["k"] is not None:
                 query = replace(query, after=query.start_key(state["k"]))
         return query
@@ -225,7 +219,7 @@ def list_decisions(
         elif _last_partition(query, day, first_day):
             return _page(items, None, presign)
         else:  # this day is done: the one before
-            day, after = _day(date.fromisoformat(day) - timedelta(days=1)), None
+            day, after = _day_of(date.fromisoformat(day) - timedelta(days=1)), None
     return _page(items, query.cursor(day, after), presign)
 
 
@@ -274,5 +268,5 @@ def _check_filters(
         raise BadRequest(f"{listed} frames are listed per channel: name a channelArn")
 
 
-def _day(value: datetime | date | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%d")
+def _day_of(value: datetime | date | None) -> str | None:
+    return None if value is None else times.day(value)

@@ -8,29 +8,15 @@ Key schema (see infra/tables.yaml): ``channelArn`` (partition) and ``sortKey`` =
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalicelib.core.dynamo import ConditionFailed, Table
+from chalicelib.core.times import iso_time
 
 
 def sort_key(at: datetime, item_id: str) -> str:
     return f"{iso_time(at)}#{item_id}"
-
-
-def iso_time(at: datetime) -> str:
-    """UTC, millisecond precision, ``Z`` suffix: sorts as text in time order."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-
-
-def parse_time(text: str) -> datetime:
-    """An ISO-8601 time with a zone (``Z`` or an offset), in UTC."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def expiry(now: datetime, days: int) -> int | None:
-    """TTL attribute value (epoch seconds), or None to keep the item for good."""
-    return int((now + timedelta(days=days)).timestamp()) if days > 0 else None
 
 
 class DecisionStore:

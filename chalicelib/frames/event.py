@@ -10,6 +10,7 @@ overwritten is *superseded*: the newer write has an event of its own.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,13 +18,24 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.decisions.store import parse_time
+from chalicelib.core.times import parse_time
 
 # DetectModerationLabels takes at most 5 MB as Bytes; IVS thumbnails are far smaller.
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
+logger = logging.getLogger(__name__)
+
 # The fields of ObjectCreated that tell one write of an object from another.
 IDEMPOTENCY_KEY_JMESPATH = "[bucket, key, version]"
+
+
+def answered_from_record(response: Any, record) -> Any:
+    """Powertools' response hook: a duplicate delivery was answered from its record."""
+    logger.info(
+        "duplicate delivery: answered from the idempotency record",
+        extra={"idempotency_key": record.idempotency_key},
+    )
+    return response
 
 
 class MalformedEvent(ValueError):

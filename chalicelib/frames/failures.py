@@ -22,7 +22,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalicelib.channels.store import ChannelNames, ChannelStore
 from chalicelib.core.config import Settings
 from chalicelib.core.ivs import parse_thumbnail_key
-from chalicelib.decisions.store import DecisionStore, expiry, iso_time, parse_time, sort_key
+from chalicelib.core.times import expiry, iso_time, parse_time
+from chalicelib.decisions.store import DecisionStore, sort_key
 from chalicelib.frames.event import MalformedEvent, ObjectCreated
 from chalicelib.room.announcements import FRAMES_FAILED, channel_event
 

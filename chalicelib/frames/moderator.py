@@ -20,7 +20,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.channels.store import ChannelNames
 from chalicelib.core.config import Settings
 from chalicelib.core.ivs import Thumbnail, parse_thumbnail_key
-from chalicelib.decisions.store import DecisionStore, expiry, iso_time, sort_key
+from chalicelib.core.times import expiry, iso_time
+from chalicelib.decisions.store import DecisionStore, sort_key
 from chalicelib.frames.detection import UnscannableImage, detect_moderation_labels
 from chalicelib.frames.event import Gone, ObjectCreated, Superseded, read_written
 from chalicelib.frames.failures import BlindNotices

@@ -19,7 +19,8 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.decisions.store import DecisionStore, expiry, iso_time, parse_time
+from chalicelib.core.times import expiry, iso_time, parse_time
+from chalicelib.decisions.store import DecisionStore
 from chalicelib.frames.change import NotAnImage, compare, signature
 from chalicelib.rules.policy import CLEAN
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.decisions.store import iso_time, parse_time
+from chalicelib.core.times import iso_time, parse_time
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 DISMISSED, STOPPED, WARNED, ESCALATED, STREAM_ENDED = (

@@ -14,21 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.core import times
+from chalicelib.core.cursors import cursor_contents, decode_cursor, encode_cursor
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.schema import OneOf
-from chalicelib.core.validation import (
-    channel_arn,
-    cursor_contents,
-    decode_cursor,
-    encode_cursor,
-    iso_time,
-    limit,
-    one_of_list,
-    time_window,
-)
-from chalicelib.core.validation import day as validation_day
-from chalicelib.decisions.store import iso_time as iso_time_text
-from chalicelib.decisions.store import parse_time
+from chalicelib.core.times import client_day, client_time, iso_time, parse_time, time_window
+from chalicelib.core.validation import channel_arn, limit, one_of_list
 from chalicelib.incidents.model import ACKNOWLEDGED, ESCALATED, OPEN, RESOLVED, SEVERITY_RANK
 from chalicelib.incidents.service import IncidentStore
 from chalicelib.rules.taxonomy import TOP_LEVEL
@@ -70,13 +61,13 @@ class IncidentQuery:
         if "from" not in params and "to" not in params:
             return cls(states, channel, category, None, None, size)
         start, end = time_window(
-            iso_time(params["from"], "from") if "from" in params else None,
-            iso_time(params["to"], "to") if "to" in params else None,
+            client_time(params["from"], "from") if "from" in params else None,
+            client_time(params["to"], "to") if "to" in params else None,
             now=now,
             default_span=timedelta(days=1),
             max_span=MAX_WINDOW,
         )
-        return cls(states, channel, category, start, end, size, None if channel else _day(end))
+        return cls(states, channel, category, start, end, size, None if channel else times.day(end))
 
     def matches(self, incident: Mapping[str, Any]) -> bool:
         return (
@@ -86,8 +77,8 @@ class IncidentQuery:
         )
 
     def cursor(self, day: str | None, after: Mapping[str, Any]) -> str:
-        params = {"state": ",".join(self.states), "from": iso_time_text(self.start)}
-        params["to"] = iso_time_text(self.end)
+        params = {"state": ",".join(self.states), "from": iso_time(self.start)}
+        params["to"] = iso_time(self.end)
         if self.channel_arn is not None:
             params["channelArn"] = self.channel_arn
         if self.category is not None:
@@ -99,9 +90,9 @@ def queue(store: IncidentStore, query: IncidentQuery, now: datetime) -> dict[str
     """The moderators' queue: active incidents, then those resolved in the last 24 hours."""
     ids: list[str] = []
     truncated = False
-    since = iso_time_text(now - RECENTLY)
+    since = iso_time(now - RECENTLY)
     reads = [("active", ("activeQueue", "active"), ("openedAt", "0", "~"))]
-    for day in (_day(now), _day(now - RECENTLY)):
+    for day in (times.day(now), times.day(now - RECENTLY)):
         reads.append(("byResolvedDay", ("resolvedDay", day), ("resolvedAt", since, "~")))
     pages = 0
     for index, partition, sort in reads:
@@ -131,7 +122,7 @@ def _queue_order(incident: Mapping[str, Any]) -> tuple:
 
 def window(store: IncidentStore, query: IncidentQuery) -> dict[str, Any]:
     """Incidents opened in a time window, newest first, a page at a time."""
-    lower, upper = iso_time_text(query.start), iso_time_text(query.end)
+    lower, upper = iso_time(query.start), iso_time(query.end)
     ids: list[str] = []
     day, after, done = query.day, query.after, False
     for _ in range(MAX_PAGES):
@@ -149,7 +140,7 @@ def window(store: IncidentStore, query: IncidentQuery) -> dict[str, Any]:
             if query.channel_arn is not None or day <= lower[:10]:
                 done = True
                 break
-            day = _day(parse_time(f"{day}T00:00:00Z") - timedelta(days=1))
+            day = times.day(parse_time(f"{day}T00:00:00Z") - timedelta(days=1))
     found_items = {item["incidentId"]: item for item in store.many(ids)}
     items = [found_items[i] for i in ids if i in found_items and query.matches(found_items[i])]
     cursor = None if done else query.cursor(day, after or {})
@@ -158,10 +149,6 @@ def window(store: IncidentStore, query: IncidentQuery) -> dict[str, Any]:
 
 def _descending(text: str) -> str:
     return "".join(chr(0x10FFFF - ord(ch)) for ch in text)
-
-
-def _day(at: datetime) -> str:
-    return iso_time_text(at)[:10]
 
 
 def _decode(raw: str, size: int, now: datetime) -> IncidentQuery:
@@ -176,9 +163,9 @@ def _decode(raw: str, size: int, now: datetime) -> IncidentQuery:
         query = IncidentQuery.from_params({**params, "limit": str(size)}, now)
         if query.start is None or query.end is None:
             raise BadRequest("it holds no window")
-        lower, upper = iso_time_text(query.start), iso_time_text(query.end)
+        lower, upper = iso_time(query.start), iso_time(query.end)
         if query.channel_arn is None:
-            if not lower[:10] <= validation_day(day, "its day").isoformat() <= upper[:10]:
+            if not lower[:10] <= client_day(day, "its day").isoformat() <= upper[:10]:
                 raise BadRequest("its day is outside the window")
             partition = {"openedDay": day}
         else:

@@ -20,7 +20,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.channels.store import ChannelStore
 from chalicelib.core.dynamo import ConditionFailed, Put, Set, Table, transact
-from chalicelib.decisions.store import DecisionStore, expiry, iso_time, sort_key
+from chalicelib.core.times import expiry, iso_time
+from chalicelib.decisions.store import DecisionStore, sort_key
 from chalicelib.incidents.model import (
     OPEN,
     STREAM_ENDED,

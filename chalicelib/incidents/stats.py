@@ -14,9 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.core.validation import iso_time, time_window
-from chalicelib.decisions.store import iso_time as iso_time_text
-from chalicelib.decisions.store import parse_time
+from chalicelib.core.times import client_time, iso_time, parse_time, time_window
 from chalicelib.incidents.model import DISMISSED, RESOLVED, STOPPED
 from chalicelib.incidents.service import IncidentStore
 
@@ -29,8 +27,8 @@ MAX_PAGES = 100
 def stats_window(params: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
     """The window of GET /stats (`validation.query_params`): 7 days by default, at most 31."""
     return time_window(
-        iso_time(params["from"], "from") if "from" in params else None,
-        iso_time(params["to"], "to") if "to" in params else None,
+        client_time(params["from"], "from") if "from" in params else None,
+        client_time(params["to"], "to") if "to" in params else None,
         now=now,
         default_span=DEFAULT_WINDOW,
         max_span=MAX_WINDOW,
@@ -38,7 +36,7 @@ def stats_window(params: Mapping[str, str], now: datetime) -> tuple[datetime, da
 
 
 def incident_stats(store: IncidentStore, start: datetime, end: datetime) -> dict[str, Any]:
-    lower, upper = iso_time_text(start), iso_time_text(end)
+    lower, upper = iso_time(start), iso_time(end)
     ids: list[str] = []
     day, pages, truncated = upper[:10], 0, False
     while day >= lower[:10]:
@@ -58,7 +56,7 @@ def incident_stats(store: IncidentStore, start: datetime, end: datetime) -> dict
         if after or len(ids) >= MAX_INCIDENTS or pages >= MAX_PAGES:
             truncated = True
             break
-        day = iso_time_text(parse_time(f"{day}T00:00:00Z") - timedelta(days=1))[:10]
+        day = iso_time(parse_time(f"{day}T00:00:00Z") - timedelta(days=1))[:10]
     incidents = store.many(ids)
     by_category: dict[str, list[Mapping[str, Any]]] = {}
     for incident in incidents:

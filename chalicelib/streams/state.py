@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.channels.store import ChannelStore
 from chalicelib.core.ivs import parse_channel_arn
-from chalicelib.decisions.store import iso_time, parse_time
+from chalicelib.core.times import iso_time, parse_time
 from chalicelib.incidents.model import OPEN, SYSTEM, end_stream
 from chalicelib.incidents.service import Incidents
 from chalicelib.room.announcements import (

@@ -23,7 +23,8 @@ from chalicelib.core.errors import (
 from chalicelib.core.identity import Moderator
 from chalicelib.core.ivs import parse_channel_arn
 from chalicelib.core.schema import Boolean, ChannelArn, Identifier, Text, fields
-from chalicelib.decisions.store import DecisionStore, iso_time, sort_key
+from chalicelib.core.times import iso_time
+from chalicelib.decisions.store import DecisionStore, sort_key
 from chalicelib.streams.enforcement import ALREADY_OFFLINE, revoke_then_stop
 
 logger = logging.getLogger(__name__)
