@@ -36,6 +36,7 @@ $(CHROMIUM):
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the layers of chalicelib (pyproject.toml)
 
 unit: $(BIN)/.installed $(SDK) $(CHROMIUM)
 	$(BIN)/pytest

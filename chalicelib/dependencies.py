@@ -7,6 +7,7 @@ asks (and tests call `reset()` to start over with a fresh environment).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -18,21 +19,31 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from botocore.config import Config
 
-from chalicelib.api.auth import CognitoVerifier, jwks_client
 from chalicelib.channels.store import ChannelNames, ChannelStore
-from chalicelib.core.config import Settings, user_pool_issuer
+from chalicelib.core.config import Settings
 from chalicelib.core.observability import metrics
 from chalicelib.core.retries import CONFIG, keep_retrying
 from chalicelib.decisions.store import DecisionStore
 from chalicelib.frames.event import IDEMPOTENCY_KEY_JMESPATH, answered_from_record
-from chalicelib.frames.failures import BlindNotices, FailedFrames
+from chalicelib.frames.failures import FailedFrames
 from chalicelib.frames.moderator import ThumbnailModerator
-from chalicelib.incidents.service import Incidents, IncidentStore
+from chalicelib.incidents.service import Incidents
+from chalicelib.incidents.store import IncidentStore
+from chalicelib.room.blind import BlindNotices
 from chalicelib.room.chat import ModerationRoom
 from chalicelib.streams.state import StreamStates
 
 # EventBridge retries an event for up to 24 hours; a duplicate within that is recognised.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+_BUILT_ABOVE: list = []  # what layers above build once (`once`), forgotten by reset() too
+
+
+def once[T](build: Callable[[], T]) -> Callable[[], T]:
+    """`functools.cache` for a dependency a layer above this one builds (the API's token
+    verifier): built once per container, forgotten by `reset()`."""
+    cached = cache(build)
+    _BUILT_ABOVE.append(cached)
+    return cached
 
 
 @cache
@@ -82,7 +93,7 @@ def incidents() -> Incidents:
         store=IncidentStore(aws_client("dynamodb"), config.incidents_table),
         channels=channel_store(),
         decisions=decision_store(),
-        announce=moderation_room().send,
+        room=moderation_room(),
         update_interval=timedelta(seconds=config.incident_update_seconds),
         quiet_for=timedelta(seconds=config.dismissal_quiet_seconds),
         ttl_days=config.flagged_decision_ttl_days,
@@ -110,10 +121,10 @@ def thumbnail_moderator() -> ThumbnailModerator:
 @cache
 def blind_notices() -> BlindNotices:
     return BlindNotices(
-        channel_store(),
-        moderation_room().send,
-        timedelta(seconds=settings().incident_update_seconds),
-        now,
+        channels=channel_store(),
+        room=moderation_room(),
+        interval=timedelta(seconds=settings().incident_update_seconds),
+        clock=now,
     )
 
 
@@ -135,19 +146,8 @@ def stream_states() -> StreamStates:
         ivs=aws_client("ivs"),
         channels=channel_store(),
         incidents=incidents(),
-        send=moderation_room().send,
+        room=moderation_room(),
         clock=now,
-    )
-
-
-@cache
-def verifier() -> CognitoVerifier:
-    config = settings()
-    return CognitoVerifier(
-        jwks_client(config.jwks_url),
-        issuer=user_pool_issuer(config.user_pool_id),
-        client_ids=config.app_client_ids,
-        group=config.moderators_group,
     )
 
 
@@ -179,3 +179,5 @@ def reset() -> None:
     for value in list(globals().values()):
         if getattr(value, "__module__", None) == __name__ and hasattr(value, "cache_clear"):
             value.cache_clear()
+    for cached in _BUILT_ABOVE:
+        cached.cache_clear()

@@ -15,7 +15,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from chalicelib import dependencies
-from chalicelib.core.ivs import parse_thumbnail_key
 from chalicelib.core.observability import correlate
 from chalicelib.frames.event import MalformedEvent, ObjectCreated
 
@@ -28,7 +27,7 @@ def moderate_thumbnail(event: dict[str, Any], context) -> dict[str, Any]:
     except MalformedEvent as error:
         logger.warning("ignored: a malformed Object Created event", extra={"error": str(error)})
         return {"decision": "ignored", "reason": str(error)}
-    thumbnail = parse_thumbnail_key(frame.key, frame.region)
+    thumbnail = frame.thumbnail
     correlate(event_id=frame.event_id, channel=thumbnail and thumbnail.channel_arn)
     dependencies.idempotency_config().register_lambda_context(context)
     try:

@@ -29,7 +29,8 @@ from support import (
 
 from chalicelib import dependencies
 from chalicelib.channels.store import ChannelStore
-from chalicelib.incidents.model import FlaggedFrame, resolve
+from chalicelib.incidents.actions import resolve
+from chalicelib.incidents.model import FlaggedFrame
 
 HANDLER = "moderate_thumbnail"
 

@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint
 
-from chalicelib import dependencies
+from chalicelib.api.auth import verifier
 from chalicelib.core.dynamo import ConditionFailed
 from chalicelib.core.errors import ServiceUnavailable, aws_error
 from chalicelib.core.identity import Moderator
@@ -52,6 +52,6 @@ class ApiBlueprint(Blueprint):
 def signed_in(blueprint: Blueprint) -> Moderator:
     """The moderator making the current request; 401 or 403 for anyone else."""
     authorization = blueprint.current_request.headers.get("authorization")
-    moderator = dependencies.verifier().moderator(authorization)
+    moderator = verifier().moderator(authorization)
     correlate(moderator=moderator.username)
     return moderator

@@ -11,6 +11,8 @@ import re
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import dependencies
+from chalicelib.core.config import user_pool_issuer
 from chalicelib.core.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized
 from chalicelib.core.identity import Moderator
 from chalicelib.core.schema import Text
@@ -113,3 +115,15 @@ def _name(claims: Mapping[str, Any], claim: str, *, required: bool = False) -> s
         return Text(MAX_NAME_CHARS).parse(value, claim)
     except BadRequest as error:
         raise Unauthorized(f"the token is not valid: {error.message}") from None
+
+
+@dependencies.once
+def verifier() -> CognitoVerifier:
+    """The stage's verifier of user pool tokens."""
+    config = dependencies.settings()
+    return CognitoVerifier(
+        jwks_client(config.jwks_url),
+        issuer=user_pool_issuer(config.user_pool_id),
+        client_ids=config.app_client_ids,
+        group=config.moderators_group,
+    )

@@ -14,17 +14,15 @@ from chalicelib.api.requests import json_body, query_params
 from chalicelib.core.dynamo import transact
 from chalicelib.core.errors import BadRequest, Conflict, NotFound
 from chalicelib.core.schema import Field, ListOf, OneOf, Text, fields
+from chalicelib.incidents.actions import acknowledge, reopen, resolve
 from chalicelib.incidents.model import (
     DISMISSED,
     ESCALATED,
     STOPPED,
     WARNED,
-    acknowledge,
     is_current,
     public,
     quiet_after_dismissal,
-    reopen,
-    resolve,
 )
 from chalicelib.incidents.model import Conflict as TransitionConflict
 from chalicelib.incidents.queries import IncidentQuery, queue, window

@@ -10,7 +10,8 @@ from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.incidents import IncidentConflict
 from chalicelib.api.requests import json_body, query_params
 from chalicelib.core.errors import BadRequest, Conflict, NotFound
-from chalicelib.incidents.model import STOPPED, is_current, public, resolve
+from chalicelib.incidents.actions import resolve
+from chalicelib.incidents.model import STOPPED, is_current, public
 from chalicelib.incidents.model import Conflict as TransitionConflict
 from chalicelib.room.announcements import INCIDENT_RESOLVED
 from chalicelib.streams.stops import StopRequest, stop_for_moderator

@@ -2,14 +2,13 @@
 // strongest labels, age against the target, frames, content types, who holds it or how it
 // ended, the latest frame (blurred), and the actions its state allows.
 
-import { ACTIONS, startAction } from './actions.js';
 import { age, channelName, frameCount, standing } from './describe.js';
 import { h } from './dom.js';
-import { capitalised, percent } from './format.js';
+import { capitalised } from './format.js';
 import { frameImage } from './frames.js';
-import { actionsFor } from './incidents.js';
 import { isBlind } from './sync.js';
 import { openIncident } from './lightbox.js';
+import { actionBar, labelList } from './parts.js';
 import { update } from './store.js';
 
 /** The inputs a card is built from: when they are unchanged, so is the card. */
@@ -72,34 +71,4 @@ function liveBadge(channel) {
   if (channel?.live === true) return h('span', { class: 'badge live' }, 'Live');
   if (channel?.live === false) return h('span', { class: 'badge offline' }, 'Offline');
   return null;
-}
-
-/** The strongest label per category (parents are not repeated), dismissed ones struck. */
-export function labelList(incident) {
-  return h('ul', { class: 'labels', 'aria-label': 'Labels' }, incident.categories.map((entry) => {
-    const dismissed = incident.dismissedLabels.includes(entry.label)
-      || incident.dismissedLabels.includes(entry.category);
-    return h('li', { class: ['label', dismissed && 'dismissed'], title: entry.category },
-      h('span', { class: 'label-name' }, entry.label),
-      entry.label !== entry.category ? h('span', { class: 'label-category' }, entry.category) : null,
-      h('span', { class: 'label-value' }, percent(entry.confidence)),
-      dismissed ? h('span', { class: 'visually-hidden' }, ' (judged wrong)') : null);
-  }));
-}
-
-export function actionBar(incident, channel, pending) {
-  const id = incident.incidentId;
-  return h('div', { class: 'actions', role: 'group', 'aria-label': 'Actions' },
-    actionsFor(incident, channel).map((action) => {
-      const spec = ACTIONS[action];
-      return h('button', {
-        type: 'button',
-        class: ['action', `action-${action}`, action === 'stop' && 'danger'],
-        dataset: { action },
-        disabled: Boolean(pending),
-        'aria-keyshortcuts': spec.key,
-        title: `${spec.title || spec.label} (${spec.key})`,
-        onclick: () => startAction(id, action),
-      }, pending === action ? spec.busy : spec.label);
-    }));
 }

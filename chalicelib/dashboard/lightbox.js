@@ -3,7 +3,7 @@
 // Frames are blurred unless revealed (the moderator's setting decides how it opens).
 
 import { get, reason } from './api.js';
-import { actionBar, labelList } from './card.js';
+import { actionBar, labelList } from './parts.js';
 import { age, channelName, frameCount, standing } from './describe.js';
 import { $, h, replace } from './dom.js';
 import { capitalised, clock, percent } from './format.js';

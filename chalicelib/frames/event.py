@@ -14,10 +14,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.core.ivs import Thumbnail, parse_thumbnail_key
 from chalicelib.core.times import parse_time
 
 # DetectModerationLabels takes at most 5 MB as Bytes; IVS thumbnails are far smaller.
@@ -54,6 +56,11 @@ class ObjectCreated:
     etag: str
     version_id: str
     version: str  # tells two writes of one key apart: an overwritten LATEST thumbnail is new
+
+    @cached_property
+    def thumbnail(self) -> Thumbnail | None:
+        """The IVS thumbnail its key names (None: not one), parsed once per event."""
+        return parse_thumbnail_key(self.key, self.region)
 
     @classmethod
     def from_event(cls, event: Any) -> ObjectCreated:

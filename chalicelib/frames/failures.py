@@ -14,18 +14,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.channels.store import ChannelNames, ChannelStore
+from chalicelib.channels.store import ChannelNames
 from chalicelib.core.config import Settings
-from chalicelib.core.ivs import parse_thumbnail_key
-from chalicelib.core.times import expiry, iso_time, parse_time
+from chalicelib.core.times import expiry, iso_time
 from chalicelib.decisions.store import DecisionStore, sort_key
 from chalicelib.frames.event import MalformedEvent, ObjectCreated
-from chalicelib.room.announcements import FRAMES_FAILED, channel_event
+from chalicelib.room.blind import BlindNotices
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ class FailedFrames:
         except (ValueError, KeyError, TypeError, MalformedEvent) as error:
             logger.error("a failure record that names no frame", extra={"error": str(error)})
             return {"recorded": "nothing", "reason": "not an invocation record of a frame"}
-        thumbnail = parse_thumbnail_key(frame.key, frame.region)
+        thumbnail = frame.thumbnail
         if frame.bucket != self._settings.recording_bucket or thumbnail is None:
             logger.info(
                 "failure record of an object that is no thumbnail", extra={"key": frame.key}
@@ -104,48 +103,6 @@ class FailedFrames:
             "decisionId": frame.decision_id,
             "told": told is not None,
         }
-
-
-class BlindNotices:
-    """Tells the moderators' room that a channel has frames it could not moderate (failed
-    for good, or unscannable): at most once per channel per `interval`, since one notice is
-    enough to know the team is blind there."""
-
-    def __init__(
-        self,
-        channels: ChannelStore,
-        send: Callable[[Mapping[str, str]], str],
-        interval: timedelta,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._channels = channels
-        self._send = send
-        self._interval = interval
-        self._clock = clock
-
-    def tell(self, item: Mapping[str, Any], *, error: str, attempts: int = 0) -> str | None:
-        """The event's id; None when the room heard of this channel within the interval.
-        A failed send raises (the caller's retry tells the room then)."""
-        now = self._clock()
-        last = self._channels.get(item["channelArn"]).get("failureNoticeAt")
-        if last and now - parse_time(last) < self._interval:
-            return None
-        event_id = self._send(
-            channel_event(
-                FRAMES_FAILED,
-                item["channelArn"],
-                at=iso_time(now),
-                channel_name=item.get("channelName", ""),
-                decisionId=item["decisionId"],
-                decision=item["decision"],
-                latestFrameKey=item["thumbnailKey"],
-                frameTime=item["frameTime"],
-                attempts=attempts,
-                error=error,
-            )
-        )
-        self._channels.note_failure_notice(item["channelArn"], now)
-        return event_id
 
 
 def _failure(record: Mapping[str, Any], now: datetime) -> dict[str, Any]:

@@ -19,43 +19,39 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.channels.store import ChannelNames
 from chalicelib.core.config import Settings
-from chalicelib.core.ivs import Thumbnail, parse_thumbnail_key
+from chalicelib.core.ivs import Thumbnail
 from chalicelib.core.times import expiry, iso_time
 from chalicelib.decisions.store import DecisionStore, sort_key
 from chalicelib.frames.detection import UnscannableImage, detect_moderation_labels
 from chalicelib.frames.event import Gone, ObjectCreated, Superseded, read_written
-from chalicelib.frames.failures import BlindNotices
+from chalicelib.frames.record import (
+    ACTION_NONE,
+    ACTION_PENDING,
+    ACTION_STOP_FAILED,
+    DELIVERY_COALESCED,
+    DELIVERY_DELIVERED,
+    DELIVERY_FAILED,
+    DELIVERY_NOT_REQUIRED,
+    DELIVERY_PENDING,
+    FAILED,
+    FAILURE_FIELDS,
+    INCIDENT_JOINED,
+    INCIDENT_PENDING,
+    INCIDENT_SUPPRESSED,
+    LISTED_DECISIONS,
+    SUPERSEDED,
+    decision_fields,
+)
 from chalicelib.frames.skipping import FrameSkipper
 from chalicelib.incidents.service import Incidents, flagged_frame
+from chalicelib.room.blind import BlindNotices
 from chalicelib.room.chat import ModerationRoom
-from chalicelib.rules.policy import AUTO_STOP, CLEAN, UNSCANNABLE, Label
+from chalicelib.rules.policy import CLEAN, UNSCANNABLE
 from chalicelib.streams.enforcement import revoke_then_stop
 
 logger = logging.getLogger(__name__)
 
 BOTH_STORAGES = frozenset({"SEQUENTIAL", "LATEST"})
-
-# A write overwritten before it was read: its successor's own event moderates the content.
-SUPERSEDED = "superseded"
-# Decisions listed across channels (they carry `day`, the sparse `byDay` index's key).
-LISTED_DECISIONS = frozenset({"alert", AUTO_STOP, UNSCANNABLE, "failed"})
-
-# What became of the decision's action and of its chat event (attributes `action`, `delivery`).
-ACTION_NONE = "none"
-ACTION_PENDING = "pending"
-ACTION_STOP_FAILED = "stop-failed"
-DELIVERY_NOT_REQUIRED = "not-required"
-DELIVERY_PENDING = "pending"
-DELIVERY_DELIVERED = "delivered"
-DELIVERY_FAILED = "failed"
-DELIVERY_COALESCED = "coalesced"  # a notice for the channel went out moments before
-# A frame recorded `failed` after Lambda gave up on it (failures.py), and what it kept.
-FAILED = "failed"
-FAILURE_FIELDS = ("error", "errorType", "attempts", "condition", "failedAt")
-# Where a flagged frame stands with incidents (attribute `incident`).
-INCIDENT_PENDING = "pending"
-INCIDENT_JOINED = "joined"
-INCIDENT_SUPPRESSED = "suppressed"
 
 
 class ModerationIncomplete(Exception):
@@ -98,7 +94,7 @@ class ThumbnailModerator:
 
     def moderate(self, frame: ObjectCreated) -> dict[str, str]:
         """Moderate one created object; returns a summary of the decision."""
-        thumbnail = parse_thumbnail_key(frame.key, frame.region)
+        thumbnail = frame.thumbnail
         if frame.bucket != self._settings.recording_bucket or thumbnail is None:
             logger.info(
                 "ignored: not an IVS thumbnail of the recording bucket",
@@ -218,37 +214,7 @@ class ThumbnailModerator:
             name="RekognitionLatency", unit=MetricUnit.Milliseconds, value=detection.latency_ms
         )
         verdict = settings.policy.evaluate(detection.labels)
-        fields: dict[str, Any] = {
-            "decision": verdict.decision,
-            "labels": [_label_item(label) for label in detection.labels],
-            "modelVersion": detection.model_version,
-            "contentTypes": [
-                {"name": kind.name, "confidence": round(kind.confidence, 3)}
-                for kind in detection.content_types
-            ],
-        }
-        if detection.adapter is not None:
-            fields["adapterArn"] = settings.adapter_arn
-            fields["adapterAnswered"] = detection.adapter == settings.adapter_arn
-            if not fields["adapterAnswered"]:
-                logger.warning("the moderation adapter did not answer (expired?): base model used")
-        if verdict.top_label is not None:
-            fields.update(
-                topLabel=verdict.top_label.name,
-                topCategory=verdict.top_label.category,
-                topConfidence=round(verdict.top_label.confidence, 2),
-                categories=[
-                    {
-                        "category": label.category,
-                        "label": label.name,
-                        "confidence": round(label.confidence, 2),
-                    }
-                    for label in verdict.by_category
-                ],
-                incident=INCIDENT_PENDING,
-            )
-        if verdict.decision == AUTO_STOP:
-            fields["action"] = ACTION_PENDING
+        fields = decision_fields(verdict, detection, settings.adapter_arn)
         flagged = verdict.decision != CLEAN
         days = settings.flagged_decision_ttl_days if flagged else settings.decision_ttl_days
         fields["expiresAt"] = expiry(now, days)
@@ -335,13 +301,3 @@ class ThumbnailModerator:
         changes["deliveryAttemptedAt"] = iso_time(self._clock())
         self._store.update(item["channelArn"], item["sortKey"], changes)
         return changes
-
-
-def _label_item(label: Label) -> dict[str, Any]:
-    return {
-        "name": label.name,
-        "parent": label.parent,
-        "level": label.level,
-        "category": label.category,
-        "confidence": round(label.confidence, 3),
-    }

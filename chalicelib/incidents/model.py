@@ -136,7 +136,7 @@ def open_incident(frame: FlaggedFrame, now: datetime) -> Change:
     _merge(incident, frame)
     change = Change(incident, "incident-opened")
     if frame.auto_stopped:
-        _resolve(incident, now, POLICY, STOPPED, note=f"auto-stop: {frame.action}")
+        resolve_as(incident, now, POLICY, STOPPED, note=f"auto-stop: {frame.action}")
     return change
 
 
@@ -160,7 +160,7 @@ def add_frame(
     elif frame.decision == "auto-stop":
         _note_auto_stop(incident, frame)
     if frame.auto_stopped and incident["state"] != RESOLVED:
-        _resolve(incident, now, POLICY, STOPPED, note=f"auto-stop: {frame.action}")
+        resolve_as(incident, now, POLICY, STOPPED, note=f"auto-stop: {frame.action}")
         return Change(incident, "incident-resolved", {"known": known})
     if (
         SEVERITY_RANK[incident["severity"]] > before_rank
@@ -242,75 +242,7 @@ def quiet_after_dismissal(
     }
 
 
-# --- moderator actions ----------------------------------------------------------------------
-
-
-def acknowledge(incident: Mapping[str, Any], moderator: str, now: datetime, note: str = ""):
-    _must_not_be_resolved(incident)
-    if incident["state"] == ACKNOWLEDGED:
-        if incident["acknowledgedBy"] == moderator:
-            return None  # already theirs: nothing changes
-        raise Conflict(
-            f"already acknowledged by {incident['acknowledgedBy']} at {incident['acknowledgedAt']}"
-        )
-    changed = _next(incident)
-    changed.update(state=ACKNOWLEDGED, acknowledgedBy=moderator, acknowledgedAt=iso_time(now))
-    _trail(changed, now, moderator, "acknowledged", note=note)
-    return changed
-
-
-def resolve(
-    incident: Mapping[str, Any],
-    moderator: str,
-    now: datetime,
-    resolution: str,
-    *,
-    note: str = "",
-    **details: Any,
-) -> dict[str, Any]:
-    if incident.get("resolution") != ESCALATED:  # the team it went to settles it
-        _must_not_be_resolved(incident)
-    changed = _next(incident)
-    _resolve(changed, now, moderator, resolution, note=note, **details)
-    return changed
-
-
-def reopen(incident: Mapping[str, Any], moderator: str, now: datetime, note: str = ""):
-    if incident["state"] != RESOLVED:
-        raise Conflict(f"it is not resolved: it is {incident['state']}")
-    changed = _next(incident)
-    for name in RESOLUTION_DETAILS:
-        changed.pop(name, None)
-    changed.update(state=OPEN, activeQueue="active")
-    changed.pop("acknowledgedBy", None)
-    changed.pop("acknowledgedAt", None)
-    _trail(changed, now, moderator, "reopened", note=note)
-    return changed
-
-
-def end_stream(incident: Mapping[str, Any], now: datetime) -> dict[str, Any] | None:
-    """The stream ended: an untouched (open) incident resolves as stream-ended; one a
-    moderator acknowledged stays theirs, noting the end. None when nothing changes."""
-    if incident["state"] == RESOLVED:
-        return None
-    changed = _next(incident)
-    if incident["state"] == OPEN:
-        _resolve(changed, now, SYSTEM, STREAM_ENDED, note="the stream ended before anyone acted")
-    else:
-        changed["streamEndedAt"] = iso_time(now)
-        _trail(changed, now, SYSTEM, "stream-ended")
-    return changed
-
-
-def _must_not_be_resolved(incident: Mapping[str, Any]) -> None:
-    if incident["state"] == RESOLVED:
-        by = incident.get("resolvedBy", "")
-        raise Conflict(
-            f"already resolved as {incident['resolution']} by {by} at {incident['resolvedAt']}"
-        )
-
-
-def _resolve(
+def resolve_as(
     incident: dict[str, Any], now: datetime, by: str, resolution: str, *, note: str = "", **details
 ) -> None:
     at = iso_time(now)
@@ -322,14 +254,16 @@ def _resolve(
         incident["activeQueue"] = "active"  # escalated incidents stay in the queue
     else:
         incident.pop("activeQueue", None)
-    _trail(incident, now, by, f"resolved:{resolution}", note=note)
+    add_to_trail(incident, now, by, f"resolved:{resolution}", note=note)
 
 
-def _next(incident: Mapping[str, Any]) -> dict[str, Any]:
+def next_version(incident: Mapping[str, Any]) -> dict[str, Any]:
     return {**incident, "version": incident["version"] + 1, "trail": list(incident["trail"])}
 
 
-def _trail(incident: dict[str, Any], now: datetime, by: str, action: str, note: str = "") -> None:
+def add_to_trail(
+    incident: dict[str, Any], now: datetime, by: str, action: str, note: str = ""
+) -> None:
     entry = {"at": iso_time(now), "by": by, "action": action, **({"note": note} if note else {})}
     trail = [*incident.get("trail", []), entry]
     incident["trail"] = trail if len(trail) <= MAX_TRAIL else [trail[0], *trail[-49:]]

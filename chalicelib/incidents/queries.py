@@ -21,7 +21,7 @@ from chalicelib.core.schema import OneOf
 from chalicelib.core.times import client_day, client_time, iso_time, parse_time, time_window
 from chalicelib.core.validation import channel_arn, limit, one_of_list
 from chalicelib.incidents.model import ACKNOWLEDGED, ESCALATED, OPEN, RESOLVED, SEVERITY_RANK
-from chalicelib.incidents.service import IncidentStore
+from chalicelib.incidents.store import IncidentStore
 from chalicelib.rules.taxonomy import TOP_LEVEL
 
 STATES = (OPEN, ACKNOWLEDGED, RESOLVED)

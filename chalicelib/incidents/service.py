@@ -19,9 +19,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.channels.store import ChannelStore
-from chalicelib.core.dynamo import ConditionFailed, Put, Set, Table, transact
+from chalicelib.core.dynamo import ConditionFailed, Put, Set, transact
 from chalicelib.core.times import expiry, iso_time
 from chalicelib.decisions.store import DecisionStore, sort_key
+from chalicelib.incidents.actions import resolve
 from chalicelib.incidents.model import (
     OPEN,
     STREAM_ENDED,
@@ -32,15 +33,16 @@ from chalicelib.incidents.model import (
     add_frame,
     is_current,
     open_incident,
-    resolve,
     suppressed,
 )
+from chalicelib.incidents.store import IncidentStore
 from chalicelib.room.announcements import (
     INCIDENT_OPENED,
     INCIDENT_RESOLVED,
     INCIDENT_UPDATED,
     incident_event,
 )
+from chalicelib.room.chat import ModerationRoom
 
 logger = logging.getLogger(__name__)
 
@@ -56,44 +58,8 @@ class FrameOutcome:
     suppressed_by: str | None = None
 
 
-class IncidentStore:
-    def __init__(self, dynamodb, table_name: str) -> None:
-        self.table = Table(dynamodb, table_name, ("incidentId",))
-
-    def get(self, incident_id: str) -> dict[str, Any] | None:
-        return self.table.get({"incidentId": incident_id})
-
-    def many(self, incident_ids: list[str]) -> list[dict[str, Any]]:
-        return self.table.batch_get([{"incidentId": i} for i in dict.fromkeys(incident_ids)])
-
-    def index_page(
-        self,
-        index: str,
-        partition: tuple[str, str],
-        sort: tuple[str, str, str],
-        *,
-        limit: int,
-        newest_first: bool = True,
-        start: Mapping[str, Any] | None = None,
-    ) -> tuple[list[str], dict[str, Any] | None]:
-        """Incident ids from one partition of a keys-only index, the sort key in a range."""
-        (p_name, p_value), (s_name, lower, upper) = partition, sort
-        request: dict[str, Any] = {
-            "IndexName": index,
-            "KeyConditionExpression": "#p = :p AND #s BETWEEN :lo AND :hi",
-            "ExpressionAttributeNames": {"#p": p_name, "#s": s_name},
-            "ExpressionAttributeValues": {":p": p_value, ":lo": lower, ":hi": upper},
-            "ScanIndexForward": not newest_first,
-            "Limit": limit,
-        }
-        if start:
-            request["ExclusiveStartKey"] = start
-        items, last = self.table.query(**request)
-        return [item["incidentId"] for item in items], last
-
-
 class Incidents:
-    """The incidents of one deployment; `announce` sends an event to the moderators' room."""
+    """The incidents of one deployment; their events go to the moderators' `room`."""
 
     def __init__(
         self,
@@ -101,7 +67,7 @@ class Incidents:
         store: IncidentStore,
         channels: ChannelStore,
         decisions: DecisionStore,
-        announce: Callable[[Mapping[str, str]], str],
+        room: ModerationRoom,
         update_interval: timedelta,
         quiet_for: timedelta,
         ttl_days: int,
@@ -110,7 +76,7 @@ class Incidents:
         self.store = store
         self._channels = channels
         self._decisions = decisions
-        self._send = announce
+        self._room = room
         self._update_interval = update_interval
         self.quiet_for = quiet_for
         self._ttl_days = ttl_days
@@ -200,7 +166,7 @@ class Incidents:
         """Tell the room; False (logged) when it could not be told after the retries."""
         attributes = incident_event(event_type, incident, at=iso_time(self._clock()), **who)
         try:
-            self._send(attributes)
+            self._room.send(attributes)
         except (ClientError, BotoCoreError) as error:  # the change is made and audited
             logger.error("incident event not delivered", extra={"error": str(error)})
             return False

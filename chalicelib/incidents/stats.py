@@ -16,7 +16,7 @@ from typing import Any
 
 from chalicelib.core.times import client_time, iso_time, parse_time, time_window
 from chalicelib.incidents.model import DISMISSED, RESOLVED, STOPPED
-from chalicelib.incidents.service import IncidentStore
+from chalicelib.incidents.store import IncidentStore
 
 DEFAULT_WINDOW = timedelta(days=7)
 MAX_WINDOW = timedelta(days=31)

@@ -10,7 +10,7 @@ IVS (GetStream), which is the truth.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 from chalicelib.channels.store import ChannelStore
 from chalicelib.core.ivs import parse_channel_arn
 from chalicelib.core.times import iso_time, parse_time
-from chalicelib.incidents.model import OPEN, SYSTEM, end_stream
+from chalicelib.incidents.actions import end_stream
+from chalicelib.incidents.model import OPEN, SYSTEM
 from chalicelib.incidents.service import Incidents
 from chalicelib.room.announcements import (
     CHANNEL_STATE,
@@ -27,6 +28,7 @@ from chalicelib.room.announcements import (
     INCIDENT_UPDATED,
     channel_event,
 )
+from chalicelib.room.chat import ModerationRoom
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +44,13 @@ class StreamStates:
         ivs,
         channels: ChannelStore,
         incidents: Incidents,
-        send: Callable[[Mapping[str, str]], str],
+        room: ModerationRoom,
         clock: Callable[[], datetime],
     ) -> None:
         self._ivs = ivs
         self._channels = channels
         self._incidents = incidents
-        self._send = send
+        self._room = room
         self._clock = clock
 
     def handle(self, event: Any) -> dict[str, Any]:
@@ -74,7 +76,7 @@ class StreamStates:
             channel_arn, live=live, at=at, name=name, stream_id=stream_id
         ):
             return {"applied": False, "reason": "a newer state is recorded"}
-        self._send(
+        self._room.send(
             channel_event(
                 CHANNEL_STATE, channel_arn, at=iso_time(self._clock()), channel_name=name, live=live
             )

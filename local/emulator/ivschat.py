@@ -22,7 +22,7 @@ from typing import Any
 
 from local.emulator.clock import Clock, rfc3339
 from local.emulator.faults import Faults
-from local.emulator.messaging import MAX_ATTRIBUTES_BYTES, ChatGrant, Refused, Room, attributes_size
+from local.emulator.rooms import MAX_ATTRIBUTES_BYTES, ChatGrant, Refused, Room, attributes_size
 from local.emulator.validation import Violation, describe
 from local.emulator.wire import ApiError, Params, RestJsonService, random_id
 
