@@ -5,11 +5,13 @@ import os
 from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib import handlers
+from chalicelib.api.channels import channels
 from chalicelib.api.chat import chat
 from chalicelib.api.dashboard import dashboard
 from chalicelib.api.history import history
 from chalicelib.api.http import api_errors_and_cors
 from chalicelib.api.incidents import incidents
+from chalicelib.api.stats import stats
 from chalicelib.api.streams import streams
 from chalicelib.core.config import failed_frames_queue_from_env, recording_bucket_from_env
 from chalicelib.core.ivs import thumbnail_event_pattern
@@ -31,6 +33,8 @@ app.register_blueprint(streams)
 app.register_blueprint(chat)
 app.register_blueprint(history)
 app.register_blueprint(incidents)
+app.register_blueprint(channels)
+app.register_blueprint(stats)
 app.register_blueprint(dashboard)
 
 

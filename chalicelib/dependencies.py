@@ -27,11 +27,13 @@ from chalicelib.decisions.store import DecisionStore
 from chalicelib.frames.event import IDEMPOTENCY_KEY_JMESPATH, answered_from_record
 from chalicelib.frames.failures import FailedFrames
 from chalicelib.frames.moderator import ThumbnailModerator
+from chalicelib.incidents.handling import IncidentHandling
 from chalicelib.incidents.service import Incidents
 from chalicelib.incidents.store import IncidentStore
 from chalicelib.room.blind import BlindNotices
 from chalicelib.room.chat import ModerationRoom
 from chalicelib.streams.state import StreamStates
+from chalicelib.streams.stops import Stops
 
 # EventBridge retries an event for up to 24 hours; a duplicate within that is recognised.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -97,6 +99,22 @@ def incidents() -> Incidents:
         update_interval=timedelta(seconds=config.incident_update_seconds),
         quiet_for=timedelta(seconds=config.dismissal_quiet_seconds),
         ttl_days=config.flagged_decision_ttl_days,
+        clock=now,
+    )
+
+
+@cache
+def incident_handling() -> IncidentHandling:
+    return IncidentHandling(incidents=incidents(), channels=channel_store())
+
+
+@cache
+def stops() -> Stops:
+    return Stops(
+        ivs=aws_client("ivs"),
+        decisions=decision_store(),
+        channels=channel_store(),
+        incidents=incidents(),
         clock=now,
     )
 

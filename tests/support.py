@@ -56,6 +56,7 @@ TEST_ENV = {
     "MODERATION_ROOM_ARN": ROOM_ARN,
     "COGNITO_USER_POOL_ID": USER_POOL_ID,
     "COGNITO_APP_CLIENT_IDS": APP_CLIENT_ID,
+    "ESCALATION_TEAMS": "legal; Trust & Safety leads",
     # No JWKS is reachable unless a test serves one (tests/test_api.py does).
     "COGNITO_JWKS_URL": "http://127.0.0.1:9/jwks.json",
     # What moto lacks is answered by Stubbers; a call no test stubbed fails fast, here.

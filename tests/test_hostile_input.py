@@ -311,7 +311,7 @@ def dynamodb(app_module):
 def test_a_stop_whose_audit_the_table_refuses_is_not_stopped(client, ivs, dynamodb):
     for code, http, status, words in TABLE_ERRORS:
         dynamodb.add_response("get_item", {})  # the channel has no open incident
-        dynamodb.add_client_error("put_item", code, "no", http)
+        dynamodb.add_client_error("transact_write_items", code, "no", http)  # the claim
         with dynamodb:
             response = post(client, "/stop-stream", STOP)
 
@@ -500,14 +500,15 @@ def test_a_body_that_is_not_declared_json_is_415(client, ivs, ivschat, path):
 
 
 def test_json_content_types_are_matched_as_http_says(client, ivs):
-    for content_type in [
-        "Application/JSON",
-        "application/json;charset=UTF-8",
-        'application/json; charset="utf-8"',
-    ]:
-        ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+    for n, content_type in enumerate(
+        ["Application/JSON", "application/json;charset=UTF-8", 'application/json; charset="utf-8"']
+    ):
+        channel_arn = f"{CHANNEL_ARN[:-1]}{n}"  # a channel each: a stopped one stays stopped
+        ivs.add_response("stop_stream", {}, {"channelArn": channel_arn})
 
-        response = post(client, "/stop-stream", STOP, content_type=content_type)
+        response = post(
+            client, "/stop-stream", {**STOP, "channelArn": channel_arn}, content_type=content_type
+        )
 
         assert response.status_code == 200, content_type
 

@@ -23,13 +23,14 @@ def static(name: str):
 
 @dashboard.route("/config")
 def sign_in_config():
-    """What the dashboard needs to sign in; nothing secret."""
+    """What the dashboard needs to sign in, and the teams it may escalate to; nothing secret."""
     config = dependencies.settings()
     return {
         "region": config.region,
         "userPoolId": config.user_pool_id,
         "clientId": config.app_client_ids[0],
         "cognitoEndpoint": config.cognito_endpoint,
+        "escalationTeams": list(config.escalation_teams),
     }
 
 

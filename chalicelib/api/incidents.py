@@ -1,37 +1,24 @@
-"""The moderators' queue: incidents, their lifecycle, channels, and statistics."""
+"""The moderators' queue: incidents, and what moderators do to them (incidents/handling.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from chalice import Response
-
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.history import frame
 from chalicelib.api.requests import json_body, query_params
-from chalicelib.core.dynamo import transact
-from chalicelib.core.errors import BadRequest, Conflict, NotFound
-from chalicelib.core.schema import Field, ListOf, OneOf, Text, fields
-from chalicelib.incidents.actions import acknowledge, reopen, resolve
+from chalicelib.core.errors import BadRequest, NotFound
+from chalicelib.core.schema import Field, Integer, ListOf, OneOf, Text, fields
 from chalicelib.incidents.model import (
     DISMISSED,
     ESCALATED,
     STOPPED,
     WARNED,
-    is_current,
     public,
-    quiet_after_dismissal,
 )
-from chalicelib.incidents.model import Conflict as TransitionConflict
 from chalicelib.incidents.queries import IncidentQuery, queue, window
-from chalicelib.incidents.stats import incident_stats, stats_window
-from chalicelib.room.announcements import (
-    INCIDENT_ACKNOWLEDGED,
-    INCIDENT_REOPENED,
-    INCIDENT_RESOLVED,
-)
 
 incidents = ApiBlueprint(__name__)
 
@@ -54,25 +41,27 @@ class Resolution(OneOf):
         return super().parse(value, name)
 
 
+@dataclass(frozen=True)
+class Team(OneOf):
+    """One of the stage's ESCALATION_TEAMS (blank: none), as it is configured."""
+
+    def parse(self, value: Any, name: str) -> str:
+        text = Text(MAX_TEAM_CHARS, blank=True).parse(value, name)
+        if not text:
+            return ""
+        for team in self.values:
+            if team.casefold() == text.casefold():
+                return team
+        raise BadRequest(f"{name} must be one of the teams: {', '.join(self.values)}")
+
+
+VERSION = Integer(0, 10**9)  # the incident's version the moderator saw
 RESOLVE = {
     "resolution": Resolution(RESOLVABLE),
     "note": NOTE,
     "labels": ListOf(Text(100), MAX_LABELS),
-    "escalateTo": Text(MAX_TEAM_CHARS, blank=True),
+    "version": VERSION,
 }
-
-
-class IncidentConflict(Conflict):
-    """409 with the incident as it now is, so a client can show who acted first."""
-
-    def __init__(self, message: str, incident: dict[str, Any]) -> None:
-        super().__init__(message)
-        self.incident = incident
-
-    def response(self) -> Response:
-        response = super().response()
-        response.body = {**response.body, "incident": public(self.incident)}
-        return response
 
 
 @incidents.route("/incidents", methods=["GET", "OPTIONS"])
@@ -97,111 +86,62 @@ def get_incident(incident_id: str):
 @incidents.route("/incidents/{incident_id}/acknowledge", methods=["POST", "OPTIONS"])
 def acknowledge_incident(incident_id: str):
     moderator = signed_in(incidents)
-    note = _body({"note": NOTE}).get("note", "")
-
-    def apply(incident, now):
-        return acknowledge(incident, moderator.username, now, note)
-
-    return _transition(incident_id, apply, INCIDENT_ACKNOWLEDGED, moderator.username, note)
+    body = _body({"note": NOTE, "version": VERSION})
+    return _answer(
+        incident_id,
+        lambda handling: handling.acknowledge(
+            incident_id, moderator.username, note=body.get("note", ""), version=body.get("version")
+        ),
+    )
 
 
 @incidents.route("/incidents/{incident_id}/resolve", methods=["POST", "OPTIONS"])
 def resolve_incident(incident_id: str):
     moderator = signed_in(incidents)
-    body = _body(RESOLVE, required=("resolution",))
+    teams = dependencies.settings().escalation_teams
+    body = _body({**RESOLVE, "escalateTo": Team(teams)}, required=("resolution",))
     resolution = body["resolution"]
     note = body.get("note", "")
     if resolution == WARNED and not note:
         raise BadRequest("note is required to warn: say what the broadcaster was told")
-    labels = body.get("labels", []) if resolution == DISMISSED else []
     team = body.get("escalateTo", "")
     if resolution == ESCALATED and not team:
-        raise BadRequest("escalateTo is required: the team or level it goes to")
-    details = {"dismissedLabels": labels, "escalatedTo": team, "resolutionNote": note}
-
-    def apply(incident, now):
-        unknown = set(labels) - _labels_of(incident)
-        if unknown:
-            raise BadRequest(f"labels not in this incident: {', '.join(sorted(unknown))}")
-        return resolve(incident, moderator.username, now, resolution, note=note, **details)
-
-    result = _transition(incident_id, apply, INCIDENT_RESOLVED, moderator.username, note)
-    if resolution == DISMISSED:
-        service = dependencies.incidents()
-        quiet = quiet_after_dismissal(
-            result["incident"], labels, dependencies.now(), service.quiet_for
-        )
-        dependencies.channel_store().set_quiet(result["incident"]["channelArn"], quiet)
-    return result
+        raise BadRequest(f"escalateTo is required: one of {', '.join(teams)}")
+    return _answer(
+        incident_id,
+        lambda handling: handling.resolve(
+            incident_id,
+            moderator.username,
+            resolution,
+            note=note,
+            labels=body.get("labels", []),
+            team=team if resolution == ESCALATED else "",
+            version=body.get("version"),
+        ),
+    )
 
 
 @incidents.route("/incidents/{incident_id}/reopen", methods=["POST", "OPTIONS"])
 def reopen_incident(incident_id: str):
     moderator = signed_in(incidents)
-    note = _body({"note": NOTE}).get("note", "")
-
-    def apply(incident, now):
-        return reopen(incident, moderator.username, now, note)
-
-    result = _transition(incident_id, apply, INCIDENT_REOPENED, moderator.username, note)
-    reopened = result["incident"]
-    channels = dependencies.channel_store()
-    current = channels.get(reopened["channelArn"]).get("openIncidentId")
-    if current != reopened["incidentId"]:
-        store = dependencies.incidents().store
-        if not is_current(store.get(current) if current else None):
-            claim = channels.claim_incident(reopened["channelArn"], reopened["incidentId"], current)
-            transact(channels.table.client, [claim])  # lost to a newer incident: that one stays
-    return result
-
-
-@incidents.route("/channels", methods=["GET", "OPTIONS"])
-def list_channels():
-    signed_in(incidents)
-    query_params(incidents.current_request, ())
-    now = dependencies.now()
-    active = queue(dependencies.incidents().store, IncidentQuery.from_params({}, now), now)
-    counts: dict[str, int] = {}
-    for incident in active["items"]:
-        if incident["state"] != "resolved":
-            counts[incident["channelArn"]] = counts.get(incident["channelArn"], 0) + 1
-    items, more = dependencies.channel_store().page(limit=MAX_CHANNELS)
-    fields = ("channelArn", "name", "live", "liveAt", "openIncidentId", "failureNoticeAt")
-    return {
-        "items": [
-            {
-                **{k: item[k] for k in fields if k in item},
-                "activeIncidents": counts.get(item["channelArn"], 0),
-            }
-            for item in sorted(items, key=lambda c: (c.get("name", ""), c["channelArn"]))
-        ],
-        "truncated": more is not None,
-    }
-
-
-@incidents.route("/stats", methods=["GET", "OPTIONS"])
-def stats():
-    signed_in(incidents)
-    params = query_params(incidents.current_request, ("from", "to"))
-    start, end = stats_window(params, dependencies.now())
-    return incident_stats(dependencies.incidents().store, start, end)
+    body = _body({"note": NOTE, "version": VERSION})
+    return _answer(
+        incident_id,
+        lambda handling: handling.reopen(
+            incident_id, moderator.username, note=body.get("note", ""), version=body.get("version")
+        ),
+    )
 
 
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _transition(incident_id: str, apply, event_type: str, actor: str, note: str) -> dict:
+def _answer(incident_id: str, act) -> dict[str, Any]:
     _valid_id(incident_id)
-    service = dependencies.incidents()
     try:
-        incident, announced = service.transition(
-            incident_id, apply, event_type=event_type, actor=actor, note=note
-        )
+        incident, announced = act(dependencies.incident_handling())
     except LookupError:
         raise NotFound(f"no such incident: {incident_id}") from None
-    except TransitionConflict as conflict:
-        current = service.store.get(incident_id) or {}
-        raise IncidentConflict(str(conflict), current) from None
     return {"incident": public(incident), "announced": announced}
 
 

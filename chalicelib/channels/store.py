@@ -9,7 +9,17 @@ One item per channel in CHANNELS_TABLE, keyed `channelArn`:
   two concurrent frames never open two incidents for one episode;
 - `quiet`: after a dismissal as false positive, `{incidentId, sessionId, until,
   categories: {category: confidence}}`;
-- `failureNoticeAt`: when the room was last told of frames that could not be moderated.
+- `failureNoticeAt`: when the room was last told of frames that could not be moderated;
+- `stopClaim`: the moderator's stop that holds the channel, `{auditId, by, claimedAt,
+  holdUntil, outcome}`: one stop at a time, and none of a stream already stopped (below).
+
+A stop claims the channel before IVS is called, in one transaction with its audit: a
+concurrent stop finds the claim and is refused, naming who is stopping. The claim holds
+while the stop is under way (at most STOP_LEASE, for a stop that never finished), and
+after it stopped the stream (or found nothing live) until the channel is seen live again
+or STOP_HOLD has passed: a second moderator's stop of a stream already stopped is told so,
+instead of stopping the stream that the encoder may have started again since. A stop that
+failed releases its claim.
 """
 
 from __future__ import annotations
@@ -27,8 +37,22 @@ from chalicelib.core.times import iso_time, parse_time
 
 logger = logging.getLogger(__name__)
 
+STOPPED, ALREADY_OFFLINE = "stopped", "already-offline"  # a stop's outcomes that hold
+STOP_LEASE = timedelta(seconds=60)  # a stop under way holds its channel at most this long
+STOP_HOLD = timedelta(seconds=60)  # after a stop: until the channel is live again, at most
 NAME_FRESH_FOR = timedelta(days=1)  # names rarely change; a day-old one is looked up again
 MEMORY_SECONDS = 600.0  # how long a container trusts a name it looked up
+
+
+def new_stop_claim(audit_id: str, by: str, now: datetime) -> dict[str, Any]:
+    """A stop's claim on its channel, under way."""
+    return {
+        "auditId": audit_id,
+        "by": by,
+        "claimedAt": iso_time(now),
+        "holdUntil": iso_time(now + STOP_LEASE),
+        "outcome": "pending",
+    }
 
 
 class ChannelStore:
@@ -53,6 +77,43 @@ class ChannelStore:
             condition,
             values,
         )
+
+    def claim_stop(self, channel_arn: str, claim: Mapping[str, Any], now: datetime) -> Set:
+        """The write (for a transaction) that makes `claim` (`new_stop_claim`) the channel's,
+        unless another stop holds it (`stop_holder`)."""
+        return Set(
+            self.table,
+            {"channelArn": channel_arn},
+            {"stopClaim": dict(claim)},
+            "attribute_not_exists(stopClaim) OR stopClaim.holdUntil < :now"
+            " OR (#live = :true AND liveAt > stopClaim.claimedAt)",
+            {":now": iso_time(now), ":true": True},
+            {"#live": "live"},
+        )
+
+    def finish_stop(
+        self, channel_arn: str, claim: Mapping[str, Any], outcome: str, now: datetime
+    ) -> bool:
+        """The stop is done: its claim holds the channel until it is live again (STOP_HOLD
+        at most), or is released when the stop failed. False if the claim was lost."""
+        key, mine = {"channelArn": channel_arn}, {":id": claim["auditId"]}
+        condition = "stopClaim.auditId = :id"
+        if outcome not in (STOPPED, ALREADY_OFFLINE):
+            return self.table.update(
+                key, {}, remove=("stopClaim",), condition=condition, values=mine
+            )
+        done = {**claim, "outcome": outcome, "holdUntil": iso_time(now + STOP_HOLD)}
+        return self.table.update(key, {"stopClaim": done}, condition=condition, values=mine)
+
+    @staticmethod
+    def stop_holder(channel: Mapping[str, Any], now: datetime) -> dict[str, Any] | None:
+        """The stop that holds the channel now (the claim's rule above), or None."""
+        claim = channel.get("stopClaim")
+        if not claim or claim["holdUntil"] < iso_time(now):
+            return None
+        if channel.get("live") is True and channel.get("liveAt", "") > claim["claimedAt"]:
+            return None
+        return claim
 
     def set_quiet(self, channel_arn: str, quiet: Mapping[str, Any]) -> None:
         self.table.update({"channelArn": channel_arn}, {"quiet": dict(quiet)})

@@ -52,7 +52,10 @@ DEFAULTS = {
     "MODERATION_ADAPTER_ARN": "",
     "FRAME_SKIP_ENABLED": "true",
     "FRAME_SKIP_MAX_AGE_SECONDS": "30",
+    "ESCALATION_TEAMS": "Trust & Safety leads; Legal; Child safety; Law enforcement response",
 }
+MAX_TEAMS = 20
+MAX_TEAM_CHARS = 100
 
 
 def user_pool_issuer(user_pool_id: str) -> str:
@@ -98,6 +101,7 @@ class Settings:
     adapter_arn: str
     frame_skip_enabled: bool
     frame_skip_max_age_seconds: int
+    escalation_teams: tuple[str, ...]
 
     @property
     def region(self) -> str:
@@ -163,6 +167,7 @@ class Settings:
             frame_skip_max_age_seconds=int(
                 _number("FRAME_SKIP_MAX_AGE_SECONDS", env, 1, 3600, integer=True)
             ),
+            escalation_teams=_teams("ESCALATION_TEAMS", env),
         )
 
 
@@ -251,3 +256,16 @@ def _policy[T](name: str, env: Mapping[str, str], parse: Callable[[str], T]) -> 
         return parse(env[name])
     except PolicyError as error:
         raise ConfigError(f"{name}: {error}") from error
+
+
+def _teams(name: str, env: Mapping[str, str]) -> tuple[str, ...]:
+    """`;`-separated team names: what an escalation may name (1 to MAX_TEAMS, each printable
+    and at most MAX_TEAM_CHARS long, no two alike but for case)."""
+    teams = tuple(part.strip() for part in env[name].split(";") if part.strip())
+    folded = [team.casefold() for team in teams]
+    if not 1 <= len(teams) <= MAX_TEAMS or len(set(folded)) != len(folded):
+        raise ConfigError(f"{name} must name 1 to {MAX_TEAMS} different teams, separated by ;")
+    for team in teams:
+        if len(team) > MAX_TEAM_CHARS or not team.isprintable():
+            raise ConfigError(f"{name}: {team[:40]!r} is not a team name of at most 100 characters")
+    return teams

@@ -146,17 +146,21 @@ class Put:
     item: Mapping[str, Any]
     condition: str
     values: Mapping[str, Any] | None = None
+    names: Mapping[str, str] | None = None  # placeholders (#name) the condition uses
 
 
 @dataclass(frozen=True)
 class Set:
-    """One conditional write of a transaction: attributes of an item (created if absent)."""
+    """One conditional write of a transaction: attributes of an item (created if absent),
+    and attributes it no longer has (`remove`)."""
 
     table: Table
     key: Mapping[str, Any]
     changes: Mapping[str, Any]
     condition: str
     values: Mapping[str, Any] | None = None
+    names: Mapping[str, str] | None = None  # placeholders (#name) the condition uses
+    remove: tuple[str, ...] = ()
 
 
 def transact(dynamodb, writes: Sequence[Put | Set]) -> bool:
@@ -168,18 +172,24 @@ def transact(dynamodb, writes: Sequence[Put | Set]) -> bool:
             "TableName": write.table.name,
             "ConditionExpression": write.condition,
         }
+        names = dict(write.names or {})
         if isinstance(write, Put):
             request["Item"] = to_dynamo(write.item)
             kind = "Put"
         else:
-            names = {f"#s{i}": name for i, name in enumerate(write.changes)}
+            changed = {f"#s{i}": name for i, name in enumerate(write.changes)}
+            removed = {f"#r{i}": name for i, name in enumerate(write.remove)}
             values.update({f":s{i}": value for i, value in enumerate(write.changes.values())})
-            request.update(
-                Key=to_dynamo(write.key),
-                UpdateExpression="SET " + ", ".join(f"{n} = :s{i}" for i, n in enumerate(names)),
-                ExpressionAttributeNames=names,
-            )
+            clauses = []
+            if changed:
+                clauses.append("SET " + ", ".join(f"{n} = :s{i}" for i, n in enumerate(changed)))
+            if removed:
+                clauses.append("REMOVE " + ", ".join(removed))
+            request.update(Key=to_dynamo(write.key), UpdateExpression=" ".join(clauses))
+            names.update({**changed, **removed})
             kind = "Update"
+        if names:
+            request["ExpressionAttributeNames"] = names
         if values:
             request["ExpressionAttributeValues"] = to_dynamo(values)
         items.append({kind: request})

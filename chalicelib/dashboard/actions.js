@@ -18,7 +18,6 @@ export const ACTIONS = {
   stop: { label: 'Stop stream', key: 's', busy: 'Stopping…', title: 'Stop the stream' },
   reopen: { label: 'Reopen', key: 'r', busy: 'Reopening…', title: 'Reopen' },
 };
-const TEAMS = ['Trust & Safety leads', 'Legal', 'Child safety', 'Law enforcement response'];
 
 /** A press of an action's button or key: sent at once, or after its dialog. */
 export function startAction(incidentId, action) {
@@ -47,8 +46,9 @@ const FORMS = {
       'What the broadcaster is warned about. The stream stays up.'),
   ],
   escalate: () => [
-    field('Team (required)', h('input', { name: 'escalateTo', required: true, maxLength: 100, list: 'teams', autocomplete: 'off' })),
-    h('datalist', { id: 'teams' }, TEAMS.map((team) => h('option', { value: team }))),
+    field('Team (required)', h('select', { name: 'escalateTo', required: true },
+      h('option', { value: '' }, 'Choose the team…'),
+      (state.config?.escalationTeams || []).map((team) => h('option', { value: team }, team)))),
     field('Note (optional)', h('input', { name: 'note', maxLength: 500, autocomplete: 'off' })),
   ],
   stop: () => [
@@ -88,18 +88,20 @@ function openDialog(incident, action) {
   (form.querySelector('input:not([type="checkbox"])') || form.querySelector('button[type="submit"]')).focus();
 }
 
+/** The request an action sends: on the incident as shown (its version), so that acting on a
+ * view another moderator has changed since is refused, naming the change. */
 function request(incident, action, input) {
   const path = `incidents/${incident.incidentId}`;
-  const note = input.note ? { note: input.note } : {};
+  const seen = { version: incident.version, ...(input.note ? { note: input.note } : {}) };
   switch (action) {
-    case 'acknowledge': return post(`${path}/acknowledge`);
-    case 'reopen': return post(`${path}/reopen`);
-    case 'dismiss': return post(`${path}/resolve`, { resolution: 'dismissed', labels: input.labels, ...note });
-    case 'warn': return post(`${path}/resolve`, { resolution: 'warned', ...note });
-    case 'escalate': return post(`${path}/resolve`, { resolution: 'escalated', escalateTo: input.escalateTo, ...note });
+    case 'acknowledge': return post(`${path}/acknowledge`, seen);
+    case 'reopen': return post(`${path}/reopen`, seen);
+    case 'dismiss': return post(`${path}/resolve`, { resolution: 'dismissed', labels: input.labels, ...seen });
+    case 'warn': return post(`${path}/resolve`, { resolution: 'warned', ...seen });
+    case 'escalate': return post(`${path}/resolve`, { resolution: 'escalated', escalateTo: input.escalateTo, ...seen });
     case 'stop': return post('stop-stream', {
       channelArn: incident.channelArn, reason: input.reason, revokeStreamKey: input.revoke,
-      incidentId: incident.incidentId,
+      incidentId: incident.incidentId, version: incident.version,
     });
     default: throw new Error(`unknown action ${action}`);
   }

@@ -4,7 +4,7 @@
 import { loadSettings } from './settings.js';
 
 export const state = {
-  config: null, // GET /config: region, userPoolId, clientId, cognitoEndpoint
+  config: null, // GET /config: region, userPoolId, clientId, cognitoEndpoint, escalationTeams
   user: '', // the signed-in username
   access: 'unknown', // 'moderator' once the API agreed; 'denied' for a non-moderator
   view: 'queue', // queue | history | stats

@@ -1,6 +1,12 @@
 """What moderators (and the stream's end) do to an incident: pure transitions. Each returns
 the incident's next version, None when nothing changes, or raises Conflict naming who did
-what first; incidents/service.py writes them conditionally on the version they read."""
+what first; incidents/service.py writes them conditionally on the version they read.
+
+A moderator acts on the incident as they saw it: given the `version` they hold
+(`seen_version`), an action on an incident that changed since is a Conflict naming the
+change. A stop claims the incident before IVS is called (`claim_for_stop`: the `stopping`
+marker, at most until its lease ends); while it holds, every other action is a Conflict,
+and the stop settles the incident (or releases it, when IVS refused)."""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from chalicelib.incidents.model import (
     OPEN,
     RESOLUTION_DETAILS,
     RESOLVED,
+    STOPPING,
     STREAM_ENDED,
     SYSTEM,
     Conflict,
@@ -24,7 +31,24 @@ from chalicelib.incidents.model import (
 )
 
 
+def seen_version(incident: Mapping[str, Any], version: int | None) -> None:
+    """Conflict unless the incident is still at `version` (None: the client did not say)."""
+    if version is not None and incident["version"] != version:
+        raise Conflict(
+            f"it changed since you saw it (version {version}, now {incident['version']}): "
+            f"{last_change(incident)}"
+        )
+
+
+def last_change(incident: Mapping[str, Any]) -> str:
+    """Who did what last, in words: "resolved as warned by tom at 2026-…"."""
+    entry = (incident.get("trail") or [{}])[-1]
+    action = str(entry.get("action", "changed")).replace("resolved:", "resolved as ")
+    return f"{action} by {entry.get('by', 'someone')} at {entry.get('at', '')}"
+
+
 def acknowledge(incident: Mapping[str, Any], moderator: str, now: datetime, note: str = ""):
+    _must_not_be_stopping(incident, now)
     _must_not_be_resolved(incident)
     if incident["state"] == ACKNOWLEDGED:
         if incident["acknowledgedBy"] == moderator:
@@ -47,7 +71,16 @@ def resolve(
     note: str = "",
     **details: Any,
 ) -> dict[str, Any]:
-    if incident.get("resolution") != ESCALATED:  # the team it went to settles it
+    """Resolve it; an escalated incident is settled by the team it went to (it cannot be
+    escalated again), and a stop settles the incident it claimed (`stopAuditId`)."""
+    _must_not_be_stopping(incident, now, unless=details.get("stopAuditId"))
+    if incident.get("resolution") == ESCALATED:
+        if resolution == ESCALATED:
+            raise Conflict(
+                f"already escalated to {incident.get('escalatedTo', '')} by "
+                f"{incident.get('resolvedBy', '')} at {incident.get('resolvedAt', '')}"
+            )
+    else:
         _must_not_be_resolved(incident)
     changed = next_version(incident)
     resolve_as(changed, now, moderator, resolution, note=note, **details)
@@ -55,8 +88,9 @@ def resolve(
 
 
 def reopen(incident: Mapping[str, Any], moderator: str, now: datetime, note: str = ""):
+    _must_not_be_stopping(incident, now)
     if incident["state"] != RESOLVED:
-        raise Conflict(f"it is not resolved: it is {incident['state']}")
+        raise Conflict(f"it is not resolved: it is {incident['state']} ({last_change(incident)})")
     changed = next_version(incident)
     for name in RESOLUTION_DETAILS:
         changed.pop(name, None)
@@ -67,10 +101,44 @@ def reopen(incident: Mapping[str, Any], moderator: str, now: datetime, note: str
     return changed
 
 
+def claim_for_stop(
+    incident: Mapping[str, Any], moderator: str, now: datetime, audit_id: str, until: datetime
+) -> dict[str, Any]:
+    """The incident held by a stop under way (`stopping`), so that no other action can
+    settle it differently; the stop resolves it, or `release_stop` lets it go."""
+    _must_not_be_stopping(incident, now)
+    if incident.get("resolution") != ESCALATED:
+        _must_not_be_resolved(incident)
+    changed = next_version(incident)
+    changed[STOPPING] = {
+        "auditId": audit_id,
+        "by": moderator,
+        "at": iso_time(now),
+        "until": iso_time(until),
+    }
+    return changed
+
+
+def release_stop(incident: Mapping[str, Any], audit_id: str) -> dict[str, Any] | None:
+    """The incident without the stop's hold (IVS refused the stop); None if not held by it."""
+    if (incident.get(STOPPING) or {}).get("auditId") != audit_id:
+        return None
+    changed = next_version(incident)
+    changed.pop(STOPPING)
+    return changed
+
+
+def being_stopped(incident: Mapping[str, Any], now: datetime) -> dict[str, Any] | None:
+    """The stop that holds the incident now, or None (none, or its lease has run out)."""
+    stopping = incident.get(STOPPING)
+    return stopping if stopping and iso_time(now) < stopping["until"] else None
+
+
 def end_stream(incident: Mapping[str, Any], now: datetime) -> dict[str, Any] | None:
     """The stream ended: an untouched (open) incident resolves as stream-ended; one a
-    moderator acknowledged stays theirs, noting the end. None when nothing changes."""
-    if incident["state"] == RESOLVED:
+    moderator acknowledged stays theirs, noting the end; one being stopped is the stop's
+    to settle. None when nothing changes."""
+    if incident["state"] == RESOLVED or being_stopped(incident, now):
         return None
     changed = next_version(incident)
     if incident["state"] == OPEN:
@@ -79,6 +147,12 @@ def end_stream(incident: Mapping[str, Any], now: datetime) -> dict[str, Any] | N
         changed["streamEndedAt"] = iso_time(now)
         add_to_trail(changed, now, SYSTEM, "stream-ended")
     return changed
+
+
+def _must_not_be_stopping(incident: Mapping[str, Any], now: datetime, unless: Any = None) -> None:
+    stopping = being_stopped(incident, now)
+    if stopping and stopping["auditId"] != unless:
+        raise Conflict(f"being stopped by {stopping['by']} since {stopping['at']}")
 
 
 def _must_not_be_resolved(incident: Mapping[str, Any]) -> None:

@@ -44,6 +44,7 @@ SYSTEM = "system"  # the actor of a stream end
 
 
 # What a resolution adds to an incident, and a reopening takes away.
+STOPPING = "stopping"  # a stop under way holds the incident: {auditId, by, at, until}
 RESOLUTION_DETAILS = (
     "resolution",
     "resolvedBy",
@@ -250,6 +251,7 @@ def resolve_as(
         state=RESOLVED, resolution=resolution, resolvedBy=by, resolvedAt=at, resolvedDay=at[:10]
     )
     incident.update({k: v for k, v in details.items() if v not in (None, "", [])})
+    incident.pop(STOPPING, None)  # a resolution ends any stop's hold
     if resolution == ESCALATED:
         incident["activeQueue"] = "active"  # escalated incidents stay in the queue
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,6 +82,9 @@ class Incidents:
         self._ttl_days = ttl_days
         self._clock = clock
 
+    def now(self) -> datetime:
+        return self._clock()
+
     # --- flagged frames ---------------------------------------------------------------
 
     def record_frame(self, frame: FlaggedFrame, known_incident: str | None = None) -> FrameOutcome:
@@ -144,12 +147,16 @@ class Incidents:
         incident_id: str,
         apply: Callable[[dict[str, Any], datetime], dict[str, Any] | None],
         *,
-        event_type: str,
+        event_type: str | None,
         actor: str,
         note: str = "",
         audit: Mapping[str, Any] | None = None,
+        writes: Sequence[Put | Set] = (),
     ) -> tuple[dict[str, Any], bool]:
-        """Apply a transition (Conflict when it does not apply); (incident, announced)."""
+        """Apply a transition (Conflict when it does not apply); (incident, announced).
+
+        `writes` are made in the same transaction (all or none); `event_type` None: the
+        room is not told (a hold no one sees)."""
         for _ in range(ATTEMPTS):
             incident = self.store.get(incident_id)
             if incident is None:
@@ -158,7 +165,9 @@ class Incidents:
             changed = apply(incident, now)
             if changed is None:  # nothing to change (e.g. acknowledged twice by one moderator)
                 return incident, True
-            if self._commit(Change(changed), previous=incident, audit=audit):
+            if self._commit(Change(changed), previous=incident, audit=audit, extra=writes):
+                if event_type is None:
+                    return changed, False
                 return changed, self.announce(event_type, changed, actor=actor, note=note)
         raise ConditionFailed(f"incident {incident_id}: too many concurrent changes")
 
@@ -186,6 +195,7 @@ class Incidents:
         previous: Mapping[str, Any] | None,
         audit: Mapping[str, Any] | None = None,
         claim: Set | None = None,
+        extra: Sequence[Put | Set] = (),
     ) -> bool:
         """Write the changed incident if it is still `previous` (None: new), with an audit
         entry for each transition it made (its new trail entries; `audit` adds to the last)
@@ -199,6 +209,7 @@ class Incidents:
         writes: list[Put | Set] = [Put(self.store.table, incident, condition, values)]
         if claim is not None:
             writes.append(claim)
+        writes.extend(extra)
         before = (previous or {}).get("trail", [])
         entries = [entry for entry in incident["trail"] if entry not in before]
         for n, entry in enumerate(entries):

@@ -1,12 +1,22 @@
-"""Stopping IVS streams, and keeping them stopped."""
+"""Stopping IVS streams, keeping them stopped, and what IVS said of it, in words."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.core.errors import (
+    ApiError,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    aws_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +89,45 @@ def revoke_then_stop(ivs, channel_arn: str, *, revoke: bool) -> Enforcement:
     except (ClientError, BotoCoreError) as error:
         result.stop_error = error
     return result
+
+
+# IVS errors, what the audit calls them, and what the moderator is told.
+_FAILURES: dict[str, tuple[str, Callable[[str], ApiError]]] = {
+    "ResourceNotFoundException": ("not-found", lambda arn: NotFound(f"no such channel: {arn}")),
+    "AccessDeniedException": (
+        "access-denied",
+        lambda arn: Forbidden("the service is not allowed to stop this channel"),
+    ),
+    "ValidationException": ("invalid", lambda arn: BadRequest(f"IVS rejected {arn}")),
+    "StreamUnavailable": (
+        "unavailable",
+        lambda arn: ServiceUnavailable("IVS cannot stop the stream right now: try again"),
+    ),
+    "ThrottlingException": (
+        "throttled",
+        lambda arn: ServiceUnavailable("IVS is throttling requests: try again"),
+    ),
+}
+
+
+def stop_outcome(
+    enforcement: Enforcement, channel_arn: str
+) -> tuple[dict[str, Any], ApiError | None]:
+    """The audit's fields for what IVS did, and the error to answer with (None: it stopped,
+    or nothing was live)."""
+    result: dict[str, Any] = enforcement.fields()
+    error = enforcement.stop_error
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        outcome, make_error = _FAILURES.get(
+            code, ("failed", lambda arn: aws_error(error, "IVS", "StopStream failed"))
+        )
+        result.update(outcome=outcome, error=str(error))
+        log = logger.error if outcome in ("access-denied", "failed") else logger.warning
+        log("stop failed", extra={"channel": channel_arn, "error": str(error)})
+        return result, make_error(channel_arn)
+    if error is not None:  # not sent (an invalid parameter) or no answer (an outage)
+        result.update(outcome="failed", error=str(error))
+        return result, aws_error(error, "IVS")
+    result["outcome"] = enforcement.outcome
+    return result, None

@@ -63,6 +63,7 @@ def admin_routes(emulator: Emulator) -> list[web.RouteDef]:
     routes = [
         ("GET", "health", admin.health),
         ("GET", "state", admin.state),
+        ("GET", "calls", admin.calls),
         ("GET", "labels", admin.labels),
         ("PUT", "labels", admin.declare_labels),
         ("DELETE", "labels", admin.forget_labels),
@@ -111,6 +112,12 @@ class Admin:
                 "events": emulator.events.snapshot(),
             }
         )
+
+    async def calls(self, request: web.Request) -> web.Response:
+        """The AWS calls answered (`?service=ivs&operation=StopStream` to narrow)."""
+        query = request.query
+        found = self._emulator.calls.matching(query.get("service"), query.get("operation"))
+        return web.json_response({"calls": found})
 
     async def labels(self, request: web.Request) -> web.Response:
         return web.json_response(self._emulator.rekognition.labels.snapshot())

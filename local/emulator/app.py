@@ -17,6 +17,7 @@ import re
 from aiohttp import web
 
 from local.emulator.admin import admin_routes
+from local.emulator.calls import CallLog
 from local.emulator.clock import Clock
 from local.emulator.events import EventBus
 from local.emulator.faults import Faults
@@ -53,6 +54,9 @@ class Emulator:
         self.ivs = Ivs(self.faults, self.clock, region, account, self.events)
         self.ivschat = IvsChat(self.faults, self.clock, region, account)
         self.messaging = ChatMessaging(self.ivschat.redeem, self.clock, self.faults)
+        self.calls = CallLog(self.clock)
+        for service in (self.rekognition, self.ivs, self.ivschat):
+            service.calls = self.calls
         self._by_target: dict[str, AwsService] = {
             self.rekognition.model.metadata["targetPrefix"]: self.rekognition
         }

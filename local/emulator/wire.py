@@ -30,6 +30,7 @@ import botocore.session
 from aiohttp import web
 from botocore.model import NoShapeFoundError, ServiceModel
 
+from local.emulator.calls import CallLog
 from local.emulator.faults import Fault, Faults
 from local.emulator.validation import Violation, describe, violations
 
@@ -95,6 +96,7 @@ class AwsService(abc.ABC):
         self.model = service_model(self.name)
         self.operations: dict[str, Handler] = {}
         self._faults = faults
+        self.calls: CallLog | None = None  # the emulator's log of what it answered
 
     def error(self, code: str, message: str, status: int | None = None, **fields: Any) -> ApiError:
         """An error of this service; its status is the model's unless given."""
@@ -117,13 +119,25 @@ class AwsService(abc.ABC):
             result = await self._run(operation, body, request_id)
         except ApiError as error:
             logger.info("%s %s -> %s %s", self.name, operation, error.status, error.code)
+            self._log(operation, body, error.code)
             return self._error_response(error, request_id)
         except Exception:
             logger.exception("%s %s failed", self.name, operation)
             error = self.internal_error("The emulator failed: see its log")
+            self._log(operation, body, error.code)
             return self._error_response(error, request_id)
         logger.info("%s %s -> ok", self.name, operation)
+        self._log(operation, body, "ok")
         return self._response(operation, result, request_id)
+
+    def _log(self, operation: str, body: bytes, outcome: str) -> None:
+        if self.calls is None or operation == "DetectModerationLabels":  # images: not kept
+            return
+        try:
+            params = json.loads(body) if body.strip() else {}
+        except ValueError:
+            params = {}
+        self.calls.record(self.name, operation, params if isinstance(params, dict) else {}, outcome)
 
     async def _run(self, operation: str, body: bytes, request_id: str) -> Result:
         handler = self.operations.get(operation)
