@@ -155,6 +155,7 @@ def failed_frames() -> FailedFrames:
         blind=blind_notices(),
         metrics=metrics(),
         clock=now,
+        finish=thumbnail_moderator().moderate,
     )
 
 

@@ -264,6 +264,23 @@ def run_every_path(client, rekognition, ivschat, ivs, monkeypatch, *events) -> N
         "record_failed_frames",
         client.events.generate_sqs_event([decided, unseen], FAILED_FRAMES_QUEUE),
     )
+    # One of a frame whose auto-stop and announcement failed for good: it is finished from
+    # the record (the keys revoked, the stream stopped, the incident changed, the room told)
+    unfinished = written(thumbnail_key(17, channel=UNSEEN_CHANNEL))  # no reference frame there
+    rekognition.add_response("detect_moderation_labels", VIOLENCE)
+    ivs.add_client_error("list_stream_keys", "ThrottlingException", http_status_code=429)
+    ivs.add_client_error("stop_stream", "ThrottlingException", http_status_code=429)
+    ivschat.add_client_error("send_event", "ThrottlingException", http_status_code=429)
+    with pytest.raises(ModerationIncomplete):
+        client.lambda_.invoke("moderate_thumbnail", unfinished)
+    ivs.add_response("list_stream_keys", {"streamKeys": [{"arn": key_arn}]})
+    ivs.add_response("delete_stream_key", {}, {"arn": key_arn})
+    ivs.add_response("stop_stream", {}, {"channelArn": UNSEEN_ARN})
+    ivschat.add_response("send_event", {"id": "AbCdEfGh1241"})
+    client.lambda_.invoke(
+        "record_failed_frames",
+        client.events.generate_sqs_event([failure_record(unfinished)], FAILED_FRAMES_QUEUE),
+    )
 
 
 def run_api_paths(client, ivs, ivschat) -> None:

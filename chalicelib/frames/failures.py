@@ -5,8 +5,12 @@ it sends an invocation record to the thumbnail function's on-failure destination
 queue that `record_failed_frames` (app.py) consumes. Each record becomes a decision in the
 log — `failed`, with the error and the attempts, listed across channels — unless the frame
 was decided and only its action or announcement failed, in which case that decision says
-so. The moderators' room hears, at most once per channel per INCIDENT_UPDATE_SECONDS,
-that the channel has frames it could not moderate: there, they are blind.
+so — and is finished here: a flagged frame whose incident step, auto-stop or announcement
+failed after every retry is resumed from its record (no second Rekognition call), so that
+it reaches the queue and the room, once. What still fails raises: SQS delivers the record
+again, until its redrive policy moves it to the dead-letter queue. The moderators' room
+hears, at most once per channel per INCIDENT_UPDATE_SECONDS, that the channel has frames it
+could not moderate (or not finish): there, they are blind.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from chalicelib.core.config import Settings
 from chalicelib.core.times import expiry, iso_time
 from chalicelib.decisions.store import DecisionStore, sort_key
 from chalicelib.frames.event import MalformedEvent, ObjectCreated
+from chalicelib.frames.record import unfinished
 from chalicelib.room.blind import BlindNotices
 
 logger = logging.getLogger(__name__)
@@ -42,6 +47,7 @@ class FailedFrames:
         blind: BlindNotices,
         metrics,
         clock: Callable[[], datetime],
+        finish: Callable[[ObjectCreated], Mapping[str, Any]],
     ) -> None:
         self._settings = settings
         self._store = store
@@ -49,6 +55,7 @@ class FailedFrames:
         self._blind = blind
         self._metrics = metrics
         self._clock = clock
+        self._finish = finish  # the thumbnail moderator, resuming a recorded decision
 
     def record(self, body: str) -> dict[str, Any]:
         """Record one invocation record (an SQS message body); a summary of what was done."""
@@ -92,6 +99,8 @@ class FailedFrames:
         if decided is not None:  # decided, but an action or announcement never completed
             self._store.update(thumbnail.channel_arn, key, {"finalFailure": failure})
             item = {**decided, "finalFailure": failure}
+            if unfinished(item):
+                return self._finished(frame, item, failure)
         self._metrics.add_metric(name="FramesFailed", unit=MetricUnit.Count, value=1)
         logger.error(
             "frame finally failed",
@@ -103,6 +112,24 @@ class FailedFrames:
             "decisionId": frame.decision_id,
             "told": told is not None,
         }
+
+    def _finished(
+        self, frame: ObjectCreated, item: Mapping[str, Any], failure: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Resume the decision; when that fails too, tell the room and raise (SQS retries)."""
+        try:
+            summary = self._finish(frame)
+        except Exception as error:
+            logger.error(
+                "a decided frame could not be finished: left for SQS to deliver again",
+                extra={"decision_id": frame.decision_id, "error": str(error)},
+            )
+            self._metrics.add_metric(name="FramesUnfinished", unit=MetricUnit.Count, value=1)
+            self._blind.tell(item, error=str(error)[:MAX_ERROR_CHARS], attempts=failure["attempts"])
+            raise
+        logger.warning("a decided frame was finished after Lambda gave up on it", extra=summary)
+        self._metrics.add_metric(name="FramesFinishedLate", unit=MetricUnit.Count, value=1)
+        return {"recorded": item["decision"], "decisionId": frame.decision_id, "finished": True}
 
 
 def _failure(record: Mapping[str, Any], now: datetime) -> dict[str, Any]:

@@ -4,6 +4,7 @@ action, its chat event and its incident step, and how its labels are kept."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.frames.detection import Detection
@@ -78,3 +79,16 @@ def decision_fields(verdict: Verdict, detection: Detection, adapter_arn: str) ->
     if verdict.decision == AUTO_STOP:
         fields["action"] = ACTION_PENDING
     return fields
+
+
+def unfinished(item: Mapping[str, Any]) -> bool:
+    """Whether a recorded decision has work left: its auto-stop, its incident step or its
+    announcement (what `ThumbnailModerator.moderate` resumes)."""
+    return (
+        item.get("action") in (ACTION_PENDING, ACTION_STOP_FAILED)
+        or item.get("incident") == INCIDENT_PENDING
+        or (
+            item.get("incident") == INCIDENT_JOINED and item.get("incidentAction") != item["action"]
+        )
+        or item.get("delivery") in (DELIVERY_PENDING, DELIVERY_FAILED)
+    )
