@@ -379,3 +379,53 @@ def test_a_stream_that_ends_resolves_its_untouched_incident_and_the_room_hears_i
     kinds = [f["Attributes"]["type"] for _, f in moderation_events(frames, channel_id)]
     assert "incident-opened" in kinds and "channel-state" in kinds, kinds
     assert kinds.index("incident-opened") < kinds.index("incident-resolved"), kinds
+
+
+def test_a_violation_whose_announcement_fails_past_every_retry_still_reaches_the_room_once(
+    quiet_stack,
+):
+    """The room (ivschat) refuses every call while a violating frame is handled: the
+    handler fails 3 times, the failed-frames handler cannot finish it either and fails its
+    batch; once the room answers again, SQS's next delivery finishes it: the incident is in
+    the queue and the room hears it opened, once."""
+    stack = quiet_stack
+    token = sign_in(stack)
+    channel_id = "E2eUntold001"
+    channel_arn = f"arn:aws:ivs:{stack['region']}:{stack['account']}:channel/{channel_id}"
+    emulator(stack, "PUT", "faults", {"ivschat": {"error_rate": 1.0}})
+    try:
+        write_frame(
+            stack,
+            thumbnail_key(stack, channel_id, 1),
+            [{"Name": "Weapon Violence", "Confidence": 94.0}],
+        )
+        wait_for(
+            lambda: "record_failed_frames failed on a batch" in log_of(stack, "relay"),
+            60,
+            "the failed-frames handler to fail its batch while the room is down",
+        )
+    finally:
+        emulator(stack, "DELETE", "faults")
+
+    def listed():
+        items = api(stack, "GET", f"/incidents?channelArn={channel_arn}", token).json()["items"]
+        return items or None
+
+    [incident] = wait_for(listed, 30, "the incident in the queue")
+
+    def opened():
+        calls = emulator(stack, "GET", "calls?service=ivschat&operation=SendEvent")["calls"]
+        told = [
+            c
+            for c in calls
+            if c["outcome"] == "ok"
+            and c["params"]["attributes"].get("incidentId") == incident["incidentId"]
+            and c["params"]["attributes"].get("type") == "incident-opened"
+        ]
+        return told or None
+
+    assert len(wait_for(opened, 30, "the room to hear the incident opened")) == 1
+    history = api(stack, "GET", f"/decisions?channelArn={channel_arn}", token).json()["items"]
+    [decided] = [item for item in history if item.get("decision") == "alert"]
+    assert decided["delivery"] == "delivered"
+    assert decided["finalFailure"]["condition"] == "RetriesExhausted"
