@@ -3,11 +3,16 @@ handles that function's first event, beside its floor — a fresh process that i
 and creates the clients that function's first event creates (bench/cold_child.py).
 
 Both are timed from spawn to exit (interpreter start-up included in each), several times,
-interleaved; the medians are compared. Then each function's first event is run once more
-under `python -X importtime`, and its import costs are summed by package: what each
-function's cold path imports, and what it pays for each.
+interleaved; the medians are compared. The app's own code (app.py, chalicelib/) is compiled
+from source in each run, as in Lambda: a Chalice package ships it without bytecode and
+/var/task is read-only (the children never write __pycache__). `--precompiled` measures
+instead the app with its bytecode shipped (all bytecode cached in a scratch directory).
 
-    python -m bench.cold_start [--runs N] [--function NAME ...]
+Then each function's first event, and its floor, run again under `python -X importtime`:
+the import costs of the modules the floor does not import, summed by package and by heavy
+module: what each function's cold path imports beyond boto3, and what it pays for each.
+
+    python -m bench.cold_start [--runs N] [--function NAME ...] [--precompiled]
 """
 
 from __future__ import annotations
@@ -126,7 +131,15 @@ def _command(mode: str, function: str, arg: str | None, *python: str) -> list[st
     return [sys.executable, *python, "-m", "bench.cold_child", mode, function, *args]
 
 
+def _lambda_env(env: dict[str, str], function: str) -> dict[str, str]:
+    """What Lambda adds for one function: its name as Chalice names it (app-stage-function;
+    the API's handler: app-stage)."""
+    name = "ivs-moderation-bench" + ("" if function == "api" else f"-{function}")
+    return {**env, "AWS_LAMBDA_FUNCTION_NAME": name}
+
+
 def _run(env: dict[str, str], mode: str, function: str, arg: str | None = None) -> float:
+    env = _lambda_env(env, function)
     started = time.perf_counter()
     subprocess.run(_command(mode, function, arg), cwd=ROOT, env=env, check=True)
     return (time.perf_counter() - started) * 1000
@@ -163,6 +176,7 @@ def _importtime(stderr: str) -> list[dict]:
 
 def _importtime_run(env: dict[str, str], mode: str, function: str, arg: str | None) -> list:
     command = _command(mode, function, arg, "-X", "importtime")
+    env = _lambda_env(env, function)
     run = subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     return _importtime(run.stderr)
 
@@ -230,16 +244,29 @@ def import_costs(env: dict[str, str], function: str, arg: str | None, runs: int 
     }
 
 
-def measure(runs: int = 9, functions: tuple[str, ...] = tuple(FUNCTIONS)) -> dict:
+def cached_app_bytecode() -> list[str]:
+    """Bytecode of the app's own code left by other runs (tests, a shell): if any, the
+    children read it, and a Chalice package's cold start is understated."""
+    found = [*ROOT.glob("__pycache__/app.*.pyc"), *ROOT.glob("chalicelib/**/__pycache__/*.pyc")]
+    return sorted(str(path.relative_to(ROOT)) for path in found)
+
+
+def measure(
+    runs: int = 9, functions: tuple[str, ...] = tuple(FUNCTIONS), precompiled: bool = False
+) -> dict:
     samples: dict[str, dict[str, list[float]]] = {f: {"app": [], "floor": []} for f in functions}
     with (
         tempfile.NamedTemporaryFile(suffix=".jpg") as frame,
+        tempfile.TemporaryDirectory() as pycache,
         user_pool() as (pool_settings, token),
     ):
         frame.write(frames("static camera", 1)[0][0])
         frame.flush()
         # What Lambda gives every function: a region, credentials, the stage's settings.
-        env = {**os.environ, **SETTINGS, **pool_settings}
+        env = {**os.environ, **SETTINGS, **pool_settings, "PYTHONDONTWRITEBYTECODE": "1"}
+        if precompiled:  # the warm-up runs compile everything once, the others read it
+            del env["PYTHONDONTWRITEBYTECODE"]
+            env["PYTHONPYCACHEPREFIX"] = pycache
         args = {"api": token, "moderate_thumbnail": frame.name}
         for function in functions:  # warm the file cache: Lambda's disk is warm too
             _run(env, "app", function, args.get(function)), _run(env, "floor", function)
@@ -249,6 +276,7 @@ def measure(runs: int = 9, functions: tuple[str, ...] = tuple(FUNCTIONS)) -> dic
                 samples[function]["floor"].append(_run(env, "floor", function))
         imports = {f: import_costs(env, f, args.get(f)) for f in functions}
     rows, figures = [], {}
+    shipped = " (bytecode shipped)" if precompiled else ""
     for function in functions:
         app_median = statistics.median(samples[function]["app"])
         floor_median = statistics.median(samples[function]["floor"])
@@ -262,7 +290,8 @@ def measure(runs: int = 9, functions: tuple[str, ...] = tuple(FUNCTIONS)) -> dic
         }
         rows.append(
             {
-                "benchmark": f"Cold start, {function}: import, build clients, first event",
+                "benchmark": f"Cold start, {function}: import, build clients, first event"
+                + shipped,
                 "metric": f"median of {runs}",
                 "value": round(app_median),
                 "unit": "ms",
@@ -273,20 +302,26 @@ def measure(runs: int = 9, functions: tuple[str, ...] = tuple(FUNCTIONS)) -> dic
                 "met": ratio <= TARGET,
             }
         )
+    cached = [] if precompiled else cached_app_bytecode()
+    note = f"app code {'with its bytecode' if precompiled else 'compiled from source'}" + (
+        f"; but {len(cached)} cached .pyc of it were read (figures understated)" if cached else ""
+    )
     return {
         "rows": rows,
         "figures": figures,
         "samples_ms": samples,
         "imports": imports,
-        "markdown": markdown(figures, imports, runs),
+        "app_code": note,
+        "cached_app_bytecode": cached,
+        "markdown": markdown(figures, imports, runs, note),
     }
 
 
-def markdown(figures: dict, imports: dict, runs: int, top: int = 12) -> str:
+def markdown(figures: dict, imports: dict, runs: int, note: str, top: int = 12) -> str:
     """The per-function table, the heavy modules each imports, and the costliest packages."""
     lines = [
-        f"Cold start per Lambda function (median of {runs}; floor: import boto3 + the same "
-        "clients):",
+        f"Cold start per Lambda function (median of {runs}, {note}; floor: import boto3 + "
+        "the same clients):",
         "",
         "| Function | Cold start | Floor | Ratio | Target | Met |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -344,9 +379,12 @@ def main() -> None:
     parser.add_argument(
         "--function", action="append", choices=list(FUNCTIONS), help="only these (repeatable)"
     )
+    parser.add_argument(
+        "--precompiled", action="store_true", help="the app's bytecode shipped, not compiled"
+    )
     parser.add_argument("--json", type=pathlib.Path, help="write the figures here too")
     args = parser.parse_args()
-    outcome = measure(args.runs, tuple(args.function or FUNCTIONS))
+    outcome = measure(args.runs, tuple(args.function or FUNCTIONS), args.precompiled)
     print(outcome["markdown"])
     if args.json:
         args.json.write_text(json.dumps({k: v for k, v in outcome.items() if k != "markdown"}))
