@@ -1,95 +1,254 @@
-"""One cold start, run in a fresh process by bench/cold_start.py:
-`python -m bench.cold_child app FRAME.jpg` or `python -m bench.cold_child floor`.
+"""One cold start of one Lambda function, run in a fresh process by bench/cold_start.py:
 
-app:   import app.py, build its real boto3 clients as the first event does, and handle that
-       event (a clean frame) — botocore Stubbers answer in place of the network. Nothing
-       else is imported, so the figure is the app's, not the harness's.
+    python -m bench.cold_child app FUNCTION [ARG]     (ARG: the frame's path, or the token)
+    python -m bench.cold_child floor FUNCTION
+
+app:   import app.py, build the boto3 clients FUNCTION's first event builds, and handle that
+       event as Lambda calls the function (`app.moderate_thumbnail(event, context)`, …; for
+       the API `app.app(event, context)` with an API Gateway proxy event whose bearer token
+       is verified against the user pool's JWKS, served by the parent on 127.0.0.1). A hook
+       on each client answers in place of the network (after the request is serialised, as
+       botocore's Stubber does). Nothing else is imported, so the figure is the app's, not
+       the harness's.
 floor: import boto3 and create the same clients, nothing else.
+
+FUNCTION is one of FUNCTIONS; each names the clients its first event builds, and the app
+run checks that it built those and no others, so the floor stays the function's own.
 """
 
+import io
+import os
 import sys
+import warnings
 
-SERVICES = ("rekognition", "s3", "ivs", "ivschat", "dynamodb")
+ACCOUNT, REGION = "123456789012", "us-west-2"
+CHANNEL = f"arn:aws:ivs:{REGION}:{ACCOUNT}:channel/ColdStart001"
+KEY = "ivs/v1/123456789012/ColdStart001/2026/11/21/10/0/RecCold00001/media/thumbnails/thumb0.jpg"
+
+# Each Lambda function: the clients its first event builds (app run and floor alike).
+FUNCTIONS = {
+    "api": ("dynamodb", "ivschat"),  # GET /incidents: the incident store; the room's client
+    "moderate_thumbnail": ("rekognition", "s3", "ivs", "ivschat", "dynamodb"),
+    "stream_state_changed": ("ivs", "dynamodb", "ivschat"),
+    "record_failed_frames": ("dynamodb", "ivs", "ivschat"),
+}
 
 
-def floor() -> None:
+def floor(function: str) -> None:
     import boto3
 
-    for service in SERVICES:
+    for service in FUNCTIONS[function]:
         boto3.client(service)
 
 
 class Context:
-    """What Lambda passes as the context, as far as the handler uses it."""
+    """What Lambda passes as the context, as far as the handlers use it."""
 
-    function_name = "moderate_thumbnail"
     function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-west-2:123456789012:function:moderate_thumbnail"
     memory_limit_in_mb = 512
     aws_request_id = "00000000-0000-0000-0000-000000000001"
+
+    def __init__(self, function: str) -> None:
+        self.function_name = function
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
 
     def get_remaining_time_in_millis(self) -> int:
         return 60_000
 
 
-def app_first_event(frame_path: str) -> None:
-    import io
-    import os
+def answer(client, responses: dict, calls: list) -> None:
+    """Answer every call of `client` with `responses[operation]` ({} when not named) after
+    the request is built, as botocore's Stubber does, but in any order: the handlers' order
+    of calls is theirs to change. The operations called are appended to `calls`."""
+    from botocore.awsrequest import AWSResponse
 
-    from botocore.response import StreamingBody
-    from botocore.stub import Stubber
+    def respond(model, **kwargs):
+        calls.append(model.name)
+        return AWSResponse(None, 200, {}, None), responses.get(model.name, {})
 
-    import app
+    client.meta.events.register_first("before-call.*.*", respond)
 
-    with open(frame_path, "rb") as file:
-        image = file.read()
-    # In the order the handler goes: idempotency record, the decision (none yet), the
-    # channel (unseen: its name from IVS, remembered), the reference frame, the new
-    # reference, the decision, the idempotency record completed.
-    dynamodb = Stubber(app.aws_client("dynamodb"))
-    operations = ("put_item", "get_item", "get_item", "update_item", "get_item", "put_item")
-    for operation in (*operations, "put_item", "update_item"):
-        dynamodb.add_response(operation, {})
-    ivs = Stubber(app.aws_client("ivs"))
-    ivs.add_response("get_channel", {"channel": {"name": "cold-start"}})
-    s3 = Stubber(app.aws_client("s3"))
-    s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(image), len(image))})
-    rekognition = Stubber(app.aws_client("rekognition"))
-    rekognition.add_response(
-        "detect_moderation_labels", {"ModerationLabels": [], "ModerationModelVersion": "7.0"}
-    )
-    app.aws_client("ivschat")  # built on a cold start too
-    for stub in (dynamodb, s3, rekognition, ivs):
-        stub.activate()
-    key = (
-        "ivs/v1/123456789012/ColdStart001/2026/11/21/10/0/RecCold00001/media/thumbnails/thumb0.jpg"
-    )
-    event = {
+
+def answered(app, function: str, responses: dict) -> list:
+    """Build FUNCTION's clients as its first event would, each answered from `responses`."""
+    calls: list = []
+    for service in FUNCTIONS[function]:
+        answer(app.aws_client(service), responses.get(service, {}), calls)
+    return calls
+
+
+def built_only_its_clients(app, function: str) -> None:
+    built = app.aws_client.cache_info().currsize
+    assert built == len(FUNCTIONS[function]), f"{function} built {built} clients, not as listed"
+
+
+def thumbnail_event(size: int) -> dict:
+    bucket = os.environ["RECORDING_BUCKET"]
+    return {
         "version": "0",
         "id": "0b0e9d36-1a3b-4e2c-9d0f-2c3a4b5c6d7e",
         "detail-type": "Object Created",
         "source": "aws.s3",
-        "account": "123456789012",
+        "account": ACCOUNT,
         "time": "2026-11-21T10:00:00Z",
-        "region": "us-west-2",
-        "resources": [f"arn:aws:s3:::{os.environ['RECORDING_BUCKET']}"],
+        "region": REGION,
+        "resources": [f"arn:aws:s3:::{bucket}"],
         "detail": {
-            "bucket": {"name": os.environ["RECORDING_BUCKET"]},
-            "object": {"key": key, "size": len(image), "etag": "e0", "sequencer": "00A"},
+            "bucket": {"name": bucket},
+            "object": {"key": KEY, "size": size, "etag": "e0", "sequencer": "00A"},
         },
     }
-    with open(os.devnull, "w") as devnull:
-        app.logger.registered_handler.stream = devnull
-        sys.stdout = devnull
-        result = app.moderate_thumbnail(event, Context())
-        sys.stdout = sys.__stdout__
+
+
+def moderate_thumbnail(app, frame_path: str):
+    """A clean frame of a channel not seen before (its name from IVS)."""
+    from botocore.response import StreamingBody
+
+    with open(frame_path, "rb") as file:
+        image = file.read()
+    calls = answered(
+        app,
+        "moderate_thumbnail",
+        {
+            "ivs": {"GetChannel": {"channel": {"name": "cold-start"}}},
+            "s3": {"GetObject": {"Body": StreamingBody(io.BytesIO(image), len(image))}},
+            "rekognition": {
+                "DetectModerationLabels": {"ModerationLabels": [], "ModerationModelVersion": "7.0"}
+            },
+        },
+    )
+    result = app.moderate_thumbnail(thumbnail_event(len(image)), Context("moderate_thumbnail"))
     assert result["decision"] == "clean", result
-    for stub in (dynamodb, s3, rekognition, ivs):
-        stub.assert_no_pending_responses()
+    assert {"GetObject", "DetectModerationLabels"} <= set(calls), calls
+
+
+def stream_state_changed(app, _=None):
+    """A channel goes live (IVS confirms it): its state recorded, the room told."""
+    calls = answered(
+        app,
+        "stream_state_changed",
+        {
+            "ivs": {"GetStream": {"stream": {"channelArn": CHANNEL, "state": "LIVE"}}},
+            "ivschat": {"SendEvent": {"id": "ColdEvent001"}},
+        },
+    )
+    event = {
+        "version": "0",
+        "id": "5e7d1c2a-3b4f-4a6e-8d9c-0f1e2d3c4b5a",
+        "detail-type": "IVS Stream State Change",
+        "source": "aws.ivs",
+        "account": ACCOUNT,
+        "time": "2026-11-21T10:00:00Z",
+        "region": REGION,
+        "resources": [CHANNEL],
+        "detail": {"event_name": "Stream Start", "channel_name": "cold-start", "stream_id": "st-1"},
+    }
+    result = app.stream_state_changed(event, Context("stream_state_changed"))
+    assert result["applied"] and result["live"], result
+    assert "SendEvent" in calls, calls
+
+
+def record_failed_frames(app, _=None):
+    """One SQS message: Lambda's invocation record of a frame whose retries ran out."""
+    import json
+
+    calls = answered(
+        app,
+        "record_failed_frames",
+        {
+            "ivs": {"GetChannel": {"channel": {"name": "cold-start"}}},
+            "ivschat": {"SendEvent": {"id": "ColdEvent001"}},
+        },
+    )
+    record = {
+        "version": "1.0",
+        "timestamp": "2026-11-21T10:03:12.000Z",
+        "requestContext": {
+            "requestId": "7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f",
+            "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:moderate_thumbnail",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
+        "requestPayload": thumbnail_event(48213),
+        "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+        "responsePayload": {"errorMessage": "Rate exceeded", "errorType": "ClientError"},
+    }
+    event = {
+        "Records": [
+            {
+                "messageId": "0d1c2b3a-4f5e-4d6c-8b7a-9f8e7d6c5b4a",
+                "receiptHandle": "ColdReceipt",
+                "body": json.dumps(record),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:"
+                + os.environ["FAILED_FRAMES_QUEUE"],
+                "awsRegion": REGION,
+            }
+        ]
+    }
+    result = app.record_failed_frames(event, Context("record_failed_frames"))
+    assert result[0]["recorded"] == "failed", result
+    assert {"PutItem", "SendEvent"} <= set(calls), calls
+
+
+def api(app, token: str):
+    """A signed-in moderator's first request: GET /incidents (the dashboard's queue)."""
+    calls = answered(app, "api", {"dynamodb": {"Query": {"Items": [], "Count": 0}}})
+    headers = {
+        "Accept": "application/json",
+        "Authorization": f"Bearer {token}",
+        "Host": "cold.execute-api.us-west-2.amazonaws.com",
+    }
+    event = {
+        "resource": "/incidents",
+        "path": "/incidents",
+        "httpMethod": "GET",
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/incidents",
+            "httpMethod": "GET",
+            "path": "/api/incidents",
+            "stage": "api",
+            "accountId": ACCOUNT,
+            "apiId": "cold",
+            "requestId": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+            "identity": {"sourceIp": "203.0.113.9"},
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+    response = app.app(event, Context("api"))
+    assert response["statusCode"] == 200, response
+    assert "Query" in calls, calls
+
+
+def app_first_event(function: str, arg: str | None) -> None:
+    # Powertools warns when a function wrapped in log_metrics added none (a stream-state
+    # event adds none): the app's to settle; here it would only clutter the bench's output.
+    warnings.filterwarnings("ignore", "No application metrics to publish")
+    with open(os.devnull, "w") as devnull:
+        sys.stdout = devnull  # the handlers' logs and metrics: formatted, not shown
+        import app
+
+        app.logger.registered_handler.stream = devnull
+        globals()[function](app, arg)
+        sys.stdout = sys.__stdout__
+    built_only_its_clients(app, function)
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "app":
-        app_first_event(sys.argv[2])
+    mode, function, *rest = sys.argv[1:]
+    if function not in FUNCTIONS:
+        sys.exit(f"unknown function {function!r}: one of {', '.join(FUNCTIONS)}")
+    if mode == "app":
+        app_first_event(function, rest[0] if rest else None)
     else:
-        floor()
+        floor(function)

@@ -4,7 +4,8 @@ Prints one table and writes it to bench/results/ as results.json and results.md,
 latency.png, the distribution of end-to-end latencies on the local stack:
 
 1. handler overhead per frame on zero-latency fakes, ours beside the reference port;
-2. cold start: importing the app and handling a first event, beside import boto3 + clients;
+2. cold start of each Lambda function: importing the app and handling its first event,
+   beside import boto3 + the clients that function builds, and its import costs;
 3. AWS calls and cost per 1000 frames on replayed streams, with violating frames missed;
 4. frame skipping on held-out real photographs: violating frames missed per object size,
    and Rekognition calls saved on clean frames (bench/skip.py, its own table too);
