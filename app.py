@@ -1,26 +1,25 @@
-"""ivs-moderation: Chalice wiring only; the service lives in chalicelib/."""
+"""ivs-moderation: Chalice wiring only; the service lives in chalicelib/.
+
+Every Lambda function of the app imports this module; each loads only what it runs. The
+API function (Chalice names it `<app>-<stage>`) registers the routes; an event function
+(`<app>-<stage>-<handler>`) skips them, and its handler imports its body on first use.
+Anywhere else (`chalice package` and `deploy`, `chalice local`, tests) all is registered.
+"""
 
 import os
 
 from chalice import Chalice, ConvertToMiddleware
 
-from chalicelib import handlers
-from chalicelib.api.channels import channels
-from chalicelib.api.chat import chat
-from chalicelib.api.dashboard import dashboard
-from chalicelib.api.history import history
-from chalicelib.api.http import api_errors_and_cors
-from chalicelib.api.incidents import incidents
-from chalicelib.api.stats import stats
-from chalicelib.api.streams import streams
 from chalicelib.core.config import failed_frames_queue_from_env, recording_bucket_from_env
-from chalicelib.core.ivs import thumbnail_event_pattern
+from chalicelib.core.ivs import STREAM_STATE_PATTERN, thumbnail_event_pattern
 from chalicelib.core.observability import configure_logging
 from chalicelib.core.observability import metrics as _metrics
 from chalicelib.dependencies import aws_client
-from chalicelib.streams.state import STREAM_STATE_PATTERN
 
 __all__ = ["app", "aws_client"]
+
+EVENT_HANDLERS = ("moderate_thumbnail", "stream_state_changed", "record_failed_frames")
+FUNCTION = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")  # set by Lambda only
 
 app = Chalice(app_name="ivs-moderation", configure_logs=False)  # Powertools logs instead
 logger = configure_logging()
@@ -29,29 +28,38 @@ app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_s
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "cloudwatch")
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "sqs")
 
-app.register_blueprint(streams)
-app.register_blueprint(chat)
-app.register_blueprint(history)
-app.register_blueprint(incidents)
-app.register_blueprint(channels)
-app.register_blueprint(stats)
-app.register_blueprint(dashboard)
+if FUNCTION.rsplit("-", 1)[-1] not in EVENT_HANDLERS:  # the API function, or no Lambda
+    from chalicelib.api.channels import channels
+    from chalicelib.api.chat import chat
+    from chalicelib.api.dashboard import dashboard
+    from chalicelib.api.history import history
+    from chalicelib.api.http import api_errors_and_cors
+    from chalicelib.api.incidents import incidents
+    from chalicelib.api.stats import stats
+    from chalicelib.api.streams import streams
+
+    for blueprint in (streams, chat, history, incidents, channels, stats, dashboard):
+        app.register_blueprint(blueprint)
+    app.register_middleware(api_errors_and_cors, "http")
 
 
 @app.on_cw_event(thumbnail_event_pattern(recording_bucket_from_env(os.environ)))
 def moderate_thumbnail(event):
+    from chalicelib import handlers
+
     return handlers.moderate_thumbnail(event.to_dict(), event.context)
 
 
 @app.on_cw_event(STREAM_STATE_PATTERN)
 def stream_state_changed(event):
+    from chalicelib import handlers
+
     return handlers.stream_state_changed(event.to_dict())
 
 
 @app.on_sqs_message(queue=failed_frames_queue_from_env(os.environ), batch_size=10)
 def record_failed_frames(event):
     """Frames Lambda gave up on: the thumbnail function's on-failure destination."""
+    from chalicelib import handlers
+
     return handlers.record_failed_frames([record.body for record in event])
-
-
-app.register_middleware(api_errors_and_cors, "http")

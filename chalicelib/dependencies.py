@@ -1,7 +1,9 @@
 """What the handlers and routes need, each built once per Lambda container on first use.
 
 Nothing here runs at import: settings are read and clients built when a handler first
-asks (and tests call `reset()` to start over with a fresh environment).
+asks (and tests call `reset()` to start over with a fresh environment). Each getter
+imports what it builds, so that each Lambda function loads only its own part of the
+house (the API does not load the thumbnail path, nor the thumbnail function the API's).
 """
 
 from __future__ import annotations
@@ -10,30 +12,23 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
-import boto3
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from botocore.config import Config
-
-from chalicelib.channels.store import ChannelNames, ChannelStore
 from chalicelib.core.config import Settings
-from chalicelib.core.observability import metrics
-from chalicelib.core.retries import CONFIG, keep_retrying
-from chalicelib.decisions.store import DecisionStore
-from chalicelib.frames.event import IDEMPOTENCY_KEY_JMESPATH, answered_from_record
-from chalicelib.frames.failures import FailedFrames
-from chalicelib.frames.moderator import ThumbnailModerator
-from chalicelib.incidents.handling import IncidentHandling
-from chalicelib.incidents.service import Incidents
-from chalicelib.incidents.store import IncidentStore
-from chalicelib.room.blind import BlindNotices
-from chalicelib.room.chat import ModerationRoom
-from chalicelib.streams.state import StreamStates
-from chalicelib.streams.stops import Stops
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    from chalicelib.channels.store import ChannelNames, ChannelStore
+    from chalicelib.decisions.store import DecisionStore
+    from chalicelib.frames.failures import FailedFrames
+    from chalicelib.frames.moderator import ThumbnailModerator
+    from chalicelib.incidents.handling import IncidentHandling
+    from chalicelib.incidents.service import Incidents
+    from chalicelib.room.blind import BlindNotices
+    from chalicelib.room.chat import ModerationRoom
+    from chalicelib.streams.state import StreamStates
+    from chalicelib.streams.stops import Stops
 
 # EventBridge retries an event for up to 24 hours; a duplicate within that is recognised.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -57,6 +52,11 @@ def settings() -> Settings:
 def aws_client(service: str):
     """A client whose calls are retried 5 times (retries.py); what still fails raises, the
     invoke fails, and Lambda retries the event."""
+    import boto3
+    from botocore.config import Config
+
+    from chalicelib.core.retries import CONFIG, keep_retrying
+
     # Presigned S3 links are SigV4 (SigV2 is deprecated and fails in newer regions).
     config = CONFIG.merge(Config(signature_version="s3v4")) if service == "s3" else CONFIG
     client = boto3.client(service, config=config)
@@ -66,11 +66,15 @@ def aws_client(service: str):
 
 @cache
 def decision_store() -> DecisionStore:
+    from chalicelib.decisions.store import DecisionStore
+
     return DecisionStore(aws_client("dynamodb"), settings().decisions_table)
 
 
 @cache
 def moderation_room() -> ModerationRoom:
+    from chalicelib.room.chat import ModerationRoom
+
     return ModerationRoom(aws_client("ivschat"), settings().moderation_room_arn)
 
 
@@ -80,16 +84,23 @@ def now() -> datetime:
 
 @cache
 def channel_store() -> ChannelStore:
+    from chalicelib.channels.store import ChannelStore
+
     return ChannelStore(aws_client("dynamodb"), settings().channels_table)
 
 
 @cache
 def channel_names() -> ChannelNames:
+    from chalicelib.channels.store import ChannelNames
+
     return ChannelNames(aws_client("ivs"), channel_store(), now)
 
 
 @cache
 def incidents() -> Incidents:
+    from chalicelib.incidents.service import Incidents
+    from chalicelib.incidents.store import IncidentStore
+
     config = settings()
     return Incidents(
         store=IncidentStore(aws_client("dynamodb"), config.incidents_table),
@@ -105,11 +116,15 @@ def incidents() -> Incidents:
 
 @cache
 def incident_handling() -> IncidentHandling:
+    from chalicelib.incidents.handling import IncidentHandling
+
     return IncidentHandling(incidents=incidents(), channels=channel_store())
 
 
 @cache
 def stops() -> Stops:
+    from chalicelib.streams.stops import Stops
+
     return Stops(
         ivs=aws_client("ivs"),
         decisions=decision_store(),
@@ -121,6 +136,9 @@ def stops() -> Stops:
 
 @cache
 def thumbnail_moderator() -> ThumbnailModerator:
+    from chalicelib.core.observability import metrics
+    from chalicelib.frames.moderator import ThumbnailModerator
+
     return ThumbnailModerator(
         settings=settings(),
         rekognition=aws_client("rekognition"),
@@ -138,6 +156,8 @@ def thumbnail_moderator() -> ThumbnailModerator:
 
 @cache
 def blind_notices() -> BlindNotices:
+    from chalicelib.room.blind import BlindNotices
+
     return BlindNotices(
         channels=channel_store(),
         room=moderation_room(),
@@ -148,6 +168,9 @@ def blind_notices() -> BlindNotices:
 
 @cache
 def failed_frames() -> FailedFrames:
+    from chalicelib.core.observability import metrics
+    from chalicelib.frames.failures import FailedFrames
+
     return FailedFrames(
         settings=settings(),
         store=decision_store(),
@@ -155,12 +178,14 @@ def failed_frames() -> FailedFrames:
         blind=blind_notices(),
         metrics=metrics(),
         clock=now,
-        finish=thumbnail_moderator().moderate,
+        finish=lambda frame: thumbnail_moderator().moderate(frame),  # built when needed
     )
 
 
 @cache
 def stream_states() -> StreamStates:
+    from chalicelib.streams.state import StreamStates
+
     return StreamStates(
         ivs=aws_client("ivs"),
         channels=channel_store(),
@@ -172,6 +197,10 @@ def stream_states() -> StreamStates:
 
 @cache
 def idempotency_config() -> IdempotencyConfig:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    from chalicelib.frames.event import IDEMPOTENCY_KEY_JMESPATH, answered_from_record
+
     return IdempotencyConfig(
         event_key_jmespath=IDEMPOTENCY_KEY_JMESPATH,
         expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
@@ -182,6 +211,11 @@ def idempotency_config() -> IdempotencyConfig:
 @cache
 def moderate_once():
     """`thumbnail_moderator().moderate`, at most once per object write (Powertools)."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        idempotent_function,
+    )
+
     store = DynamoDBPersistenceLayer(
         table_name=settings().idempotency_table, boto3_client=aws_client("dynamodb")
     )

@@ -10,10 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-)
-
 from chalicelib import dependencies
 from chalicelib.core.observability import correlate
 from chalicelib.frames.event import MalformedEvent, ObjectCreated
@@ -30,6 +26,10 @@ def moderate_thumbnail(event: dict[str, Any], context) -> dict[str, Any]:
     thumbnail = frame.thumbnail
     correlate(event_id=frame.event_id, channel=thumbnail and thumbnail.channel_arn)
     dependencies.idempotency_config().register_lambda_context(context)
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,  # imported here: only this function needs it
+    )
+
     try:
         return dependencies.moderate_once()(frame=frame)
     except IdempotencyAlreadyInProgressError:

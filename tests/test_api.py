@@ -66,6 +66,7 @@ PROTECTED = [
     ("POST", "/incidents/{incident_id}/reopen"),
     ("GET", "/channels"),
     ("GET", "/stats"),
+    ("GET", "/teams"),
 ]
 
 

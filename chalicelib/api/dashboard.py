@@ -5,8 +5,9 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib import dependencies
-from chalicelib.api import ApiBlueprint
+from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.pages import dashboard_file, origin
+from chalicelib.api.requests import query_params
 
 dashboard = ApiBlueprint(__name__)
 
@@ -23,15 +24,22 @@ def static(name: str):
 
 @dashboard.route("/config")
 def sign_in_config():
-    """What the dashboard needs to sign in, and the teams it may escalate to; nothing secret."""
+    """What the dashboard needs to sign in; nothing secret."""
     config = dependencies.settings()
     return {
         "region": config.region,
         "userPoolId": config.user_pool_id,
         "clientId": config.app_client_ids[0],
         "cognitoEndpoint": config.cognito_endpoint,
-        "escalationTeams": list(config.escalation_teams),
     }
+
+
+@dashboard.route("/teams", methods=["GET", "OPTIONS"])
+def teams():
+    """The teams an incident may be escalated to (ESCALATION_TEAMS)."""
+    signed_in(dashboard)
+    query_params(dashboard.current_request, ())
+    return {"escalationTeams": list(dependencies.settings().escalation_teams)}
 
 
 def page(name: str) -> Response:

@@ -104,3 +104,7 @@ def thumbnail_event_pattern(bucket: str) -> dict:
             "object": {"key": [{"suffix": ".jpg"}]},
         },
     }
+
+
+# IVS's EventBridge events of a channel's stream going live or offline (stream_state_changed).
+STREAM_STATE_PATTERN = {"source": ["aws.ivs"], "detail-type": ["IVS Stream State Change"]}

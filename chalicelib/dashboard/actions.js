@@ -48,7 +48,7 @@ const FORMS = {
   escalate: () => [
     field('Team (required)', h('select', { name: 'escalateTo', required: true },
       h('option', { value: '' }, 'Choose the team…'),
-      (state.config?.escalationTeams || []).map((team) => h('option', { value: team }, team)))),
+      state.teams.map((team) => h('option', { value: team }, team)))),
     field('Note (optional)', h('input', { name: 'note', maxLength: 500, autocomplete: 'off' })),
   ],
   stop: () => [

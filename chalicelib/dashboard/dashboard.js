@@ -3,6 +3,7 @@
 // This module wires the others: session, api, live, sync, store, queue, card, lightbox,
 // actions, keyboard, history, stats, settings.
 
+import { get } from './api.js';
 import { $, h, replace } from './dom.js';
 import { renderHistory, showHistory, wireHistory } from './history.js';
 import { renderLightbox, wireLightbox } from './lightbox.js';
@@ -90,6 +91,9 @@ async function start() {
     deny();
     return;
   }
+  get('teams').then((answer) => {
+    if (answer.status === 200) update((s) => { s.teams = answer.body.escalationTeams; });
+  });
   connect({
     onEvent: applyEvent,
     onOpen: () => sync().then((result) => { if (result === 'denied') deny(); }),

@@ -4,7 +4,8 @@
 import { loadSettings } from './settings.js';
 
 export const state = {
-  config: null, // GET /config: region, userPoolId, clientId, cognitoEndpoint, escalationTeams
+  config: null, // GET /config: region, userPoolId, clientId, cognitoEndpoint
+  teams: [], // GET /teams: the teams an incident may be escalated to
   user: '', // the signed-in username
   access: 'unknown', // 'moderator' once the API agreed; 'denied' for a non-moderator
   view: 'queue', // queue | history | stats

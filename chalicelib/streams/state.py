@@ -32,7 +32,6 @@ from chalicelib.room.chat import ModerationRoom
 
 logger = logging.getLogger(__name__)
 
-STREAM_STATE_PATTERN = {"source": ["aws.ivs"], "detail-type": ["IVS Stream State Change"]}
 LIVE_EVENTS = frozenset({"Session Created", "Stream Start"})
 OFFLINE_EVENTS = frozenset({"Stream End", "Stream Failure"})
 

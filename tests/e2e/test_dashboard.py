@@ -370,6 +370,26 @@ def test_a_second_moderator_sees_an_acknowledgement_and_a_dismissal_within_2_s(
     expect(card(a, channel.name).get_by_role("button", name="Acknowledge")).to_be_visible()
 
 
+def test_an_escalation_goes_to_one_of_the_configured_teams(page, stack, moderator, token):
+    channel = Channel(stack, "escalate")
+    channel.flag()
+    sign_in_as(page, stack, moderator)
+
+    # WHEN the moderator escalates, THEN the teams offered are the stage's, and one is chosen
+    card(page, channel.name).get_by_role("button", name="Escalate", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    teams = api(stack, "GET", "/teams", token).json()["escalationTeams"]
+    expect(dialog.get_by_label("Team (required)").locator("option")).to_have_text(
+        ["Choose the team…", *teams]
+    )
+    team = teams[-1]
+    dialog.get_by_label("Team (required)").select_option(team)
+    dialog.get_by_role("button", name="Escalate", exact=True).click()
+
+    expect(standing(page, channel.name)).to_contain_text(f"Escalated to {team} by moderator")
+    assert channel.incident(token)["escalatedTo"] == team
+
+
 def test_a_stop_after_another_moderators_stop_shows_who_stopped_it(
     open_page, stack, moderator, second_moderator, console, token
 ):
