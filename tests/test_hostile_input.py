@@ -449,6 +449,40 @@ def test_cursors_that_are_not_ours_are_400(client, app_module):
         assert_refused_before_any_query(client, app_module, cursor, "", cursor[:20])
 
 
+def test_a_history_cursor_holds_exactly_what_this_api_put_in_it(client, app_module):
+    """Issue item 6: keys a fresh query refuses are refused inside a cursor too."""
+    seed_history()
+    for params in ({}, {"channelArn": CHANNEL_ARN}):
+        cursor = first_cursor(client, **params)
+        state = cursor_state(cursor)
+        # a cursor as returned still pages
+        page = get(client, "/decisions", {"cursor": cursor, "limit": "1"})
+        assert page.status_code == 200, params
+        assert len(page.json_body["items"]) == 1 and page.json_body["nextCursor"], params
+        for change, words in [
+            ({"admin": True}, "it holds admin"),
+            ({"limit": 10**9}, "it holds limit"),
+            ({"cursor": cursor}, "it holds cursor"),
+            ({"q": {"limit": str(10**9)}}, "it holds q"),
+            ({"v": 2.0}, "its version must be a whole number"),  # 2.0 == 2: read as v2 before
+            ({"v": "2"}, "its version must be a whole number"),
+            ({"c": 5}, "its channel must be text or null"),
+            ({"s": 0}, "its start must be text"),
+            ({"kind": "frame,stop"}, "its kind must be a list"),
+            ({"d": ["2025-03-10"]}, "its day must be text or null"),
+            ({"k": []}, "its start key must be an object or null"),
+        ]:
+            case = (params, change)
+            with counted_queries(app_module.aws_client("dynamodb")) as queries:
+                response = get(client, "/decisions", {"cursor": forged({**state, **change})})
+            assert_400(response, "cursor is not one this API returned (", words, case=case)
+            assert queries == [], case
+        for missing in ("k", "d", "v"):
+            without = {name: value for name, value in state.items() if name != missing}
+            response = get(client, "/decisions", {"cursor": forged(without)})
+            assert_400(response, "not one this API returned", f"lacks {missing}", case=missing)
+
+
 def test_an_untouched_cursor_still_works_and_each_page_is_bounded(client, app_module):
     seed_history()
     cursor = first_cursor(client)

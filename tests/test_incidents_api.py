@@ -6,6 +6,7 @@ frames handled by the real thumbnail handler (moto + Stubbers), as in production
 
 from __future__ import annotations
 
+import base64
 import json
 from urllib.parse import urlencode
 
@@ -256,6 +257,67 @@ def test_a_time_window_pages_with_a_cursor_that_cannot_be_widened(client, rekogn
         assert response.status_code == 400, (edits, response.body)
         assert response.json_body["Message"].startswith("cursor is not one this API returned")
     assert get(client, "/incidents", {"cursor": "garbage"}).status_code == 400
+
+
+def cursor_state(cursor: str) -> dict:
+    return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+
+
+def encoded(state) -> str:
+    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+
+
+def test_an_incident_cursor_holds_exactly_what_this_api_put_in_it(client, rekognition, ivschat):
+    """Issue item 6: keys a fresh query refuses are refused inside a cursor too."""
+    for n in range(3):  # one incident a channel at a time: each is resolved
+        incident_id = open_incident(client, rekognition, ivschat, n)
+        ivschat.add_response("send_event", {"id": f"AbCdEfGh030{n}"}, SEND)
+        post(client, f"/incidents/{incident_id}/resolve", {"resolution": "warned", "note": "w"})
+    opened = incidents()[0]["openedAt"]
+    window = {"from": opened[:10] + "T00:00:00Z", "limit": 2}
+    for params in (window, {**window, "channelArn": CHANNEL_ARN}):
+        page = get(client, "/incidents", params).json_body
+        cursor = page["nextCursor"]
+        state = cursor_state(cursor)
+        # a cursor as returned still pages: the rest of the window, and no further cursor
+        rest = get(client, "/incidents", {"cursor": cursor, "limit": "2"})
+        assert rest.status_code == 200, params
+        seen = [item["incidentId"] for item in page["items"] + rest.json_body["items"]]
+        assert len(seen) == len(set(seen)) == 3, params
+        query = state["q"]
+        for change, words in [
+            ({"admin": True}, "it holds admin"),
+            ({"cursor": cursor}, "it holds cursor"),
+            ({"q": {**query, "admin": "true"}}, "its query is not one a cursor carries"),
+            ({"q": {**query, "limit": str(10**9)}}, "its query holds limit"),
+            ({"q": {**query, "limit": 10**9}}, "its query holds limit"),
+            ({"q": {"cursor": cursor}}, "its query holds cursor"),  # read as a cursor before
+            ({"q": {**query, "cursor": cursor}}, "its query holds cursor"),
+            ({"q": {name: v for name, v in query.items() if name != "to"}}, "it lacks to"),
+            ({"q": {**query, "from": 0}}, "its query's from must be a string"),
+            ({"q": "state=open"}, "its query must be an object"),
+            ({"k": None}, "its key must be an object"),  # was read from the start
+            ({"k": ["x"]}, "its key must be an object"),
+            ({"d": 20261121}, "its day must be text or null"),
+        ]:
+            response = get(client, "/incidents", {"cursor": encoded({**state, **change})})
+            assert response.status_code == 400, (params, change, response.body)
+            message = response.json_body["Message"]
+            assert message.startswith("cursor is not one this API returned ("), (change, message)
+            assert words in message, (params, change, message)
+        for missing in ("q", "d", "k"):
+            without = {name: value for name, value in state.items() if name != missing}
+            response = get(client, "/incidents", {"cursor": encoded(without)})
+            assert response.status_code == 400, (params, missing, response.body)
+            assert (
+                f"not one this API returned (not this version's cursor: it lacks {missing}"
+                in (response.json_body["Message"])
+            )
+    # a channel's window is not read by day: its cursors hold no day
+    assert state["d"] is None
+    response = get(client, "/incidents", {"cursor": encoded({**state, "d": opened[:10]})})
+    assert response.status_code == 400
+    assert "not read by day" in response.json_body["Message"]
 
 
 def test_channels_list_names_live_state_and_open_incidents(client, rekognition, ivschat):

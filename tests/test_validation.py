@@ -11,7 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.api.requests import json_body
-from chalicelib.core.cursors import decode_cursor, encode_cursor
+from chalicelib.core.cursors import (
+    cursor_contents,
+    cursor_query,
+    decode_cursor,
+    encode_cursor,
+    part,
+    read_cursor,
+)
 from chalicelib.core.errors import ApiError, BadRequest
 from chalicelib.core.schema import Boolean, ChannelArn, Integer, ListOf, OneOf, Text, Time, fields
 from chalicelib.core.times import EARLIEST, LATEST, time_window
@@ -170,6 +177,87 @@ def test_any_other_cursor_is_a_400(raw):
         assert error.message == "cursor is not one this API returned"
         return
     assert isinstance(state, dict)
+
+
+# The parts a route's cursors hold, as history.py and queries.py declare theirs.
+PARTS = {"v": part("version", int), "q": part("query", dict), "d": part("day", str, None)}
+A_CURSOR = {"v": 2, "q": {"state": "open", "from": "x"}, "d": None}
+JSON_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2),
+)
+
+
+def refused(read) -> str:
+    with pytest.raises(BadRequest) as error:
+        read()
+    assert error.value.status_code == 400
+    assert error.value.message.startswith("cursor is not one this API returned ("), error.value
+    return error.value.message
+
+
+def test_a_cursor_with_exactly_its_parts_is_read_back():
+    assert read_cursor(encode_cursor(A_CURSOR), PARTS) == A_CURSOR
+    assert read_cursor(encode_cursor({**A_CURSOR, "d": "2026-11-21"}), PARTS)["d"] == "2026-11-21"
+
+
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        ({**A_CURSOR, "admin": True}, "it holds admin"),
+        ({**A_CURSOR, "limit": 10**9}, "it holds limit"),
+        ({**A_CURSOR, "cursor": encode_cursor(A_CURSOR)}, "it holds cursor"),
+        ({"v": 2, "q": {}}, "it lacks d"),
+        ({"q": {}, "d": None, "x": 1}, "it holds x; it lacks v"),
+        ({**A_CURSOR, "v": "2"}, "its version must be a whole number"),
+        ({**A_CURSOR, "v": True}, "its version must be a whole number"),  # bool is no int here
+        ({**A_CURSOR, "v": 2.0}, "its version must be a whole number"),
+        ({**A_CURSOR, "q": ["state"]}, "its query must be an object"),
+        ({**A_CURSOR, "d": 20261121}, "its day must be text or null"),
+    ],
+)
+def test_a_cursor_with_other_parts_or_types_is_a_400(state, words):
+    assert words in refused(lambda: read_cursor(encode_cursor(state), PARTS))
+
+
+@FAST
+@given(st.dictionaries(st.sampled_from(["v", "q", "d", "k", "admin"]), JSON_VALUES, max_size=5))
+def test_only_a_state_of_its_parts_and_types_is_read(state):
+    try:
+        assert read_cursor(encode_cursor(state), PARTS) == state
+    except BadRequest as error:
+        assert error.message.startswith("cursor is not one this API returned")
+        return
+    assert set(state) == set(PARTS)
+    assert type(state["v"]) is int and isinstance(state["q"], dict)
+    assert state["d"] is None or isinstance(state["d"], str)
+
+
+def test_a_cursors_query_holds_only_the_parameters_its_route_put_in_it():
+    query = {"state": "open", "from": "x", "channelArn": "y"}
+    assert cursor_query(query, ("state", "from"), ("channelArn", "category")) == query
+    for params, words in [
+        ({**query, "admin": "true"}, "it holds admin"),
+        ({**query, "limit": str(10**9)}, "its query holds limit"),
+        ({**query, "limit": "2"}, "its query holds limit"),  # the limit comes with each request
+        ({"cursor": encode_cursor(A_CURSOR)}, "its query holds cursor"),
+        ({"state": "open"}, "it lacks from"),
+        ({**query, "from": ["x"]}, "its query's from must be a string"),
+        ({**query, "from": "x\u0000"}, "control characters"),
+        ({**query, "from": "x" * 3000}, "longer than 2048"),
+        ("state=open", "its query must be an object"),
+    ]:
+
+        def read(params=params):
+            with cursor_contents():
+                cursor_query(params, ("state", "from"), ("channelArn", "category"))
+
+        assert words in refused(read), params
 
 
 SPEC = {

@@ -26,7 +26,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.core import times, validation
-from chalicelib.core.cursors import cursor_contents, decode_cursor, encode_cursor
+from chalicelib.core.cursors import cursor_contents, encode_cursor, part, read_cursor
 from chalicelib.core.errors import BadRequest, aws_error
 from chalicelib.core.ivs import parse_thumbnail_key
 from chalicelib.core.times import iso_time, time_window
@@ -49,7 +49,17 @@ PER_CHANNEL_DECISIONS = frozenset({"clean", "superseded"})  # frames without `da
 PARAMS = ("channelArn", "from", "to", "kind", "decision", "limit", "cursor")
 _QUERY_PARAMS = {"channelArn", "from", "to", "kind", "decision"}
 _CURSOR_VERSION = 2
-_CURSOR_KEYS = {"v", "c", "s", "e", "kind", "decision", "d", "k"}
+# What this route's cursors hold (`cursor`), each part of its JSON type.
+_CURSOR_PARTS = {
+    "v": part("version", int),
+    "c": part("channel", str, None),
+    "s": part("start", str),
+    "e": part("end", str),
+    "kind": part("kind", list),
+    "decision": part("decision", list),
+    "d": part("day", str, None),
+    "k": part("start key", dict, None),
+}
 MAX_SORT_KEY_CHARS = 128
 # Decision-log attributes that are storage details, not history.
 _INTERNAL = {"sortKey", "day", "expiresAt", "bucket"}
@@ -102,9 +112,9 @@ class HistoryQuery:
     @classmethod
     def from_cursor(cls, raw: str, limit: int) -> HistoryQuery:
         """The query a cursor continues, every part of it validated again."""
-        state = decode_cursor(raw)
+        state = read_cursor(raw, _CURSOR_PARTS)
         with cursor_contents():
-            if set(state) != _CURSOR_KEYS or state["v"] != _CURSOR_VERSION:
+            if state["v"] != _CURSOR_VERSION:
                 raise BadRequest("not this version's cursor")
             channel = None if state["c"] is None else channel_arn(state["c"], "channel")
             end = times.client_time(state["e"], "end")

@@ -15,7 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.core import times
-from chalicelib.core.cursors import cursor_contents, decode_cursor, encode_cursor
+from chalicelib.core.cursors import (
+    cursor_contents,
+    cursor_query,
+    encode_cursor,
+    part,
+    read_cursor,
+)
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.schema import OneOf
 from chalicelib.core.times import client_day, client_time, iso_time, parse_time, time_window
@@ -30,6 +36,9 @@ MAX_WINDOW = timedelta(days=31)
 MAX_QUEUE = 500  # incidents one queue read gathers at most (then `truncated`)
 MAX_PAGES = 40  # index pages one request reads at most
 DEFAULT_LIMIT, MAX_LIMIT = 100, 200
+# What this route's cursors hold (`IncidentQuery.cursor`): its query, the day, the start key.
+_CURSOR_PARTS = {"q": part("query", dict), "d": part("day", str, None), "k": part("key", dict)}
+_CURSOR_QUERY, _CURSOR_FILTERS = ("state", "from", "to"), ("channelArn", "category")
 
 
 @dataclass(frozen=True)
@@ -153,13 +162,10 @@ def _descending(text: str) -> str:
 
 def _decode(raw: str, size: int, now: datetime) -> IncidentQuery:
     """A cursor's query, checked again as a new one; where it stopped, inside that query."""
-    state = decode_cursor(raw)
+    state = read_cursor(raw, _CURSOR_PARTS)
     with cursor_contents():
-        params, day, after = state.get("q"), state.get("d"), state.get("k") or {}
-        if not isinstance(params, dict) or not isinstance(after, dict):
-            raise BadRequest("its query is missing")
-        if not all(isinstance(value, str) for value in params.values()):
-            raise BadRequest("its query holds a value that is not text")
+        params = cursor_query(state["q"], _CURSOR_QUERY, _CURSOR_FILTERS)
+        day, after = state["d"], state["k"]
         query = IncidentQuery.from_params({**params, "limit": str(size)}, now)
         if query.start is None or query.end is None:
             raise BadRequest("it holds no window")
@@ -168,8 +174,10 @@ def _decode(raw: str, size: int, now: datetime) -> IncidentQuery:
             if not lower[:10] <= client_day(day, "its day").isoformat() <= upper[:10]:
                 raise BadRequest("its day is outside the window")
             partition = {"openedDay": day}
+        elif day is not None:
+            raise BadRequest("a channel's incidents are not read by day")
         else:
-            day, partition = None, {"channelArn": query.channel_arn}
+            partition = {"channelArn": query.channel_arn}
         # Where DynamoDB stopped must lie in the query's own partition and window.
         if after and (
             set(after) != {"incidentId", "openedAt", *partition}
