@@ -142,6 +142,7 @@ class Stops:
 
                     def hold(current: dict[str, Any], at: datetime) -> dict[str, Any]:
                         self._refuse_if_held(request.channel_arn, current)
+                        seen_version(current, request.version)  # unchanged since it was seen
                         return claim_for_stop(
                             current, claim["by"], at, audit["auditId"], at + STOP_LEASE
                         )
@@ -187,7 +188,7 @@ class Stops:
         raise _conflict(message, current)
 
     def _who_stopped(self, channel_arn: str) -> str:
-        """ "; already resolved as stopped by …" when the channel's incident says so."""
+        """The clause "; already resolved as stopped by …", when the channel's incident says so."""
         current = self._channels.get(channel_arn).get("openIncidentId")
         incident = self._incidents.store.get(current) if current else None
         return (
