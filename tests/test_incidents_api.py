@@ -483,3 +483,110 @@ def test_every_transition_is_audited_with_its_reason(client, rekognition, ivscha
     )
     assert audit["dismissedLabels"] == ["Middle Finger"]
     assert sent_events[-1]["resolvedAt"][:16] == audit["at"][:16]  # the event says when, too
+
+
+# --- exactly once: versions, escalation teams, stop claims ---------------------------------
+
+
+def test_an_action_on_a_version_the_moderator_no_longer_sees_is_409_naming_the_change(
+    client, rekognition, ivschat
+):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+    assert post(client, f"/incidents/{incident_id}/acknowledge", {"version": 0}).status_code == 200
+
+    response = post(
+        client, f"/incidents/{incident_id}/resolve", {"resolution": "dismissed", "version": 0}, TOM
+    )
+
+    assert response.status_code == 409
+    message = response.json_body["Message"]
+    assert message.startswith(
+        "it changed since you saw it (version 0, now 1): acknowledged by maria"
+    )
+    assert response.json_body["incident"]["state"] == "acknowledged"
+
+
+def test_an_escalation_names_one_of_the_configured_teams(client, rekognition, ivschat):
+    incident_id = open_incident(client, rekognition, ivschat)
+    body = {"resolution": "escalated", "escalateTo": "Nobody"}
+
+    response = post(client, f"/incidents/{incident_id}/resolve", body)
+
+    assert response.status_code == 400
+    assert response.json_body["Message"] == (
+        "escalateTo must be one of the teams: legal, Trust & Safety leads"
+    )
+
+
+def test_an_escalated_incident_is_not_escalated_again(client, rekognition, ivschat):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+    legal = {"resolution": "escalated", "escalateTo": "LEGAL"}
+    assert (
+        post(client, f"/incidents/{incident_id}/resolve", legal).json_body["incident"][
+            "escalatedTo"
+        ]
+        == "legal"
+    )  # the team as it is configured
+
+    again = {"resolution": "escalated", "escalateTo": "Trust & Safety leads"}
+    response = post(client, f"/incidents/{incident_id}/resolve", again, TOM)
+
+    assert response.status_code == 409
+    assert response.json_body["Message"].startswith("already escalated to legal by maria at ")
+
+
+def test_the_teams_are_listed_for_the_dashboard(client):
+    response = get(client, "/teams")
+
+    assert response.status_code == 200
+    assert response.json_body == {"escalationTeams": ["legal", "Trust & Safety leads"]}
+
+
+def test_a_stop_ivs_refused_releases_its_claim_so_the_moderator_can_try_again(
+    client, rekognition, ivschat, ivs
+):
+    incident_id = open_incident(client, rekognition, ivschat)
+    ivs.add_client_error("stop_stream", "ThrottlingException", "slow down", 429)
+    assert stop(client, incident_id).status_code == 503
+    assert "stopClaim" not in channel()  # released
+    assert "stopping" not in incidents()[0]
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+
+    response = stop(client, incident_id)
+
+    assert response.status_code == 200
+    assert response.json_body["incident"]["resolution"] == "stopped"
+    assert "stopping" not in response.json_body["incident"]
+    assert channel()["stopClaim"]["outcome"] == "stopped"
+
+
+def test_a_stop_under_way_holds_the_incident_against_every_other_action(
+    client, app_module, rekognition, ivschat, ivs
+):
+    incident_id = open_incident(client, rekognition, ivschat)
+    answers = []
+
+    def while_ivs_stops(**_):  # another moderator acts while IVS is being asked to stop
+        answers.append(post(client, f"/incidents/{incident_id}/resolve", WARN, TOM))
+        answers.append(stop(client, incident_id, token=TOM))
+
+    ivs_client = app_module.aws_client("ivs")
+    ivs_client.meta.events.register_first("before-parameter-build.ivs.StopStream", while_ivs_stops)
+    ivs.add_response("stop_stream", {}, {"channelArn": CHANNEL_ARN})
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+    try:
+        response = stop(client, incident_id)
+    finally:
+        ivs_client.meta.events.unregister("before-parameter-build.ivs.StopStream", while_ivs_stops)
+
+    assert response.status_code == 200
+    assert [a.status_code for a in answers] == [409, 409]
+    assert answers[0].json_body["Message"].startswith("being stopped by maria since ")
+    assert answers[1].json_body["Message"].startswith("already being stopped by maria since ")
+    assert response.json_body["incident"]["resolution"] == "stopped"
+
+
+WARN = {"resolution": "warned", "note": "told to stop"}

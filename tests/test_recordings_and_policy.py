@@ -178,6 +178,10 @@ def test_settings_defaults():
         ("CHAT_TOKEN_MINUTES", "181", "CHAT_TOKEN_MINUTES='181' must be between 1 and 180"),
         ("DASHBOARD_ORIGINS", "moderators.example.com", "DASHBOARD_ORIGINS="),
         ("COGNITO_JWKS_URL", "not a url", "COGNITO_JWKS_URL='not a url' is not a URL"),
+        ("ESCALATION_TEAMS", " ; ", "ESCALATION_TEAMS must name 1 to 20 different teams"),
+        ("ESCALATION_TEAMS", "Legal; legal", "ESCALATION_TEAMS must name 1 to 20 different"),
+        ("ESCALATION_TEAMS", "x" * 101, "ESCALATION_TEAMS: 'xxxx"),
+        ("ESCALATION_TEAMS", "Legal\x07", "ESCALATION_TEAMS: 'Legal"),
     ],
 )
 def test_a_bad_setting_is_named_in_the_error(name, value, message):
