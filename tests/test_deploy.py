@@ -287,6 +287,7 @@ def test_GIVEN_a_stage_WHEN_packaged_THEN_the_api_serves_the_moderator_routes(sa
         "/incidents/{incident_id}/reopen": ["options", "post"],
         "/channels": ["get", "options"],
         "/stats": ["get", "options"],
+        "/teams": ["get", "options"],
         "/": ["get"],
         "/static/{name}": ["get"],
         "/config": ["get"],

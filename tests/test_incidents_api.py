@@ -590,3 +590,19 @@ def test_a_stop_under_way_holds_the_incident_against_every_other_action(
 
 
 WARN = {"resolution": "warned", "note": "told to stop"}
+
+
+def test_frames_joining_since_the_moderator_looked_do_not_make_their_view_stale(
+    client, rekognition, ivschat
+):
+    incident_id = open_incident(client, rekognition, ivschat)
+    rekognition.add_response("detect_moderation_labels", GESTURE)  # (no event: coalesced)
+    event = written(thumbnail_key(1), jpeg(lambda d: d.rectangle((5, 5, 60, 60), fill=(9, 9, 9))))
+    assert client.lambda_.invoke("moderate_thumbnail", event).payload["incidentId"] == incident_id
+    assert incidents()[0]["version"] == 1  # a frame joined: the version moved on
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0100"}, SEND)
+
+    response = post(client, f"/incidents/{incident_id}/acknowledge", {"version": 0})
+
+    assert response.status_code == 200
+    assert response.json_body["incident"]["frameCount"] == 2

@@ -32,8 +32,15 @@ from chalicelib.incidents.model import (
 
 
 def seen_version(incident: Mapping[str, Any], version: int | None) -> None:
-    """Conflict unless the incident is still at `version` (None: the client did not say)."""
-    if version is not None and incident["version"] != version:
+    """Conflict unless the incident is as it was at `version` (None: the client did not
+    say): nobody decided anything on it since (`model.DECIDED`; frames may have joined)."""
+    if version is None:
+        return
+    if version > incident["version"]:
+        raise Conflict(
+            f"version {version} is not one this incident has had: it is at {incident['version']}"
+        )
+    if version < incident.get("changedAtVersion", 0):
         raise Conflict(
             f"it changed since you saw it (version {version}, now {incident['version']}): "
             f"{last_change(incident)}"
@@ -42,6 +49,9 @@ def seen_version(incident: Mapping[str, Any], version: int | None) -> None:
 
 def last_change(incident: Mapping[str, Any]) -> str:
     """Who did what last, in words: "resolved as warned by tom at 2026-…"."""
+    stopping = incident.get(STOPPING)
+    if stopping:
+        return f"being stopped by {stopping['by']} since {stopping['at']}"
     entry = (incident.get("trail") or [{}])[-1]
     action = str(entry.get("action", "changed")).replace("resolved:", "resolved as ")
     return f"{action} by {entry.get('by', 'someone')} at {entry.get('at', '')}"

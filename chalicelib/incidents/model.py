@@ -57,6 +57,17 @@ RESOLUTION_DETAILS = (
 )
 
 
+# What a moderator decides on: a change to any of these makes an earlier view of the
+# incident stale (`changedAtVersion`); frames joining it and notes of the stream's end do not.
+DECIDED = ("state", "resolution", "acknowledgedBy", "escalatedTo", STOPPING)
+
+
+def mark_changes(previous: Mapping[str, Any] | None, incident: dict[str, Any]) -> None:
+    """Record in `incident` the version of its last decided change (see DECIDED)."""
+    if previous is None or any(previous.get(name) != incident.get(name) for name in DECIDED):
+        incident["changedAtVersion"] = incident["version"]
+
+
 class Conflict(Exception):
     """The transition does not apply to the incident as it now is; says who did what."""
 

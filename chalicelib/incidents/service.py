@@ -32,6 +32,7 @@ from chalicelib.incidents.model import (
     FlaggedFrame,
     add_frame,
     is_current,
+    mark_changes,
     open_incident,
     suppressed,
 )
@@ -202,6 +203,7 @@ class Incidents:
         and the channel's `claim` on it, in one transaction."""
         incident = change.incident
         incident["expiresAt"] = expiry(self._clock(), self._ttl_days)
+        mark_changes(previous, incident)
         if previous is None:
             condition, values = "attribute_not_exists(incidentId)", None
         else:
