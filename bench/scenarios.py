@@ -11,9 +11,9 @@ import hashlib
 
 from bench import reference
 from bench.fakes import NO_LABELS, FakeAws
-from bench.footage import ForeignObject, Scene
 from bench.harness import ROOM, Ours, object_created, thumbnail_key, write
 from bench.scenes import SCENES, SIZE, frames
+from local.footage import ForeignObject, Scene
 
 INTERVAL_SECONDS = 5
 VIOLENCE = {

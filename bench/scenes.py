@@ -1,5 +1,5 @@
 """Replayed streams for the cost benchmarks: a static camera, a slide, a talking head and
-fast cuts, made of real photographs as a camera films them (bench/footage.py).
+fast cuts, made of real photographs as a camera films them (local/footage.py).
 
 Each is a sequence of 640x360 JPEGs, one per thumbnail interval, the same on every run
 (seeded), on the held-out photographs. Some frames are violating: a foreign object (a crop
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 
-from bench.footage import ForeignObject, Scene
+from local.footage import ForeignObject, Scene
 
 SIZE = (640, 360)
 FRAMES = 200

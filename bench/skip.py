@@ -1,6 +1,6 @@
 """Frame skipping on real photographs: violating frames missed, Rekognition calls saved.
 
-Scenes of bench/footage.py — a static camera, a "be right back" slide, a talking head — at
+Scenes of local/footage.py — a static camera, a "be right back" slide, a talking head — at
 640x360 and 1280x720, every frame jittered, flickering, noisy and JPEG-compressed. Only the
 **held-out** photographs are used here (astronaut, rocket, chelsea as scenes; crops of
 those and of retina, moon, brick, gravel, clock as objects), with seeds from 20000: the
@@ -31,11 +31,11 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from bench.fakes import Calls, FakeDynamoDB
-from bench.footage import HELD_OUT, KINDS, OBJECT_SHARES, SIZES, ForeignObject, Scene
 from chalicelib.decisions.store import DecisionStore
 from chalicelib.frames.change import THRESHOLD, compare
 from chalicelib.frames.skipping import FrameSkipper
 from chalicelib.rules.policy import CLEAN
+from local.footage import HELD_OUT, KINDS, OBJECT_SHARES, SIZES, ForeignObject, Scene
 
 INTERVAL_SECONDS = 5
 MAX_AGE_SECONDS = 30
@@ -212,7 +212,7 @@ def measure(trials: int = 80, frames: int = 120) -> dict:
         f"Lowest change score of a violating frame (the frame has changed from {THRESHOLD:g}): "
         + ", ".join(f"{_share(s)}: {lowest[s]:g}" for s in OBJECT_SHARES)
         + ".",
-        f"Near-invisible object placements drawn again (bench/footage.py, VISIBLE): {redraws} "
+        f"Near-invisible object placements drawn again (local/footage.py, VISIBLE): {redraws} "
         f"of {redraws + trials * len(OBJECT_SHARES) * len(details)} draws.",
     ]
     return {"rows": rows, "skip": details, "markdown": "\n".join(lines)}

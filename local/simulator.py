@@ -37,7 +37,7 @@ import boto3
 import requests
 from botocore.exceptions import ClientError
 
-from bench.footage import ForeignObject, Scene
+from local.footage import ForeignObject, Scene
 
 log = logging.getLogger("local.simulator")
 
@@ -155,7 +155,7 @@ class Simulator:
         channel.written += 1
 
 
-# Each channel films one of these (kind, photograph) scenes (bench/footage.py), by its name.
+# Each channel films one of these (kind, photograph) scenes (local/footage.py), by its name.
 _CHANNEL_SCENES = (
     ("static", "coffee"),
     ("talking head", "astronaut"),

@@ -1,4 +1,4 @@
-"""The change test behind frame skipping, on real photographs (bench/footage.py).
+"""The change test behind frame skipping, on real photographs (local/footage.py).
 
 A frame that reuses a decision is never sent to Rekognition, so "unchanged" must never be
 said of a frame with something new in it: an object of 1% of the frame or more, anywhere.
@@ -16,8 +16,8 @@ import random
 import pytest
 from PIL import Image
 
-from bench.footage import HELD_OUT, ForeignObject, Scene
 from chalicelib.frames.change import THRESHOLD, NotAnImage, compare, signature
+from local.footage import HELD_OUT, ForeignObject, Scene
 
 SD, HD = (640, 360), (1280, 720)
 SCENES = [

@@ -3,7 +3,7 @@
 Rekognition is a Stubber: a frame that should be analysed needs a stubbed answer, and one
 that should be skipped must not use one (the fixture fails on a pending answer, the stub
 on an unexpected call). Frames are real photographs as a camera delivers them
-(bench/footage.py): each one jittered, flickering, noisy and re-encoded.
+(local/footage.py): each one jittered, flickering, noisy and re-encoded.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from support import (
     written,
 )
 
-from bench.footage import ForeignObject, Scene
 from chalicelib.frames.change import THRESHOLD, compare, signature
 from chalicelib.frames.skipping import REFERENCE_FRAME
+from local.footage import ForeignObject, Scene
 
 HANDLER = "moderate_thumbnail"
 

@@ -31,7 +31,7 @@ too few of its 64 bits), so this compares the two frames part by part:
    left out: jitter brings new content in there.
 
 `THRESHOLD` was chosen on photographs and seeds that the benchmark does not report on
-(`TUNING` in bench/footage.py): 280 near-identical pairs of a static camera or a slide
+(`TUNING` in local/footage.py): 280 near-identical pairs of a static camera or a slide
 scored 4.25 or less but one (4.5), objects of 1% of the frame or more 8.75 or more. It is
 deliberately not a setting: raising it would trade missed violations for savings unseen.
 
