@@ -93,11 +93,12 @@ class Processes:
         return "\n".join("    " + line for line in text[-lines:])
 
     def stop(self) -> None:
-        for _, process in reversed(self.running):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+        """Each child in the reverse order of its start, one after the other: the relay and
+        the simulator end before the services they call, so they log no refused calls."""
         deadline = time.monotonic() + 10
         for name, process in reversed(self.running):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
