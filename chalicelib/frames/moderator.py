@@ -26,7 +26,6 @@ from chalicelib.frames.detection import UnscannableImage, detect_moderation_labe
 from chalicelib.frames.event import Gone, ObjectCreated, Superseded, read_written
 from chalicelib.frames.record import (
     ACTION_NONE,
-    ACTION_PENDING,
     ACTION_STOP_FAILED,
     DELIVERY_COALESCED,
     DELIVERY_DELIVERED,
@@ -36,11 +35,13 @@ from chalicelib.frames.record import (
     FAILED,
     FAILURE_FIELDS,
     INCIDENT_JOINED,
-    INCIDENT_PENDING,
     INCIDENT_SUPPRESSED,
     LISTED_DECISIONS,
     SUPERSEDED,
     decision_fields,
+    delivery_left,
+    incident_left,
+    stop_left,
 )
 from chalicelib.frames.skipping import FrameSkipper
 from chalicelib.incidents.service import Incidents, flagged_frame
@@ -116,13 +117,11 @@ class ThumbnailModerator:
             logger.info("resuming a recorded decision", extra={"decision_id": frame.decision_id})
 
         failures: list[Exception] = []
-        if item["action"] in (ACTION_PENDING, ACTION_STOP_FAILED):
+        if stop_left(item):
             item.update(self._auto_stop(item, failures))
-        if item.get("incident") == INCIDENT_PENDING or (
-            item.get("incident") == INCIDENT_JOINED and item.get("incidentAction") != item["action"]
-        ):
+        if incident_left(item):
             item.update(self._join_incident(item))
-        if item["delivery"] in (DELIVERY_PENDING, DELIVERY_FAILED):
+        if delivery_left(item):
             deliver = self._tell_blind if item["decision"] == UNSCANNABLE else self._deliver
             item.update(deliver(item, failures))
 

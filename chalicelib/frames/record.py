@@ -81,14 +81,23 @@ def decision_fields(verdict: Verdict, detection: Detection, adapter_arn: str) ->
     return fields
 
 
-def unfinished(item: Mapping[str, Any]) -> bool:
-    """Whether a recorded decision has work left: its auto-stop, its incident step or its
-    announcement (what `ThumbnailModerator.moderate` resumes)."""
-    return (
-        item.get("action") in (ACTION_PENDING, ACTION_STOP_FAILED)
-        or item.get("incident") == INCIDENT_PENDING
-        or (
-            item.get("incident") == INCIDENT_JOINED and item.get("incidentAction") != item["action"]
-        )
-        or item.get("delivery") in (DELIVERY_PENDING, DELIVERY_FAILED)
+def stop_left(item: Mapping[str, Any]) -> bool:
+    """Its auto-stop is still to do (not tried, or failed)."""
+    return item.get("action") in (ACTION_PENDING, ACTION_STOP_FAILED)
+
+
+def incident_left(item: Mapping[str, Any]) -> bool:
+    """Its incident step is still to do (or the incident does not know its stop's outcome)."""
+    return item.get("incident") == INCIDENT_PENDING or (
+        item.get("incident") == INCIDENT_JOINED and item.get("incidentAction") != item.get("action")
     )
+
+
+def delivery_left(item: Mapping[str, Any]) -> bool:
+    """Its chat event (or blind notice) is still to send."""
+    return item.get("delivery") in (DELIVERY_PENDING, DELIVERY_FAILED)
+
+
+def unfinished(item: Mapping[str, Any]) -> bool:
+    """Whether a recorded decision has work left (what `ThumbnailModerator.moderate` resumes)."""
+    return stop_left(item) or incident_left(item) or delivery_left(item)
