@@ -10,7 +10,11 @@ import os
 
 from chalice import Chalice, ConvertToMiddleware
 
-from chalicelib.core.config import failed_frames_queue_from_env, recording_bucket_from_env
+from chalicelib.core.config import (
+    chat_messages_queue_from_env,
+    failed_frames_queue_from_env,
+    recording_bucket_from_env,
+)
 from chalicelib.core.ivs import STREAM_STATE_PATTERN, thumbnail_event_pattern
 from chalicelib.core.observability import configure_logging
 from chalicelib.core.observability import metrics as _metrics
@@ -18,7 +22,15 @@ from chalicelib.dependencies import aws_client
 
 __all__ = ["app", "aws_client"]
 
-EVENT_HANDLERS = ("moderate_thumbnail", "stream_state_changed", "record_failed_frames")
+EVENT_HANDLERS = (
+    "moderate_thumbnail",
+    "stream_state_changed",
+    "record_failed_frames",
+    "review_chat_message",
+    "chat_log_received",
+    "moderate_chat_messages",
+    "chat_ban_lookup",
+)
 FUNCTION = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")  # set by Lambda only
 
 app = Chalice(app_name="ivs-moderation", configure_logs=False)  # Powertools logs instead
@@ -63,3 +75,38 @@ def record_failed_frames(event):
     from chalicelib import handlers
 
     return handlers.record_failed_frames([record.body for record in event])
+
+
+# --- chat moderation (docs/chat-moderation.md) --------------------------------------------
+
+
+@app.lambda_function(name="review_chat_message")
+def review_chat_message(event, context):
+    """IVS chat's message review handler: ALLOW or DENY within its 200 ms budget."""
+    from chalicelib.chat import handlers
+
+    return handlers.review_chat_message(event)
+
+
+@app.lambda_function(name="chat_log_received")
+def chat_log_received(event, context):
+    """Chat logging's CloudWatch Logs subscription: every message sent, for the deep pass."""
+    from chalicelib.chat import handlers
+
+    return handlers.chat_log_received(event, context)
+
+
+@app.on_sqs_message(queue=chat_messages_queue_from_env(os.environ), batch_size=10)
+def moderate_chat_messages(event):
+    """The deep pass over chat messages: Comprehend, images, bans; removes what violates."""
+    from chalicelib.chat import handlers
+
+    return handlers.moderate_chat_messages([record.body for record in event])
+
+
+@app.lambda_function(name="chat_ban_lookup")
+def chat_ban_lookup(event, context):
+    """For the platform's chat-token issuer: is this user banned from this room?"""
+    from chalicelib.chat import handlers
+
+    return handlers.chat_ban_lookup(event)

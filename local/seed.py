@@ -41,6 +41,7 @@ def create_resources(
             "IdempotencyTable": stage["IDEMPOTENCY_TABLE"],
             "IncidentsTable": stage["INCIDENTS_TABLE"],
             "ChannelsTable": stage["CHANNELS_TABLE"],
+            "ChatTable": stage["CHAT_TABLE"],
         },
     )
     app = load_app(stage)

@@ -26,12 +26,15 @@ DECISIONS_TABLE = "test-decisions"
 IDEMPOTENCY_TABLE = "test-idempotency"
 INCIDENTS_TABLE = "test-incidents"
 CHANNELS_TABLE = "test-channels"
+CHAT_TABLE = "test-chat"
+CHAT_MESSAGES_QUEUE = "test-chat-messages"
 FAILED_FRAMES_QUEUE = "test-failed-frames"
 TABLES = {
     "DecisionsTable": DECISIONS_TABLE,
     "IdempotencyTable": IDEMPOTENCY_TABLE,
     "IncidentsTable": INCIDENTS_TABLE,
     "ChannelsTable": CHANNELS_TABLE,
+    "ChatTable": CHAT_TABLE,
 }
 ROOM_ARN = f"arn:aws:ivschat:{REGION}:{ACCOUNT}:room/Moderators01"
 CHANNEL_ID = "AbCdEfGh1234"
@@ -52,6 +55,8 @@ TEST_ENV = {
     "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
     "INCIDENTS_TABLE": INCIDENTS_TABLE,
     "CHANNELS_TABLE": CHANNELS_TABLE,
+    "CHAT_TABLE": CHAT_TABLE,
+    "CHAT_MESSAGES_QUEUE": CHAT_MESSAGES_QUEUE,
     "FAILED_FRAMES_QUEUE": FAILED_FRAMES_QUEUE,
     "MODERATION_ROOM_ARN": ROOM_ARN,
     "COGNITO_USER_POOL_ID": USER_POOL_ID,

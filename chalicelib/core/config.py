@@ -193,6 +193,11 @@ def failed_frames_queue_from_env(environ: Mapping[str, str]) -> str:
     return _required("FAILED_FRAMES_QUEUE", environ, _QUEUE_NAME, "an SQS queue name")
 
 
+def chat_messages_queue_from_env(environ: Mapping[str, str]) -> str:
+    """The chat deep pass's queue: its handler needs it when app.py is imported."""
+    return _required("CHAT_MESSAGES_QUEUE", environ, _QUEUE_NAME, "an SQS queue name")
+
+
 def _required(name: str, env: Mapping[str, str], pattern: re.Pattern[str], what: str) -> str:
     value = env.get(name, "").strip()
     if not value:
