@@ -17,7 +17,7 @@ from chalicelib.core.dynamo import transact
 from chalicelib.core.errors import BadRequest
 from chalicelib.incidents.actions import acknowledge, reopen, resolve, seen_version
 from chalicelib.incidents.errors import IncidentConflict
-from chalicelib.incidents.model import DISMISSED, Conflict, is_current, quiet_after_dismissal
+from chalicelib.incidents.model import CHAT, DISMISSED, Conflict, is_current, quiet_after_dismissal
 from chalicelib.incidents.service import Incidents
 from chalicelib.room.announcements import (
     INCIDENT_ACKNOWLEDGED,
@@ -65,7 +65,7 @@ class IncidentHandling:
         incident, announced = self._act(
             incident_id, apply, INCIDENT_RESOLVED, moderator, note, version
         )
-        if resolution == DISMISSED:
+        if resolution == DISMISSED and incident.get("kind") != CHAT:  # a channel's quiet time
             quiet = quiet_after_dismissal(
                 incident, labels, self._incidents.now(), self._incidents.quiet_for
             )
@@ -84,6 +84,8 @@ class IncidentHandling:
         incident, announced = self._act(
             incident_id, apply, INCIDENT_REOPENED, moderator, note, version
         )
+        if incident.get("kind") == CHAT:  # its user's current incident again (chat/service.py)
+            return incident, announced
         channel_arn = incident["channelArn"]
         current = self._channels.get(channel_arn).get("openIncidentId")
         if current != incident["incidentId"]:

@@ -33,7 +33,9 @@ DISMISSED, STOPPED, WARNED, ESCALATED, STREAM_ENDED = (
     "escalated",
     "stream-ended",
 )
-RESOLUTIONS = (DISMISSED, STOPPED, WARNED, ESCALATED, STREAM_ENDED)
+BANNED, TIMED_OUT = "banned", "timed-out"  # chat incidents' (chat/actions.py)
+RESOLUTIONS = (DISMISSED, STOPPED, WARNED, ESCALATED, STREAM_ENDED, BANNED, TIMED_OUT)
+CHAT = "chat"  # the `kind` of a chat incident (chat/): its subject is a user in a room
 SEVERITY_RANK = {"medium": 1, "high": 2, "critical": 3}
 HIGH_CONFIDENCE = 95.0  # a frame this sure of a flagged label is of high severity
 QUIET_MARGIN = 5.0  # confidence points above a dismissed one that still count as "similar"

@@ -172,6 +172,11 @@ class Incidents:
                 return changed, self.announce(event_type, changed, actor=actor, note=note)
         raise ConditionFailed(f"incident {incident_id}: too many concurrent changes")
 
+    def save(self, change: Change, *, previous: Mapping[str, Any] | None, writes=()) -> bool:
+        """Write a change made elsewhere (chat incidents, chat/service.py) with its audit
+        entries and `writes`, all or none; False when `previous` is no longer current."""
+        return self._commit(change, previous=previous, extra=writes)
+
     def announce(self, event_type: str, incident: Mapping[str, Any], **who: str) -> bool:
         """Tell the room; False (logged) when it could not be told after the retries."""
         attributes = incident_event(event_type, incident, at=iso_time(self._clock()), **who)

@@ -35,10 +35,19 @@ FRAMES_FAILED = "frames-failed"  # frames that could not be moderated: the room 
 # Never shortened nor dropped: what identifies the event and its subject.
 _CORE = ("schemaVersion", "type", "eventTime", "incidentId", "incidentVersion", "channelArn")
 # Shortened (longest first) when the event is too long, in this order of preference.
-_SHORTENABLE = ("note", "categories", "channelName", "topLabel", "escalatedTo", "error")
+_SHORTENABLE = (
+    "note",
+    "categories",
+    "channelName",
+    "topLabel",
+    "escalatedTo",
+    "error",
+    "userId",
+)
 # Then dropped, least needed first.
 _DROPPABLE = (
     "note",
+    "roomArn",
     "error",
     "contentTypes",
     "categories",
@@ -83,6 +92,14 @@ def incident_event(
         "topCategory": incident.get("topCategory", ""),
         "topConfidence": f"{float(incident.get('topConfidence', 0)):.1f}",
         "frameCount": incident.get("frameCount", 0),
+        # A chat incident's (kind "chat"): the user in a room, their messages and strikes.
+        "kind": incident.get("kind", ""),
+        "userId": incident.get("userId", ""),
+        "roomArn": incident.get("roomArn", ""),
+        "messageCount": incident.get("messageCount", ""),
+        "strikes": incident.get("strikes", ""),
+        "suggestion": incident.get("suggestion", ""),
+        "timedOutUntil": incident.get("timedOutUntil", ""),
         "openedAt": incident.get("openedAt", ""),
         "firstFrameTime": incident.get("firstFrameTime", ""),
         "lastFrameTime": incident.get("lastFrameTime", ""),
