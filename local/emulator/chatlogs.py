@@ -17,7 +17,8 @@ Records are kept here (the newest `MAX_KEPT` per group, ``GET /_emulator/logs``)
   stores subscription filters but cannot invoke a Lambda in server mode, hence this.
 
 A failed delivery is retried `DELIVERY_ATTEMPTS` times in all, then logged as an error and
-counted in ``/_emulator/state`` (``chatLogs.failed``); so is a failed PutLogEvents.
+counted in ``/_emulator/state`` (``chatLogs.failed``); a failed PutLogEvents (the log group
+does not exist, say) is logged and counted too (``chatLogs.writeFailed``), not retried.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class ChatLogs:
         self.subscriptions: dict[tuple[str, str], str] = {}  # (group, function) -> filter
         self.delivered = 0  # log events sent to a subscription
         self.written = 0  # log events put to CloudWatch Logs
-        self.failed = 0  # log events that could not be sent or written
+        self.failed = 0  # log events that no attempt could send to a subscription
+        self.write_failed = 0  # log events that could not be put to CloudWatch Logs
         self._kept: dict[str, deque[Event]] = defaultdict(lambda: deque(maxlen=MAX_KEPT))
         self._pending: dict[tuple[str, str], list[Event]] = defaultdict(list)
         self._ids = itertools.count(1)
@@ -162,6 +164,7 @@ class ChatLogs:
             "delivered": self.delivered,
             "written": self.written,
             "failed": self.failed,
+            "writeFailed": self.write_failed,
         }
 
     async def start(self) -> None:
@@ -237,7 +240,7 @@ class ChatLogs:
                 logEvents=[{"timestamp": e["timestamp"], "message": e["message"]} for e in events],
             )
         except Exception as error:
-            self.failed += len(events)
+            self.write_failed += len(events)
             logger.error("PutLogEvents of %d event(s) to %s failed: %s", len(events), group, error)
             return
         self.written += len(events)
