@@ -31,6 +31,8 @@ FUNCTIONS = {
     "moderate_thumbnail": ("rekognition", "s3", "ivs", "ivschat", "dynamodb"),
     "stream_state_changed": ("ivs", "dynamodb", "ivschat"),
     "record_failed_frames": ("dynamodb", "ivs", "ivschat"),
+    # the chat review: its own short-timeout clients (chat/review.py), not the app's
+    "review_chat_message": ("dynamodb", "sqs"),
 }
 
 
@@ -79,7 +81,44 @@ def answered(app, function: str, responses: dict) -> list:
 
 def built_only_its_clients(app, function: str) -> None:
     built = app.aws_client.cache_info().currsize
-    assert built == len(FUNCTIONS[function]), f"{function} built {built} clients, not as listed"
+    expected = 0 if function == "review_chat_message" else len(FUNCTIONS[function])
+    assert built == expected, f"{function} built {built} clients, not as listed"
+
+
+def review_chat_message(app, _=None):
+    """A clean message reviewed: the sender's bans and the room's terms read, the message
+    queued for the deep pass (every client built from now on answers, through boto3's
+    default session)."""
+    import hashlib
+    import json
+
+    import boto3
+    from botocore.awsrequest import AWSResponse
+
+    calls: list = []
+
+    def respond(model, params, **kwargs):
+        calls.append(model.name)
+        if model.name == "SendMessage":
+            body = json.loads(params["body"])["MessageBody"]
+            digest = hashlib.md5(body.encode()).hexdigest()  # noqa: S324 - SQS's checksum
+            return AWSResponse(None, 200, {}, None), {"MessageId": "1", "MD5OfMessageBody": digest}
+        if model.name == "BatchGetItem":
+            return AWSResponse(None, 200, {}, None), {"Responses": {}}
+        return AWSResponse(None, 200, {}, None), {"Items": [], "Count": 0}
+
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register_first("before-call.*.*", respond)
+    event = {
+        "Content": "good game",
+        "MessageId": "ColdMsg00001",
+        "RoomArn": f"arn:aws:ivschat:{REGION}:{ACCOUNT}:room/ColdRoom0001",
+        "Attributes": {},
+        "Sender": {"Attributes": {}, "UserId": "viewer", "Ip": "203.0.113.1"},
+    }
+    answer = app.review_chat_message(event, Context("review_chat_message"))
+    assert answer["ReviewResult"] == "ALLOW", answer
+    assert {"BatchGetItem", "Query", "SendMessage"} <= set(calls), calls
 
 
 def thumbnail_event(size: int) -> dict:

@@ -9,6 +9,7 @@ latency.png, the distribution of end-to-end latencies on the local stack:
 3. AWS calls and cost per 1000 frames on replayed streams, with violating frames missed;
 4. frame skipping on held-out real photographs: violating frames missed per object size,
    and Rekognition calls saved on clean frames (bench/skip.py, its own table too);
+   the chat message review handler, warm, against its 200 ms budget (bench/chat_review.py);
 5. end-to-end latency on the local stack at 1, 10 and 100 channels (a thumbnail every
    `--interval` seconds per channel, 5 by default), and the handler process's peak memory.
 """
@@ -80,7 +81,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from bench import cold_start, overhead, scenarios, skip
+    from bench import chat_review, cold_start, overhead, scenarios, skip
 
     started = time.monotonic()
     results: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "rows": []}
@@ -90,6 +91,7 @@ def main() -> None:
         ("cold start", lambda: cold_start.measure(5 if args.quick else 11)),
         ("replayed streams", scenarios.measure),
         ("frame skipping", lambda: skip.measure(*((15, 40) if args.quick else (80, 120)))),
+        ("chat review", lambda: chat_review.measure(100 if args.quick else 400)),
     ]
     if not args.no_e2e:
         from bench import e2e_latency
