@@ -468,6 +468,9 @@ def test_GIVEN_the_stacks_outputs_WHEN_recorded_THEN_the_app_has_every_setting_i
         "AppClientId": "1example23456789",
         "ModeratorsGroup": "moderators",
         "ThumbnailStorage": "SEQUENTIAL,LATEST",
+        "ChatTable": "ivs-moderation-qa-chat",
+        "ChatMessagesQueueName": "ivs-moderation-qa-chat-messages",
+        "ChatMessagesQueueUrl": "https://sqs.us-west-2.amazonaws.com/210987654321/ivs-moderation-qa-chat-messages",
     }
 
     recorded = {setting: outputs[output] for output, setting in OUTPUT_SETTINGS.items()}

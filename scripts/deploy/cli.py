@@ -40,6 +40,13 @@ STAGE_OPTIONS = (
     ("--log-retention-days", int, None, "days logs are kept (first: 30)"),
     ("--alarm-email", str, "", "who hears the alarms (default: the first moderator)"),
     ("--adapter-arn", str, "", "a Rekognition Custom Moderation adapter's ARN"),
+    (
+        "--chat-allowed-hosts",
+        str,
+        None,
+        "hosts chat links and images may point to, e.g. 'cdn.yourdomain.org; *.yourcdn.net' "
+        "(CHAT_ALLOWED_HOSTS; first: none, '' clears it)",
+    ),
 )
 
 
@@ -169,6 +176,7 @@ def _options(args: argparse.Namespace) -> Options:
         log_retention_days=args.log_retention_days,
         alarm_email=args.alarm_email.strip(),
         adapter_arn=args.adapter_arn.strip(),
+        chat_allowed_hosts=None if args.chat_allowed_hosts is None else args.chat_allowed_hosts,
     )
 
 
