@@ -722,6 +722,16 @@ LONG = "a-very-long-stage-name-indeed"
             "MODERATOR_EMAIL='maria@example.com' contains the placeholder",
         ),
         (["deploy", "--stage", "qa", "--interval", "90"], {}, "INTERVAL=90"),
+        (
+            ["deploy", "--stage", "qa", "--chat-allowed-hosts", "cdn.platform.test; http://x"],
+            {},
+            "CHAT_ALLOWED_HOSTS: 'http://x' is not a host name",
+        ),
+        (
+            ["package", "--stage", "qa", "--chat-allowed-hosts", "images.example.com"],
+            {},
+            "CHAT_ALLOWED_HOSTS: 'images.example.com' contains the placeholder",
+        ),
         (["package", "--stage", LONG], {}, f"STAGE='{LONG}' is not a stage name"),
         (["channels", "--stage", "qa", "--region", "us-west-2"], CREDENTIALS, "could not reach"),
     ],
