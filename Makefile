@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell scripts/find-python)
 STAGE ?= dev
 
-.PHONY: local test lint unit bench deploy destroy package channels moderator clean
+.PHONY: local test lint unit bench deploy destroy package channels chat-rooms moderator clean
 
 local: $(BIN)/.installed ## Run the whole service locally (moto + emulator); Ctrl-C stops it.
 	$(BIN)/python -m local.stack $(ARGS)
@@ -47,13 +47,15 @@ bench: $(BIN)/.installed ## Benchmarks: a table, and bench/results/ (JSON, Markd
 
 # --- Deploying (README "Deploying"); scripts/deploy does the work, `--help` lists every option.
 # make deploy STAGE=prod MODERATOR_EMAIL=maria@yourdomain [INTERVAL=5] [STORAGE=SEQUENTIAL]
-#             [REGION=eu-west-1] [PROFILE=...] [ALARM_EMAIL=...] [ARGS="--retention-days 90"]
+#             [REGION=eu-west-1] [PROFILE=...] [ALARM_EMAIL=...] [CHAT_ALLOWED_HOSTS='a.org; *.b.net']
+#             [ARGS="--retention-days 90"]
 DEPLOY := $(BIN)/python -m scripts.deploy
 AWS_ARGS = $(if $(REGION),--region $(REGION)) $(if $(PROFILE),--profile $(PROFILE))
 STAGE_ARGS = $(if $(MODERATOR_EMAIL),--moderator-email $(MODERATOR_EMAIL)) \
 	$(if $(MODERATOR_NAME),--moderator-name $(MODERATOR_NAME)) \
 	$(if $(INTERVAL),--interval $(INTERVAL)) $(if $(STORAGE),--storage $(STORAGE)) \
-	$(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(ADAPTER_ARN),--adapter-arn $(ADAPTER_ARN))
+	$(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(ADAPTER_ARN),--adapter-arn $(ADAPTER_ARN)) \
+	$(if $(filter undefined,$(origin CHAT_ALLOWED_HOSTS)),,--chat-allowed-hosts "$(CHAT_ALLOWED_HOSTS)")
 
 deploy: $(BIN)/.installed ## Deploy or update STAGE in your AWS account: resources, settings, policies, functions, API
 	$(DEPLOY) deploy --stage $(STAGE) $(STAGE_ARGS) $(AWS_ARGS) $(ARGS)
@@ -65,6 +67,11 @@ destroy: $(BIN)/.installed ## Remove STAGE; recordings and decision log stay unl
 channels: $(BIN)/.installed ## Record CHANNELS='arn:aws:ivs:...' (or CHANNELS=all) with STAGE's configuration; DETACH=yes to stop
 	$(DEPLOY) channels --stage $(STAGE) $(if $(filter all,$(CHANNELS)),--all,$(CHANNELS)) \
 		$(if $(filter yes,$(DETACH)),--detach) $(if $(filter yes,$(REPLACE)),--replace) $(AWS_ARGS) $(ARGS)
+
+chat-rooms: $(BIN)/.installed ## Moderate ROOMS='arn:aws:ivschat:...' (or ROOMS=all) with STAGE's review handler; FALLBACK=DENY, CHANNEL=..., DETACH=yes
+	$(DEPLOY) chat-rooms --stage $(STAGE) $(if $(filter all,$(ROOMS)),--all,$(ROOMS)) \
+		$(if $(filter yes,$(DETACH)),--detach) $(if $(FALLBACK),--fallback $(FALLBACK)) \
+		$(if $(CHANNEL),--channel $(CHANNEL)) $(if $(filter yes,$(FORCE)),--force) $(AWS_ARGS) $(ARGS)
 
 moderator: $(BIN)/.installed ## Invite EMAIL=... (NAME=...) to STAGE's moderators
 	$(DEPLOY) moderator --stage $(STAGE) --email "$(EMAIL)" $(if $(NAME),--name $(NAME)) $(AWS_ARGS) $(ARGS)

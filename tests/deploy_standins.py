@@ -8,11 +8,11 @@ What they cannot serve is stubbed here, and said so:
 - moto's CloudFormation skips resource types it does not implement (and fails a stack whose
   outputs name one). `CloudFormationStandIn` takes them out of the template moto receives
   and creates them itself, from the template's own properties, through the services' APIs
-  on the stand-ins: the chat room on the emulator; the user pool, its app client, group,
-  first moderator and group membership, the alarms, the e-mail subscription, the bucket
-  policy and API Gateway's account role on moto. The IVS recording configuration exists in
-  neither: it is an ARN only (channels are then pointed at it on moto for real), and
-  DeleteRecordingConfiguration is answered by the stand-in.
+  on the stand-ins: the chat room and the chat logging configuration on the emulator; the
+  user pool, its app client, group, first moderator and group membership, the alarms, the
+  e-mail subscription, the bucket policy and API Gateway's account role on moto. The IVS
+  recording configuration exists in neither: it is an ARN only (channels are then pointed
+  at it on moto for real), and DeleteRecordingConfiguration is answered by the stand-in.
 - Lambda's GetAccountSettings (moto has none) is answered with a fixed account limit.
 - moto's API Gateway imports OpenAPI 3 only (with an `info.description`); Chalice writes
   Swagger 2.0. Its paths, methods and integrations, spelt alike in both, are passed on as
@@ -46,6 +46,7 @@ UNSUPPORTED = frozenset(
     {
         "AWS::IVS::RecordingConfiguration",
         "AWS::IVSChat::Room",
+        "AWS::IVSChat::LoggingConfiguration",
         "AWS::Cognito::UserPool",
         "AWS::Cognito::UserPoolClient",
         "AWS::Cognito::UserPoolGroup",
@@ -240,6 +241,8 @@ class CloudFormationStandIn:
             kind = created["type"]
             if kind == "AWS::IVSChat::Room":
                 self._chat.delete_room(identifier=created["Arn"])
+            elif kind == "AWS::IVSChat::LoggingConfiguration":
+                self._chat.delete_logging_configuration(identifier=created["Arn"])
             elif kind == "AWS::Cognito::UserPool":
                 idp.delete_user_pool(UserPoolId=created["Ref"])
             elif kind == "AWS::CloudWatch::Alarm":
@@ -262,6 +265,25 @@ class CloudFormationStandIn:
             arn = f"arn:aws:ivs:{region}:{account}:recording-configuration/{secrets.token_hex(6)}"
             state[logical_id] = {"type": kind, "Ref": arn, "Arn": arn, "properties": props}
             self.created[logical_id] = "stubbed (an ARN: neither moto nor the emulator has it)"
+        elif kind == "AWS::IVSChat::LoggingConfiguration":
+            destination = {
+                "cloudWatchLogs": {
+                    "logGroupName": props["DestinationConfiguration"]["CloudWatchLogs"][
+                        "LogGroupName"
+                    ]
+                }
+            }
+            if existing:
+                self._chat.update_logging_configuration(
+                    identifier=existing["Arn"], destinationConfiguration=destination
+                )
+                return
+            tags = {tag["Key"]: tag["Value"] for tag in props.get("Tags", [])}
+            arn = self._chat.create_logging_configuration(
+                name=props["Name"], destinationConfiguration=destination, tags=tags
+            )["arn"]
+            state[logical_id] = {"type": kind, "Ref": arn, "Arn": arn}
+            self.created[logical_id] = "created on the emulator (CreateLoggingConfiguration)"
         elif kind == "AWS::IVSChat::Room" and not existing:
             tags = {tag["Key"]: tag["Value"] for tag in props.get("Tags", [])}
             room = self._chat.create_room(name=props["Name"], tags=tags)

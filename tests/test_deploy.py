@@ -253,6 +253,41 @@ def test_GIVEN_a_stage_WHEN_packaged_THEN_functions_are_named_capped_and_retried
     assert consumer["Properties"]["Queue"] == {"Fn::GetAtt": ["FailedFramesQueue", "Arn"]}
 
 
+def test_GIVEN_a_stage_WHEN_packaged_THEN_chat_logging_and_the_chat_queue_reach_their_functions(
+    sam_template,
+):
+    resources = sam_template["Resources"]
+    [consumer] = function_properties(sam_template, "ModerateChatMessages")["Events"].values()
+    queue = resources["ChatMessagesQueue"]["Properties"]
+    timeout = function_properties(sam_template, "ModerateChatMessages")["Timeout"]
+    subscription = resources["ChatLogSubscription"]
+    permission = resources[subscription["DependsOn"][0]]["Properties"]
+
+    assert consumer["Properties"]["Queue"] == {"Fn::GetAtt": ["ChatMessagesQueue", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    assert subscription["Properties"] == {
+        "LogGroupName": {"Ref": "ChatLogGroup"},
+        "FilterName": operations.CHAT_LOG_FILTER_NAME,
+        "FilterPattern": operations.CHAT_LOG_FILTER,
+        "DestinationArn": {"Fn::GetAtt": ["ChatLogReceived", "Arn"]},
+    }
+    assert permission["Principal"] == "logs.amazonaws.com"
+    assert permission["FunctionName"] == {"Fn::GetAtt": ["ChatLogReceived", "Arn"]}
+    log_group = reference("ChatLogGroupArn")["Fn::Sub"]
+    assert permission["SourceArn"] == {"Fn::Sub": f"{log_group}:*"}
+    assert function_properties(sam_template, "ReviewChatMessage")["MemorySize"] == 256
+
+
+def test_GIVEN_the_chat_logging_configuration_THEN_it_writes_to_the_chat_log_group():
+    configuration = RESOURCES["Resources"]["ChatLoggingConfiguration"]["Properties"]
+    group = RESOURCES["Resources"]["ChatLogGroup"]["Properties"]
+
+    assert configuration["DestinationConfiguration"] == {
+        "CloudWatchLogs": {"LogGroupName": {"Ref": "ChatLogGroup"}}
+    }
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
 def test_GIVEN_a_stage_WHEN_packaged_THEN_the_api_stage_is_throttled_and_logged(sam_template):
     api = sam_template["Resources"]["RestAPI"]["Properties"]
 
@@ -468,6 +503,9 @@ def test_GIVEN_the_stacks_outputs_WHEN_recorded_THEN_the_app_has_every_setting_i
         "AppClientId": "1example23456789",
         "ModeratorsGroup": "moderators",
         "ThumbnailStorage": "SEQUENTIAL,LATEST",
+        "ChatTable": "ivs-moderation-qa-chat",
+        "ChatMessagesQueueName": "ivs-moderation-qa-chat-messages",
+        "ChatMessagesQueueUrl": "https://sqs.us-west-2.amazonaws.com/210987654321/ivs-moderation-qa-chat-messages",
     }
 
     recorded = {setting: outputs[output] for output, setting in OUTPUT_SETTINGS.items()}

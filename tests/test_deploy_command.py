@@ -12,14 +12,18 @@ policies; `chalice deploy` itself (IAM roles with those policies, the four Lambd
 with their reserved concurrency, the EventBridge rules, the SQS event source, the REST API
 and its stage); the retries and on-failure destination, the API stage's throttling and
 access logs; the second stack update that invites the first moderator; re-running;
-pointing IVS channels at the recording configuration; `chalice delete` and the stack's
-deletion, the kept data and its deletion.
-Stand-ins (tests/deploy_standins.py): the chat room (on the emulator), the user pool and
-its client, group and moderator, the alarms, the alarm subscription, the bucket policy and
-API Gateway's account setting are created by the test from the template's own properties,
-because moto's CloudFormation skips those types; the recording configuration is an ARN
-only (its deletion answered by the stand-in); Lambda's account limit is a fixed answer;
-moto's API Gateway is handed Chalice's Swagger 2.0 paths as OpenAPI 3.
+pointing IVS channels at the recording configuration; chat: the chat queue and its
+consumer, chat logging's subscription to chat_log_received and its permission, viewer
+rooms attached to the review handler (`chat-rooms`, on the emulator's rooms and logging
+configurations) and detached; `chalice delete` and the stack's deletion (the rooms
+detached first), the kept data and its deletion.
+Stand-ins (tests/deploy_standins.py): the chat room and logging configuration (on the
+emulator), the user pool and its client, group and moderator, the alarms, the alarm
+subscription, the bucket policy and API Gateway's account setting are created by the test
+from the template's own properties, because moto's CloudFormation skips those types; the
+recording configuration is an ARN only (its deletion answered by the stand-in); Lambda's
+account limit is a fixed answer; moto's API Gateway is handed Chalice's Swagger 2.0 paths
+as OpenAPI 3.
 Not checked here: moto's CloudFormation applies the bucket's encryption but not its
 versioning, EventBridge notifications, lifecycle, public access block or ownership, nor the
 tables' point-in-time recovery and TTL; tests/test_deploy.py checks those in the template
@@ -422,6 +426,202 @@ def test_GIVEN_a_stage_not_deployed_WHEN_its_channels_are_attached_THEN_refused(
     assert line.startswith("error: stage nope is not deployed in account 210987654321")
 
 
+# --- chat moderation -------------------------------------------------------------------
+
+
+def function_arn(account: Account, function: str) -> str:
+    name = naming.function_name(STAGE, function)
+    return account.client("lambda").get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+
+
+def statements(account: Account, function: str) -> dict[str, dict]:
+    policy = account.client("lambda").get_policy(FunctionName=function_arn(account, function))
+    return {statement["Sid"]: statement for statement in json.loads(policy["Policy"])["Statement"]}
+
+
+def test_GIVEN_a_deployed_stage_THEN_the_chat_queue_outlasts_its_consumer_and_has_a_dlq(
+    account, deployed
+):
+    outputs = stack_outputs(account)
+    sqs, lambda_ = account.client("sqs"), account.client("lambda")
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=outputs["ChatMessagesQueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
+    consumer = lambda_.get_function(
+        FunctionName=naming.function_name(STAGE, "moderate_chat_messages")
+    )["Configuration"]
+    [mapping] = [
+        mapping
+        for mapping in lambda_.list_event_source_mappings()["EventSourceMappings"]
+        if mapping["FunctionArn"] == consumer["FunctionArn"]
+    ]
+
+    assert attributes["QueueArn"] == outputs["ChatMessagesQueueArn"]
+    assert int(attributes["VisibilityTimeout"]) >= 6 * consumer["Timeout"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive["maxReceiveCount"] == 5
+    assert redrive["deadLetterTargetArn"].endswith(f"ivs-moderation-{STAGE}-chat-messages-dlq")
+    assert mapping["EventSourceArn"] == outputs["ChatMessagesQueueArn"]
+    assert mapping["BatchSize"] == 10
+    alarms = account.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert f"ivs-moderation-{STAGE}-chat-messages-dead-letters" in [a["AlarmName"] for a in alarms]
+
+
+def test_GIVEN_a_deployed_stage_THEN_chat_logging_reaches_chat_log_received(account, deployed):
+    outputs = stack_outputs(account)
+    group = outputs["ChatLogGroupName"]
+    logs = account.client("logs")
+    chat = account.plain.client("ivschat", endpoint_url=account.chat)
+
+    [subscription] = logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
+    configuration = chat.get_logging_configuration(
+        identifier=outputs["ChatLoggingConfigurationArn"]
+    )
+    [described] = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+
+    assert subscription["destinationArn"] == function_arn(account, "chat_log_received")
+    assert subscription["filterPattern"] == operations.CHAT_LOG_FILTER
+    granted = statements(account, "chat_log_received")[operations.CHAT_LOG_PERMISSION]
+    assert granted["Principal"] == {"Service": "logs.amazonaws.com"}
+    assert granted["Condition"]["ArnLike"] == {"AWS:SourceArn": f"{outputs['ChatLogGroupArn']}:*"}
+    assert configuration["destinationConfiguration"] == {"cloudWatchLogs": {"logGroupName": group}}
+    assert described["retentionInDays"] == 30
+
+
+def test_GIVEN_a_deployed_stage_THEN_the_review_handler_is_sized_for_its_200_ms(account, deployed):
+    review = account.client("lambda").get_function(
+        FunctionName=naming.function_name(STAGE, "review_chat_message")
+    )["Configuration"]
+    variables = account.config()["stages"][STAGE]["environment_variables"]
+
+    assert review["MemorySize"] == 256
+    assert (
+        review["Environment"]["Variables"]["CHAT_MESSAGES_QUEUE_URL"]
+        == (stack_outputs(account)["ChatMessagesQueueUrl"])
+    )
+    assert variables["CHAT_ALLOWED_HOSTS"] == ""  # none until the operator names some
+
+
+@pytest.fixture(scope="module")
+def viewer_rooms(account, deployed) -> list[str]:
+    chat = account.plain.client("ivschat", endpoint_url=account.chat)
+    return [chat.create_room(name=f"arena-{n}-chat")["arn"] for n in range(3)]
+
+
+def room(account: Account, arn: str) -> dict:
+    return account.plain.client("ivschat", endpoint_url=account.chat).get_room(identifier=arn)
+
+
+def test_GIVEN_viewer_rooms_WHEN_attached_THEN_they_are_reviewed_and_logged_by_the_stage(
+    account, viewer_rooms
+):
+    chat = account.plain.client("ivschat", endpoint_url=account.chat)
+    theirs = chat.create_logging_configuration(
+        name="platform-archive",
+        destinationConfiguration={"cloudWatchLogs": {"logGroupName": "platform-archive"}},
+    )["arn"]
+    first = viewer_rooms[0]
+    chat.update_room(identifier=first, loggingConfigurationIdentifiers=[theirs])
+    channel = account.client("ivs").create_channel(name="arena-chat")["channel"]["arn"]
+    outputs = stack_outputs(account)
+    review = function_arn(account, "review_chat_message")
+
+    status = account.run("chat-rooms", "--stage", STAGE, first, "--channel", channel)
+    again = account.run("chat-rooms", "--stage", STAGE, first, "--channel", channel)
+
+    assert status == 0 and again == 0, "\n".join(account.lines)
+    attached = room(account, first)
+    assert attached["messageReviewHandler"] == {"uri": review, "fallbackResult": "ALLOW"}
+    assert attached["loggingConfigurationIdentifiers"] == [
+        theirs,
+        outputs["ChatLoggingConfigurationArn"],
+    ]
+    assert attached["tags"]["moderation-channel"] == channel
+    granted = statements(account, "review_chat_message")
+    [sid] = [sid for sid in granted if sid.startswith("ivschat-room-")]
+    assert granted[sid]["Principal"] == {"Service": "ivschat.amazonaws.com"}
+    assert granted[sid]["Condition"]["ArnLike"] == {"AWS:SourceArn": first}
+
+    # WHEN every room is attached, child-safe THEN all but the moderators' room are
+    status = account.run("chat-rooms", "--stage", STAGE, "--all", "--fallback", "DENY")
+
+    assert status == 0, "\n".join(account.lines)
+    for arn in viewer_rooms:
+        assert room(account, arn)["messageReviewHandler"]["fallbackResult"] == "DENY"
+    assert "messageReviewHandler" not in room(account, outputs["ModerationRoomArn"])
+    rooms_granted = [sid for sid in statements(account, "review_chat_message") if "room" in sid]
+    assert len(rooms_granted) == len(viewer_rooms)
+
+    # WHEN one is detached THEN the stage's handler, logging and permission go; theirs stay
+    status = account.run("chat-rooms", "--stage", STAGE, first, "--detach")
+
+    assert status == 0, "\n".join(account.lines)
+    detached = room(account, first)
+    assert "messageReviewHandler" not in detached
+    assert detached["loggingConfigurationIdentifiers"] == [theirs]
+    assert sid not in statements(account, "review_chat_message")
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["arn:aws:ivschat:us-west-2:999988887777:room/AbCd1234"],
+            "arn:aws:ivschat:us-west-2:999988887777:room/AbCd1234 is in 999988887777, us-west-2",
+        ),
+        (
+            [f"arn:aws:ivschat:eu-west-1:{ACCOUNT}:room/AbCd1234"],
+            f"arn:aws:ivschat:eu-west-1:{ACCOUNT}:room/AbCd1234 is in {ACCOUNT}, eu-west-1",
+        ),
+        ([f"arn:aws:ivschat:{REGION}:{ACCOUNT}:room/Nope1234"], "no room arn:aws:ivschat:"),
+        (["room/AbCd1234"], "'room/AbCd1234' is not an IVS chat room ARN"),
+        (["--all", "--channel", "x"], "CHANNEL names one room's channel"),
+        ([], "name the rooms"),
+    ],
+)
+def test_GIVEN_rooms_the_stage_cannot_take_WHEN_attached_THEN_refused_in_one_line(
+    account, viewer_rooms, capsys, argv, says
+):
+    capsys.readouterr()
+
+    status = account.run("chat-rooms", "--stage", STAGE, *argv)
+
+    assert status == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: {says}"), line
+
+
+def test_GIVEN_a_room_reviewed_by_another_function_WHEN_attached_THEN_refused_unless_forced(
+    account, viewer_rooms, capsys
+):
+    chat = account.plain.client("ivschat", endpoint_url=account.chat)
+    other = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:platform-review"
+    arn = chat.create_room(name="legacy-chat", messageReviewHandler={"uri": other})["arn"]
+    capsys.readouterr()
+
+    refused = account.run("chat-rooms", "--stage", STAGE, arn)
+    [line] = capsys.readouterr().err.splitlines()
+    mixed = account.run("chat-rooms", "--stage", STAGE, viewer_rooms[1], arn)
+    capsys.readouterr()
+    forced = account.run("chat-rooms", "--stage", STAGE, arn, "--force")
+
+    assert refused == 2 and line.startswith("error: room legacy-chat has another review handler")
+    assert mixed == 2  # every room is checked before any is changed: the first is as it was
+    assert room(account, viewer_rooms[1])["messageReviewHandler"]["fallbackResult"] == "DENY"
+    assert room(account, arn)["messageReviewHandler"]["uri"] == function_arn(
+        account, "review_chat_message"
+    )
+    assert forced == 0, "\n".join(account.lines)
+
+
+def test_GIVEN_a_stage_not_deployed_WHEN_rooms_are_attached_THEN_refused(account, deployed, capsys):
+    status = account.run("chat-rooms", "--stage", "nope", "--all")
+
+    assert status == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: stage nope is not deployed in account 210987654321")
+
+
 # --- removing it (last: the stage is gone after these) ----------------------------------
 
 
@@ -434,9 +634,17 @@ def test_GIVEN_a_deployed_stage_WHEN_destroyed_THEN_all_but_the_data_is_gone_unt
     ivs = account.client("ivs")
     cloudformation = account.client("cloudformation")
 
+    chat = account.plain.client("ivschat", endpoint_url=account.chat)
+    attached = [r["arn"] for r in chat.list_rooms()["rooms"] if r.get("messageReviewHandler")]
+
     status = account.run("destroy", "--stage", STAGE, "--yes")
 
     assert status == 0, "\n".join(account.lines)
+    assert attached  # the chat tests' rooms, with the stage's handler until now
+    for arn in attached:
+        after = chat.get_room(identifier=arn)
+        assert "messageReviewHandler" not in after, arn
+        assert after["loggingConfigurationIdentifiers"] == [], arn
     channels = [ivs.get_channel(arn=c["arn"])["channel"] for c in ivs.list_channels()["channels"]]
     assert not any(channel.get("recordingConfigurationArn") for channel in channels)
     assert account.client("lambda").list_functions()["Functions"] == []
@@ -514,6 +722,16 @@ LONG = "a-very-long-stage-name-indeed"
             "MODERATOR_EMAIL='maria@example.com' contains the placeholder",
         ),
         (["deploy", "--stage", "qa", "--interval", "90"], {}, "INTERVAL=90"),
+        (
+            ["deploy", "--stage", "qa", "--chat-allowed-hosts", "cdn.platform.test; http://x"],
+            {},
+            "CHAT_ALLOWED_HOSTS: 'http://x' is not a host name",
+        ),
+        (
+            ["package", "--stage", "qa", "--chat-allowed-hosts", "images.example.com"],
+            {},
+            "CHAT_ALLOWED_HOSTS: 'images.example.com' contains the placeholder",
+        ),
         (["package", "--stage", LONG], {}, f"STAGE='{LONG}' is not a stage name"),
         (["channels", "--stage", "qa", "--region", "us-west-2"], CREDENTIALS, "could not reach"),
     ],

@@ -28,6 +28,9 @@ OUTPUTS = {
     "AppClientId": "1example23456789",
     "ModeratorsGroup": "moderators",
     "ThumbnailStorage": "SEQUENTIAL",
+    "ChatTable": "ivs-moderation-prod-chat",
+    "ChatMessagesQueueName": "ivs-moderation-prod-chat-messages",
+    "ChatMessagesQueueUrl": "https://sqs.eu-west-1.amazonaws.com/210987654321/ivs-moderation-prod-chat-messages",
 }
 
 
@@ -83,10 +86,11 @@ def test_GIVEN_a_new_account_with_10_concurrent_executions_THEN_no_caps_and_it_s
 
 def test_GIVEN_caps_reserved_before_WHEN_planned_again_THEN_they_count_as_available():
     wanted = sum(operations.RESERVED_CONCURRENCY.values())
+    limit = wanted + operations.UNRESERVED_MINIMUM  # all reserved, exactly Lambda's minimum left
 
-    caps, _ = operations.affordable_concurrency(lambda_with(140, 140 - wanted, ours=1), "prod")
+    caps, _ = operations.affordable_concurrency(lambda_with(limit, limit - wanted, ours=1), "prod")
 
-    assert caps == operations.RESERVED_CONCURRENCY  # 140 - 40 left = 100, Lambda's minimum
+    assert caps == operations.RESERVED_CONCURRENCY
 
 
 def test_GIVEN_outputs_WHEN_recorded_and_forgotten_THEN_the_operators_settings_stay(config):

@@ -4,6 +4,7 @@
   destroy    everything deploy created; data only with --delete-data (make destroy)
   package    one template for a pipeline, in build/STAGE/ (make package)
   channels   point IVS channels at the stage's recording configuration (make channels)
+  chat-rooms moderate IVS chat rooms with the stage's review handler (make chat-rooms)
   moderator  invite another moderator (make moderator)
 
 Whatever the operator can fix is said in one line, with what to do; never a traceback.
@@ -19,7 +20,7 @@ from collections.abc import Callable, Sequence
 import boto3
 import botocore.exceptions
 
-from scripts.deploy import aws, channels, destroy, naming, package, users
+from scripts.deploy import aws, channels, destroy, naming, package, rooms, users
 from scripts.deploy.deploy import Options, deploy, preflight
 from scripts.deploy.naming import Refusal
 from scripts.deploy.settings import ProjectConfig
@@ -40,6 +41,13 @@ STAGE_OPTIONS = (
     ("--log-retention-days", int, None, "days logs are kept (first: 30)"),
     ("--alarm-email", str, "", "who hears the alarms (default: the first moderator)"),
     ("--adapter-arn", str, "", "a Rekognition Custom Moderation adapter's ARN"),
+    (
+        "--chat-allowed-hosts",
+        str,
+        None,
+        "hosts chat links and images may point to, e.g. 'cdn.yourdomain.org; *.yourcdn.net' "
+        "(CHAT_ALLOWED_HOSTS; first: none, '' clears it)",
+    ),
 )
 
 
@@ -75,6 +83,29 @@ def parser() -> argparse.ArgumentParser:
     flag(sub, "--all", "every channel in the account and region")
     flag(sub, "--detach", "stop recording them instead")
     flag(sub, "--replace", "take channels from another recording configuration")
+    sub = command("chat-rooms", "moderate IVS chat rooms with the stage's review handler")
+    sub.description = (
+        "Attach each room to the stage: its review_chat_message as the room's message review "
+        "handler, the stage's chat logging configuration, and IVS chat's permission to invoke "
+        "the function for that room; --detach removes the three."
+    )
+    sub.add_argument("rooms", nargs="*", metavar="ROOM_ARN")
+    flag(sub, "--all", "every room in the account and region but the moderators' room")
+    flag(sub, "--detach", "stop moderating them instead")
+    sub.add_argument(
+        "--fallback",
+        type=str.upper,
+        choices=rooms.FALLBACKS,
+        default="ALLOW",
+        help="what IVS does with a message the handler did not answer in 200 ms: ALLOW "
+        "(default) or DENY (child-safe rooms)",
+    )
+    sub.add_argument(
+        "--channel",
+        default="",
+        help="the IVS channel ARN the room is the chat of (tag moderation-channel); one room",
+    )
+    flag(sub, "--force", "take rooms whose review handler is another function's")
     sub = command("moderator", "invite a moderator")
     sub.add_argument("--email", required=True)
     sub.add_argument("--name", default="")
@@ -150,11 +181,37 @@ def _run(args: argparse.Namespace, session: boto3.Session | None, say) -> int:
         else:
             failed = channels.point(ivs, arns, recording, say, replace=args.replace)
         return 1 if failed else 0
+    if args.command == "chat-rooms":
+        return _chat_rooms(target, project, args, outputs, say)
     if args.command == "moderator":
         dashboard = ProjectConfig(project).dashboard_url(args.stage)
         users.invite(target, outputs, args.email.strip(), args.name.strip(), dashboard, say)
         return 0
     raise AssertionError(args.command)
+
+
+def _chat_rooms(target: aws.Target, project: pathlib.Path, args, outputs, say) -> int:
+    deployed = ProjectConfig(project).deployed(args.stage)
+    chat = rooms.stage_chat(args.stage, target.account, target.region, outputs, deployed)
+    ivschat = target.client("ivschat")
+    if bool(args.all) == bool(args.rooms):
+        raise Refusal("name the rooms (ROOMS='arn:aws:ivschat:... ...') or ROOMS=all")
+    if args.all and args.channel:
+        raise Refusal("CHANNEL names one room's channel: give that room, not ROOMS=all")
+    arns = rooms.all_rooms(ivschat, chat) if args.all else list(args.rooms)
+    found = rooms.check(
+        ivschat, arns, chat, detach=args.detach, force=args.force, channel=args.channel.strip()
+    )
+    verb = "Detaching" if args.detach else "Attaching"
+    say(f"{verb} {len(found)} chat room(s), stage {args.stage}")
+    if args.detach:
+        rooms.detach(ivschat, target.client("lambda"), found, chat, say)
+    else:
+        rooms.attach(
+            ivschat, target.client("lambda"), found, chat, say,
+            fallback=args.fallback, channel=args.channel.strip(),
+        )  # fmt: skip
+    return 0
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -169,6 +226,7 @@ def _options(args: argparse.Namespace) -> Options:
         log_retention_days=args.log_retention_days,
         alarm_email=args.alarm_email.strip(),
         adapter_arn=args.adapter_arn.strip(),
+        chat_allowed_hosts=args.chat_allowed_hosts,
     )
 
 

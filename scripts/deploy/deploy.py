@@ -32,6 +32,8 @@ PARAMETERS = {
     "log_retention_days": ("LogRetentionDays", "--log-retention-days"),
 }
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A host chat links may point to (chalicelib/chat/settings.py takes the same), or *.domain.
+_HOST = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}(:\d{1,5})?$")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Options:
     log_retention_days: int | None = None
     alarm_email: str = ""
     adapter_arn: str = ""
+    # None: the stage's current CHAT_ALLOWED_HOSTS (none on a first deploy).
+    chat_allowed_hosts: str | None = None
 
 
 def preflight(project: pathlib.Path, options: Options) -> None:
@@ -120,7 +124,7 @@ def deploy(
         adapter_arn=adapter,
         partition=target.partition,
     )
-    chosen = {"MODERATION_ADAPTER_ARN": adapter} if options.adapter_arn else {}
+    chosen = chosen_settings(options, config.environment(stage))
     documents = policies.concrete(deployment)
     for path in config.record(stage, outputs, documents, concurrency, chosen):
         say(f"  wrote {path}")
@@ -186,6 +190,26 @@ def check_options(options: Options) -> None:
             raise Refusal(f"{label}={value}: {constraints['Description'].lower()}; use {within}")
     if options.adapter_arn and (reason := placeholder(options.adapter_arn)):
         raise Refusal(f"ADAPTER_ARN {reason}: give your adapter's project version ARN")
+    for host in allowed_hosts(options.chat_allowed_hosts or ""):
+        if not _HOST.match(host):
+            raise Refusal(f"CHAT_ALLOWED_HOSTS: {host!r} is not a host name (or *.domain)")
+        if reason := placeholder(host):
+            raise Refusal(f"CHAT_ALLOWED_HOSTS: {host!r} {reason}: name your own hosts")
+
+
+def allowed_hosts(text: str) -> list[str]:
+    return [part.strip().lower() for part in re.split(r"[,;\s]+", text) if part.strip()]
+
+
+def chosen_settings(options: Options, environment: dict[str, str]) -> dict[str, str]:
+    """The settings the operator chose on the command line; CHAT_ALLOWED_HOSTS is set (to
+    none) on a first deploy, so that every stage says which hosts its chat may link to."""
+    chosen = {"MODERATION_ADAPTER_ARN": options.adapter_arn} if options.adapter_arn else {}
+    if options.chat_allowed_hosts is not None:
+        chosen["CHAT_ALLOWED_HOSTS"] = "; ".join(allowed_hosts(options.chat_allowed_hosts))
+    elif "CHAT_ALLOWED_HOSTS" not in environment:
+        chosen["CHAT_ALLOWED_HOSTS"] = ""
+    return chosen
 
 
 def stack_settings(options: Options, current: dict[str, str]) -> dict[str, str]:

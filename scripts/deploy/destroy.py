@@ -6,7 +6,7 @@ from __future__ import annotations
 import pathlib
 from collections.abc import Callable
 
-from scripts.deploy import channels, naming, steps
+from scripts.deploy import channels, naming, rooms, steps
 from scripts.deploy.aws import Target
 from scripts.deploy.naming import Refusal
 from scripts.deploy.settings import ProjectConfig
@@ -45,7 +45,7 @@ def destroy(
         raise Refusal("nothing removed")
     say(f"Removing ivs-moderation stage {stage} from account {target.account}, {target.region}")
 
-    say(f"[1/{STEPS}] Channels recorded by the stage")
+    say(f"[1/{STEPS}] Channels recorded and chat rooms moderated by the stage")
     if stack and "RecordingConfigurationArn" in stack.outputs:
         ivs = target.client("ivs")
         recording = stack.outputs["RecordingConfigurationArn"]
@@ -57,6 +57,7 @@ def destroy(
             )
         if not arns:
             say("  none")
+    _detach_chat_rooms(target, stage, stack.outputs if stack else {}, deployed, say)
 
     say(f"[2/{STEPS}] chalice delete --stage {stage}")
     if deployed:
@@ -81,6 +82,20 @@ def destroy(
         say(f"  (make destroy STAGE={stage} DELETE_DATA=yes deletes them; a new deploy of")
         say(f"  stage {stage} needs them gone, another stage name does not)")
     say(f"Stage {stage} is removed.")
+
+
+def _detach_chat_rooms(target: Target, stage: str, outputs, deployed, say) -> None:
+    """Before its function goes: the rooms would otherwise call a handler that is gone (and
+    take their fallback on every message)."""
+    try:
+        chat = rooms.stage_chat(stage, target.account, target.region, outputs, deployed)
+    except Refusal:
+        return  # no review function or no logging configuration: no room can be attached
+    ivschat = target.client("ivschat")
+    attached = rooms.check(ivschat, rooms.stage_rooms(ivschat, chat), chat, detach=True)
+    rooms.detach(ivschat, target.client("lambda"), attached, chat, say)
+    if not attached:
+        say("  no chat rooms")
 
 
 def _delete(target: Target, resource_type: str, name: str, say: Callable[[str], None]) -> None:

@@ -6,13 +6,26 @@ import re
 
 APP = "ivs-moderation"  # .chalice/config.json app_name
 # Chalice's handlers, as app.py registers them (tests check the list against the package).
-FUNCTIONS = ("moderate_thumbnail", "stream_state_changed", "record_failed_frames", "api_handler")
+FUNCTIONS = (
+    "moderate_thumbnail",
+    "stream_state_changed",
+    "record_failed_frames",
+    "api_handler",
+    "review_chat_message",
+    "chat_log_received",
+    "moderate_chat_messages",
+    "chat_ban_lookup",
+)
 # Their logical ids in `chalice package`'s SAM template.
 LOGICAL_IDS = {
     "moderate_thumbnail": "ModerateThumbnail",
     "stream_state_changed": "StreamStateChanged",
     "record_failed_frames": "RecordFailedFrames",
     "api_handler": "APIHandler",
+    "review_chat_message": "ReviewChatMessage",
+    "chat_log_received": "ChatLogReceived",
+    "moderate_chat_messages": "ModerateChatMessages",
+    "chat_ban_lookup": "ChatBanLookup",
 }
 # The stage the local stack runs (`make local`); it is never deployed.
 LOCAL_STAGE = "local"

@@ -1,6 +1,7 @@
 """What Chalice cannot express, applied after `chalice deploy` (and written into the packaged
 template by package.py from the same values): retries and the on-failure destination of the
-event functions, the API stage's throttling and access logs, and the concurrency caps."""
+event functions, chat logging's subscription to chat_log_received, the API stage's
+throttling and access logs, and the concurrency caps."""
 
 from __future__ import annotations
 
@@ -28,7 +29,18 @@ RESERVED_CONCURRENCY = {
     "stream_state_changed": 5,
     "record_failed_frames": 5,
     "api_handler": 10,
+    # The review handler is on every chat message's path (200 ms): its share is kept for it
+    # (25 at ~50 ms each is ~500 messages/s); a throttled review gets the room's fallback.
+    "review_chat_message": 25,
+    "chat_log_received": 5,
+    "moderate_chat_messages": 10,
+    "chat_ban_lookup": 5,
 }
+# Chat logging -> chat_log_received: only the MESSAGE records (EVENT records are ours).
+CHAT_LOG_FUNCTION = "chat_log_received"
+CHAT_LOG_FILTER_NAME = "chat-messages"
+CHAT_LOG_FILTER = '{ $.type = "MESSAGE" }'
+CHAT_LOG_PERMISSION = "chat-logging"
 # Lambda keeps at least this much of the account's concurrency unreserved.
 UNRESERVED_MINIMUM = 100
 # The API stage: steady requests per second and burst, for all moderators together.
@@ -107,6 +119,10 @@ def apply(
         if "DestinationConfig" in config:
             what += ", then to the failed-frames queue"
         say(f"  {function}: {what}")
+    subscribe_chat_logs(
+        lambda_client, session_client("logs"), deployed[CHAT_LOG_FUNCTION]["lambda_arn"], outputs
+    )
+    say(f"  {CHAT_LOG_FUNCTION}: receives the chat log group's MESSAGE records")
     api = deployed["rest_api"]
     session_client("apigateway").update_stage(
         restApiId=api["rest_api_id"],
@@ -123,6 +139,57 @@ def apply(
         ],
     )
     say(f"  API stage: {THROTTLE_RATE} requests/s (burst {THROTTLE_BURST}), access logs on")
+
+
+def subscribe_chat_logs(lambda_client, logs_client, function_arn: str, outputs) -> None:
+    """CloudWatch Logs may invoke the function for the chat log group (that group only), and
+    the group's subscription filter sends the MESSAGE records to it."""
+    source = f"{outputs['ChatLogGroupArn']}:*"
+    account = source.split(":")[4]
+    wanted = {"Principal": "logs.amazonaws.com", "SourceArn": source}
+    if permission_of(lambda_client, function_arn, CHAT_LOG_PERMISSION) != wanted:
+        remove_permission(lambda_client, function_arn, CHAT_LOG_PERMISSION)
+        lambda_client.add_permission(
+            FunctionName=function_arn,
+            StatementId=CHAT_LOG_PERMISSION,
+            Action="lambda:InvokeFunction",
+            Principal="logs.amazonaws.com",
+            SourceArn=source,
+            SourceAccount=account,
+        )
+    logs_client.put_subscription_filter(
+        logGroupName=outputs["ChatLogGroupName"],
+        filterName=CHAT_LOG_FILTER_NAME,
+        filterPattern=CHAT_LOG_FILTER,
+        destinationArn=function_arn,
+    )
+
+
+def permission_of(lambda_client, function: str, sid: str) -> dict[str, str] | None:
+    """The principal and source of the function's resource policy statement `sid`, or None."""
+    try:
+        policy = json.loads(lambda_client.get_policy(FunctionName=function)["Policy"])
+    except botocore.exceptions.ClientError as error:
+        if error.response["Error"].get("Code") == "ResourceNotFoundException":
+            return None  # no resource policy yet
+        raise
+    for statement in policy.get("Statement", []):
+        if statement.get("Sid") == sid:
+            principal = statement.get("Principal", {})
+            condition = statement.get("Condition", {}).get("ArnLike", {})
+            return {
+                "Principal": principal.get("Service", "") if isinstance(principal, dict) else "",
+                "SourceArn": condition.get("AWS:SourceArn", ""),
+            }
+    return None
+
+
+def remove_permission(lambda_client, function: str, sid: str) -> None:
+    try:
+        lambda_client.remove_permission(FunctionName=function, StatementId=sid)
+    except botocore.exceptions.ClientError as error:
+        if error.response["Error"].get("Code") != "ResourceNotFoundException":
+            raise
 
 
 def _retrying_iam(call: Callable[..., object], attempts: int = 8, **kwargs) -> None:

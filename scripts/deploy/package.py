@@ -14,20 +14,29 @@ import copy
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from scripts.deploy import naming, operations, policies, templates
-from scripts.deploy.deploy import PARAMETERS, Options, check_options
-from scripts.deploy.settings import API_GATEWAY_STAGE, OUTPUT_SETTINGS, RECORDED, ProjectConfig
+from scripts.deploy.deploy import PARAMETERS, Options, check_options, chosen_settings
+from scripts.deploy.settings import (
+    API_GATEWAY_STAGE,
+    FUNCTION_SETTINGS,
+    OUTPUT_SETTINGS,
+    RECORDED,
+    ProjectConfig,
+)
 from scripts.deploy.steps import CHALICE, StepFailed
 
 # What the functions' settings name while Chalice packages them (valid names: app.py
 # validates the bucket and the queue when Chalice imports it).
 SENTINELS = {setting: f"packaged-{setting.lower().replace('_', '-')}" for setting in RECORDED}
 SHARED = ("app.py", "chalicelib", "requirements.txt")
+# The queue settings, and the queues (infra/resources.yaml) the SQS event sources consume.
+QUEUES = {"FAILED_FRAMES_QUEUE": "FailedFramesQueue", "CHAT_MESSAGES_QUEUE": "ChatMessagesQueue"}
 
 
 def package(
@@ -94,6 +103,7 @@ def complete(sam: dict[str, Any], stage: str, options: Options) -> dict[str, Any
         function_resource["DependsOn"] = [log_groups[f"/aws/lambda/{properties['FunctionName']}"]]
         for event in properties.get("Events", {}).values():
             _reference_resources(event, references)
+    _subscribe_chat_logs(resources, resources_template)
     _configure_api(resources["RestAPI"]["Properties"])
     text = json.dumps(template)
     left = [sentinel for sentinel in SENTINELS.values() if sentinel in text]
@@ -124,8 +134,7 @@ def _scratch_project(
         for name, value in entry.get("environment_variables", {}).items()
         if name not in RECORDED
     }
-    if options.adapter_arn:
-        variables["MODERATION_ADAPTER_ARN"] = options.adapter_arn
+    variables.update(chosen_settings(options, variables))
     entry["environment_variables"] = {**variables, **SENTINELS}
     entry["api_gateway_stage"] = API_GATEWAY_STAGE
     adapter = options.adapter_arn or config.environment(stage).get("MODERATION_ADAPTER_ARN", "")
@@ -137,6 +146,7 @@ def _scratch_project(
         functions.setdefault(function, {}).update(
             iam_policy_file=file,
             reserved_concurrency=operations.RESERVED_CONCURRENCY[function],
+            **FUNCTION_SETTINGS.get(function, {}),
         )
     generated = {**repository, "stages": {stage: entry}}
     (scratch / ".chalice" / "config.json").write_text(json.dumps(generated, indent=2))
@@ -192,9 +202,37 @@ def _reference_resources(event: dict[str, Any], references: Mapping[str, Any]) -
         if "name" in buckets:
             buckets["name"] = [references.get(name, name) for name in buckets["name"]]
     if event.get("Type") == "SQS":
-        queue = properties["Queue"]
-        if isinstance(queue, dict) and SENTINELS["FAILED_FRAMES_QUEUE"] in json.dumps(queue):
-            properties["Queue"] = {"Fn::GetAtt": ["FailedFramesQueue", "Arn"]}
+        queue = json.dumps(properties["Queue"])
+        for setting, logical_id in QUEUES.items():
+            if re.search(re.escape(SENTINELS[setting]) + r"(?![\w-])", queue):
+                properties["Queue"] = {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def _subscribe_chat_logs(resources: dict[str, Any], resources_template: Mapping[str, Any]) -> None:
+    """Chat logging's subscription to chat_log_received, as `make deploy` sets it after
+    `chalice deploy` (operations.subscribe_chat_logs)."""
+    function = naming.LOGICAL_IDS[operations.CHAT_LOG_FUNCTION]
+    log_group = resources_template["Outputs"]["ChatLogGroupArn"]["Value"]["Fn::Sub"]
+    resources["ChatLogReceivedPermission"] = {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Fn::GetAtt": [function, "Arn"]},
+            "Principal": "logs.amazonaws.com",
+            "SourceArn": {"Fn::Sub": f"{log_group}:*"},
+            "SourceAccount": {"Ref": "AWS::AccountId"},
+        },
+    }
+    resources["ChatLogSubscription"] = {
+        "Type": "AWS::Logs::SubscriptionFilter",
+        "DependsOn": ["ChatLogReceivedPermission"],
+        "Properties": {
+            "LogGroupName": {"Ref": "ChatLogGroup"},
+            "FilterName": operations.CHAT_LOG_FILTER_NAME,
+            "FilterPattern": operations.CHAT_LOG_FILTER,
+            "DestinationArn": {"Fn::GetAtt": [function, "Arn"]},
+        },
+    }
 
 
 def _configure_api(properties: dict[str, Any]) -> None:

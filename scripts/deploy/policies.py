@@ -50,6 +50,8 @@ class Deployment:
             "ChannelsTable": out["ChannelsTable"],
             "ModerationRoom.Arn": out["ModerationRoomArn"],
             "FailedFramesQueue.Arn": out["FailedFramesQueueArn"],
+            "ChatTable": out["ChatTable"],
+            "ChatMessagesQueue.Arn": out["ChatMessagesQueueArn"],
         }
 
 

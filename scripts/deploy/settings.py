@@ -1,8 +1,9 @@
 """A stage's entry in .chalice/config.json: what `make deploy` records there, and checks.
 
 The resources stack's outputs become the stage's environment variables (the settings
-chalicelib/core/config.py reads); each function gets its generated policy file and, when the
-account can afford it, a reserved concurrency. Everything else in the entry (thresholds,
+chalicelib/core/config.py and chalicelib/chat/settings.py read); each function gets its
+generated policy file, the settings in FUNCTION_SETTINGS and, when the account can afford
+it, a reserved concurrency. Everything else in the entry (thresholds,
 TTLs, ...) is the operator's and is left as it is.
 """
 
@@ -30,8 +31,19 @@ OUTPUT_SETTINGS = {
     "AppClientId": "COGNITO_APP_CLIENT_IDS",
     "ModeratorsGroup": "MODERATORS_GROUP",
     "ThumbnailStorage": "THUMBNAIL_STORAGE",
+    "ChatTable": "CHAT_TABLE",
+    "ChatMessagesQueueName": "CHAT_MESSAGES_QUEUE",
+    "ChatMessagesQueueUrl": "CHAT_MESSAGES_QUEUE_URL",
 }
 RECORDED = frozenset(OUTPUT_SETTINGS.values())
+# Chalice settings the deploy gives a function in the stage's entry (deploy's own: rewritten
+# on every run). The review handler's 200 ms budget: more memory is more CPU and a faster
+# cold start. The deep pass's timeout is what the chat queue's visibility timeout is six
+# times (infra/resources.yaml).
+FUNCTION_SETTINGS = {
+    "review_chat_message": {"lambda_memory_size": 256, "lambda_timeout": 3},
+    "moderate_chat_messages": {"lambda_timeout": 60},
+}
 API_GATEWAY_STAGE = (
     "api"  # the dashboard is at https://<api>.execute-api.<region>.amazonaws.com/api/
 )
@@ -135,6 +147,7 @@ class ProjectConfig:
                 settings["reserved_concurrency"] = concurrency[function]
             else:
                 settings.pop("reserved_concurrency", None)
+            settings.update(FUNCTION_SETTINGS.get(function, {}))
         self.save(config)
         written.append(str(self.path.relative_to(self.project)))
         return written
@@ -150,6 +163,8 @@ class ProjectConfig:
         variables = entry.get("environment_variables", {})
         for name in RECORDED:
             variables.pop(name, None)
+        if variables.get("CHAT_ALLOWED_HOSTS") == "":  # the first deploy's; hosts chosen stay
+            del variables["CHAT_ALLOWED_HOSTS"]
         if not variables:
             entry.pop("environment_variables", None)
         functions = entry.get("lambda_functions", {})
@@ -157,6 +172,8 @@ class ProjectConfig:
             settings = functions.get(function, {})
             settings.pop("iam_policy_file", None)
             settings.pop("reserved_concurrency", None)
+            for name in FUNCTION_SETTINGS.get(function, {}):
+                settings.pop(name, None)
             if not settings:
                 functions.pop(function, None)
         if not functions:
