@@ -4,6 +4,8 @@ review request and queued message as IVS and the service write them."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -156,3 +158,59 @@ def lambda_context(handler: str):
     context = LambdaContext(name, 256)
     context.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
     return context
+
+
+def sqs_event(bodies) -> dict:
+    """Lambda's SQS event of these bodies (local/lambda_payloads.py, as the relay gives it)."""
+    from hashlib import md5
+
+    from local.lambda_payloads import sqs_record
+
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:test-chat-messages"
+    records = [
+        sqs_record(
+            {
+                "MessageId": f"m{n}",
+                "ReceiptHandle": f"r{n}",
+                "Body": body,
+                "MD5OfBody": md5(body.encode()).hexdigest(),
+            },
+            queue_arn,
+            REGION,
+        )
+        for n, body in enumerate(bodies)
+    ]
+    return {"Records": records}
+
+
+def logs_event(records, *, kind="DATA_MESSAGE", stream="aws/IVSChatLogs/1.0/room_Viewers0001"):
+    data = {
+        "messageType": kind,
+        "owner": ACCOUNT,
+        "logGroup": "/ivs-moderation/chat",
+        "logStream": stream,
+        "subscriptionFilters": ["chat"],
+        "logEvents": [
+            {"id": str(n), "timestamp": 1764000000000, "message": json.dumps(record)}
+            for n, record in enumerate(records)
+        ],
+    }
+    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode()))}}
+
+
+def log_record(message_id: str, content: str) -> dict:
+    """A chat logging record, as the IVS chat docs show one."""
+    return {
+        "event_timestamp": "2026-12-04T10:00:00.000Z",
+        "type": "MESSAGE",
+        "version": "1.0",
+        "payload": {
+            "Type": "MESSAGE",
+            "Id": message_id,
+            "RequestId": "abc",
+            "Attributes": {},
+            "Content": content,
+            "SendTime": "2026-12-04T10:00:00.000Z",
+            "Sender": {"UserId": "viewer9", "Attributes": {}},
+        },
+    }

@@ -8,8 +8,6 @@ validated each request (chat_support.answered).
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -21,36 +19,16 @@ from chat_support import (
     chat_items,
     create_chat_queue,
     lambda_context,
+    log_record,
+    logs_event,
     put_ban,
     queued,
     queued_bodies,
+    sqs_event,
 )
 from support import ACCOUNT, CHANNEL_ARN, REGION, ROOM_ARN, incidents
 
 from chalicelib.chat.store import TIMEOUT
-
-
-def sqs_event(bodies) -> dict:
-    """Lambda's SQS event of these bodies (local/lambda_payloads.py, as the relay gives it)."""
-    from hashlib import md5
-
-    from local.lambda_payloads import sqs_record
-
-    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:test-chat-messages"
-    records = [
-        sqs_record(
-            {
-                "MessageId": f"m{n}",
-                "ReceiptHandle": f"r{n}",
-                "Body": body,
-                "MD5OfBody": md5(body.encode()).hexdigest(),
-            },
-            queue_arn,
-            REGION,
-        )
-        for n, body in enumerate(bodies)
-    ]
-    return {"Records": records}
 
 
 @pytest.fixture
@@ -233,39 +211,6 @@ def test_GIVEN_a_body_that_is_not_a_chat_message_THEN_logged_and_dropped_not_ret
     outcomes = chat.moderate("not json", json.dumps({"id": "x"}))
 
     assert [o["decision"] for o in outcomes] == ["ignored", "ignored"]
-
-
-def logs_event(records, *, kind="DATA_MESSAGE", stream="aws/IVSChatLogs/1.0/room_Viewers0001"):
-    data = {
-        "messageType": kind,
-        "owner": ACCOUNT,
-        "logGroup": "/ivs-moderation/chat",
-        "logStream": stream,
-        "subscriptionFilters": ["chat"],
-        "logEvents": [
-            {"id": str(n), "timestamp": 1764000000000, "message": json.dumps(record)}
-            for n, record in enumerate(records)
-        ],
-    }
-    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode()))}}
-
-
-def log_record(message_id: str, content: str) -> dict:
-    """A chat logging record, as the IVS chat docs show one."""
-    return {
-        "event_timestamp": "2026-12-04T10:00:00.000Z",
-        "type": "MESSAGE",
-        "version": "1.0",
-        "payload": {
-            "Type": "MESSAGE",
-            "Id": message_id,
-            "RequestId": "abc",
-            "Attributes": {},
-            "Content": content,
-            "SendTime": "2026-12-04T10:00:00.000Z",
-            "Sender": {"UserId": "viewer9", "Attributes": {}},
-        },
-    }
 
 
 def test_GIVEN_chat_logging_records_THEN_each_message_is_queued_with_its_room(app_module, chat):

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from support import (
     ACCOUNT,
     BUCKET,
@@ -80,10 +81,6 @@ LOGS = {
     ("logs:PutLogEvents", "logs"): "the Lambda runtime writes the function's logs",
 }
 ESM = "Lambda's event source mapping"
-CHAT_ROUTES = "the chat incidents' routes (bans, timeouts, removed messages), not run here yet"
-CHAT_READS = ("GetItem", "BatchGetItem", "Query")
-CHAT_WRITES = (*CHAT_READS, "PutItem", "UpdateItem", "DeleteItem")
-ROOM_ACTIONS = ("DeleteMessage", "DisconnectUser", "SendEvent", "GetRoom")
 NEEDS = {
     "moderate_thumbnail": {
         ("dynamodb:GetItem", "idempotency"): "Powertools reads a record a failed put did not "
@@ -99,12 +96,16 @@ NEEDS = {
         ("sqs:GetQueueAttributes", "failed-frames"): f"{ESM} reads the queue",
         **LOGS,
     },
-    "api_handler": {
-        # The chat routes (issue 17) are not among the paths run here yet: their grants are
-        # checked by name only (test_chat_grants_are_those_the_chat_contract_names).
-        **{(f"dynamodb:{action}", "chat"): CHAT_ROUTES for action in CHAT_WRITES},
-        **{(f"ivschat:{action}", "rooms"): CHAT_ROUTES for action in ROOM_ACTIONS},
-        ("ivs:GetStream", "channels"): CHAT_ROUTES,
+    "api_handler": LOGS,
+    "review_chat_message": LOGS,
+    "chat_log_received": LOGS,
+    "chat_ban_lookup": LOGS,
+    "moderate_chat_messages": {
+        ("sqs:ReceiveMessage", "chat-messages"): f"{ESM} polls the queue",
+        ("sqs:DeleteMessage", "chat-messages"): f"{ESM} deletes what it handled",
+        ("sqs:GetQueueAttributes", "chat-messages"): f"{ESM} reads the queue",
+        ("dynamodb:GetItem", "idempotency"): "Powertools reads a record a failed put did not "
+        "return",
         **LOGS,
     },
 }
@@ -115,6 +116,7 @@ TABLE_ROLES = {
     IDEMPOTENCY_TABLE: "idempotency",
     INCIDENTS_TABLE: "incidents",
     CHANNELS_TABLE: "channels",
+    CHAT_TABLE: "chat",
 }
 
 
@@ -138,6 +140,8 @@ class CallRecorder:
                 [(kind, request)] = item.items()
                 self._add(f"dynamodb:{kind}Item", TABLE_ROLES[request["TableName"]])
             return
+        if action == "sqs:SendMessageBatch":
+            action = "sqs:SendMessage"  # IAM authorises a batch as its messages
         if action == "dynamodb:BatchGetItem":
             for table in params["RequestItems"]:
                 self._add("dynamodb:BatchGetItem", TABLE_ROLES[table])
@@ -150,9 +154,16 @@ class CallRecorder:
                 role += f"/index/{index}"
         elif service == "rekognition":
             role = "adapter" if params.get("ProjectVersion") else "any"
+        elif service == "ivschat":  # the moderators' room, or a viewers' room
+            room = params.get("roomIdentifier") or params.get("identifier")
+            role = "room" if room == ROOM_ARN else "rooms"
+        elif service == "sqs":
+            role = "chat-messages" if CHAT_MESSAGES_QUEUE in params["QueueUrl"] else "failed-frames"
+        elif service == "comprehend":
+            role = "any"  # DetectToxicContent has no resource-level permission
         else:
             # s3: a presigned GetObject link, signed with the function's credentials
-            role = {"ivschat": "room", "ivs": "channels", "s3": "recordings"}[service]
+            role = {"ivs": "channels", "s3": "recordings"}[service]
         self._add(action, role)
 
     def _add(self, action: str, role: str) -> None:
@@ -371,7 +382,38 @@ def run_incident_paths(client, ivschat, incident_id: str) -> None:
     post(f"/incidents/{incident_id}/reopen", {})
 
 
-def test_api_policy_grants_exactly_what_it_calls(recorder, jwks, client, rekognition, ivschat, ivs):
+def run_api_chat_paths(client, app_module, recorder, monkeypatch, *stubbers) -> None:
+    """The chat incidents' routes, on incidents the deep pass opened (IVS chat answered)."""
+    from chat_support import VIEWER_ROOM, answered
+
+    for stubber in stubbers:  # answered in any order from here on
+        stubber.deactivate()
+    incident_id = run_chat_paths(app_module, recorder, monkeypatch)
+    headers = {"Content-Type": "application/json", **signed_in()}
+    with answered({"ivschat": app_module.aws_client("ivschat")}), recorder.recording("api_handler"):
+
+        def send(method: str, path: str, body=None) -> None:
+            call = getattr(client.http, method)
+            kwargs = {"body": json.dumps(body)} if body is not None else {}
+            response = call(path, headers=headers, **kwargs)
+            assert response.status_code == 200, (path, response.body)
+
+        incident = f"/incidents/{incident_id}"
+        send("get", incident)
+        send("post", f"{incident}/delete-messages", {"messageIds": ["Troll0000001"]})
+        send("post", f"{incident}/ban", {"note": "abuse"})
+        send("post", f"{incident}/unban", {})
+        send("post", f"{incident}/reopen", {})
+        send("post", f"{incident}/resolve", {"resolution": "dismissed", "labels": ["INSULT"]})
+        send("get", f"/chat/bans?roomArn={VIEWER_ROOM}")
+        send("put", "/chat/terms", {"roomArn": "*", "term": "spoiler"})
+        send("get", "/chat/terms?roomArn=*")
+        send("delete", "/chat/terms?roomArn=*&term=spoiler")
+
+
+def test_api_policy_grants_exactly_what_it_calls(
+    recorder, jwks, client, app_module, rekognition, ivschat, ivs, monkeypatch
+):
     rekognition.add_response("detect_moderation_labels", VIOLENCE)  # an incident to work on
     ivschat.add_response("send_event", {"id": "AbCdEfGh0001"})
     incident_id = client.lambda_.invoke("moderate_thumbnail", written(thumbnail_key(12)))
@@ -379,6 +421,7 @@ def test_api_policy_grants_exactly_what_it_calls(recorder, jwks, client, rekogni
         run_incident_paths(client, ivschat, incident_id.payload["incidentId"])  # ends open
         ivschat.add_response("send_event", {"id": "AbCdEfGh0002"})  # the stop resolves it
         run_api_paths(client, ivs, ivschat)
+    run_api_chat_paths(client, app_module, recorder, monkeypatch, ivschat, rekognition)
 
     called = recorder.of("api_handler")
     granted = grants("api_handler")
@@ -427,50 +470,76 @@ def test_every_function_of_the_app_has_permissions_and_no_other(app_module):
     assert set(naming.FUNCTIONS) == functions
 
 
-# What the chat functions call (docs/chat-moderation.md; the chat code is being written): their
-# paths are not run above yet, so their policies are held to this list, by name.
-OWN_LOGS = {("logs:CreateLogStream", "logs"), ("logs:PutLogEvents", "logs")}
-ESM_ACTIONS = ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
-CHAT_CONTRACT = {
-    "review_chat_message": {
-        *((f"dynamodb:{action}", "chat") for action in CHAT_READS),
-        ("sqs:SendMessage", "chat-messages"),
-        *OWN_LOGS,
-    },
-    "chat_log_received": {("sqs:SendMessage", "chat-messages"), *OWN_LOGS},
-    "chat_ban_lookup": {*((f"dynamodb:{action}", "chat") for action in CHAT_READS), *OWN_LOGS},
-    "moderate_chat_messages": {
-        *((f"sqs:{action}", "chat-messages") for action in ESM_ACTIONS),
-        *((f"dynamodb:{action}", "chat") for action in CHAT_WRITES),
-        *(
-            (f"dynamodb:{action}", "incidents")
-            for action in ("GetItem", "PutItem", "UpdateItem", "ConditionCheckItem")
-        ),
-        ("dynamodb:PutItem", "decisions"),
-        *(
-            (f"dynamodb:{action}", "idempotency")
-            for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
-        ),
-        ("comprehend:DetectToxicContent", "any"),
-        ("rekognition:DetectModerationLabels", "any"),
-        *((f"ivschat:{action}", "rooms") for action in ROOM_ACTIONS),
-        ("ivschat:SendEvent", "room"),
-        ("ivs:GetStream", "channels"),
-        *OWN_LOGS,
-    },
-}
+CHAT_FUNCTIONS = (
+    "review_chat_message",
+    "chat_log_received",
+    "moderate_chat_messages",
+    "chat_ban_lookup",
+)
 
 
-@pytest.mark.parametrize("function", sorted(CHAT_CONTRACT))
-def test_chat_grants_are_those_the_chat_contract_names(function):
-    assert grants(function) == CHAT_CONTRACT[function]
+def run_chat_paths(app_module, recorder, monkeypatch) -> str:
+    """Every chat function through each path that calls AWS; the chat incident it opened."""
+    from chat_support import (
+        INSULT,
+        VIEWER_ROOM,
+        answered,
+        create_chat_queue,
+        lambda_context,
+        log_record,
+        logs_event,
+        put_ban,
+        queued,
+        review_request,
+        sqs_event,
+    )
+
+    monkeypatch.setenv("CHAT_MESSAGES_QUEUE_URL", create_chat_queue())
+    monkeypatch.setenv("CHAT_ALLOWED_HOSTS", "images.example.com")
+    monkeypatch.setattr("chalicelib.chat.images.fetch", lambda url, **limits: b"\xff\xd8jpeg")
+    put_ban("banned-one")
+    clients = {s: app_module.aws_client(s) for s in ("ivschat", "comprehend", "rekognition")}
+    with answered(clients) as aws:
+        aws.toxicity = {"you are an idiot": INSULT}
+        with recorder.recording("review_chat_message"):
+            for user in ("fan", "banned-one"):
+                context = lambda_context("review_chat_message")
+                app_module.review_chat_message(review_request("hi", user=user), context)
+        with recorder.recording("chat_log_received"):
+            event = logs_event([log_record("LogMsg000001", "hi")])
+            app_module.chat_log_received(event, lambda_context("chat_log_received"))
+        sticker = {"sticker_src": "https://images.example.com/a.jpg"}
+        bodies = [
+            queued("hello", user="fan", message_id="Msg000000000"),
+            queued("look", user="fan", message_id="Msg00000000i", attributes=sticker),
+            queued("late", user="banned-one", message_id="Msg00000000b"),
+            *(
+                queued("you are an idiot", user="troll", message_id=f"Troll000000{n}")
+                for n in range(3)
+            ),
+        ]
+        with recorder.recording("moderate_chat_messages"):
+            context = lambda_context("moderate_chat_messages")
+            aws.failing["DetectToxicContent"] = "InternalServerException"
+            with pytest.raises(ClientError):  # its idempotency record deleted: tried again
+                app_module.moderate_chat_messages(sqs_event(bodies[:1]), context)
+            aws.failing.clear()
+            outcomes = app_module.moderate_chat_messages(sqs_event(bodies), context)
+        with recorder.recording("chat_ban_lookup"):
+            lookup = {"roomArn": VIEWER_ROOM, "userId": "troll"}
+            app_module.chat_ban_lookup(lookup, lambda_context("chat_ban_lookup"))
+    assert outcomes[-1]["timedOutUntil"], outcomes  # the third strike timed the user out
+    return outcomes[-1]["incidentId"]
 
 
-def test_chat_grants_of_the_api_are_those_the_chat_contract_names():
-    chat = {(action, role) for action, role in grants("api_handler") if role in ("chat", "rooms")}
+@pytest.mark.parametrize("function", CHAT_FUNCTIONS)
+def test_chat_function_policy_grants_exactly_what_it_calls(
+    function, app_module, recorder, monkeypatch
+):
+    run_chat_paths(app_module, recorder, monkeypatch)
 
-    assert chat == {
-        *((f"dynamodb:{action}", "chat") for action in CHAT_WRITES),
-        *((f"ivschat:{action}", "rooms") for action in ROOM_ACTIONS),
-    }
-    assert ("ivs:GetStream", "channels") in grants("api_handler")
+    called = recorder.of(function)
+    granted = grants(function)
+    assert called, f"{function} was never invoked"
+    assert called - granted == set(), "called but not allowed"
+    assert granted - called == set(NEEDS[function]), "allowed but never called"
