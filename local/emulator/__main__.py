@@ -13,7 +13,8 @@ from local.emulator.app import create_app
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m local.emulator",
-        description="Rekognition moderation, IVS and IVS chat (and its WebSocket), locally.",
+        description="Rekognition moderation, Comprehend toxicity, IVS and IVS chat (and its "
+        "WebSocket), locally.",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
@@ -32,9 +33,25 @@ def main(argv: list[str] | None = None) -> None:
         "--events-endpoint",
         help="EventBridge (moto) to put IVS's events on (PutEvents, default bus); off if not given",
     )
+    parser.add_argument(
+        "--lambda-endpoint",
+        help="Lambda (Invoke API) for chat review handlers and log subscriptions; without it "
+        "a review handler always takes its fallback",
+    )
+    parser.add_argument(
+        "--logs-endpoint",
+        help="CloudWatch Logs (moto) to write chat logs to (PutLogEvents); off if not given",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app(args.region, args.account, args.s3_endpoint, args.events_endpoint)
+    app = create_app(
+        args.region,
+        args.account,
+        args.s3_endpoint,
+        args.events_endpoint,
+        args.lambda_endpoint,
+        args.logs_endpoint,
+    )
     web.run_app(app, host=args.host, port=args.port, print=None)
 
 

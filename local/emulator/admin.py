@@ -1,7 +1,8 @@
 """The admin API under ``/_emulator/``: what a test or a developer sets up or inspects.
 
-Only what no AWS API can do: declare an image's moderation labels, inject faults, play
-an encoder, move the clock, and look at the state. JSON in and out; a refused request is
+Only what no AWS API can do: declare an image's moderation labels and a text's toxicity,
+inject faults, play an encoder, move the clock, subscribe Lambda functions to chat log
+groups, and look at the state and the chat logs. JSON in and out; a refused request is
 ``{"message": ...}`` with 400 (bad input), 403, 404 or 409. Documented in README.md.
 """
 
@@ -67,6 +68,13 @@ def admin_routes(emulator: Emulator) -> list[web.RouteDef]:
         ("GET", "labels", admin.labels),
         ("PUT", "labels", admin.declare_labels),
         ("DELETE", "labels", admin.forget_labels),
+        ("GET", "toxicity", admin.toxicity),
+        ("PUT", "toxicity", admin.declare_toxicity),
+        ("DELETE", "toxicity", admin.forget_toxicity),
+        ("GET", "logs", admin.logs),
+        ("GET", "logs/subscriptions", admin.subscriptions),
+        ("POST", "logs/subscriptions", admin.subscribe),
+        ("DELETE", "logs/subscriptions", admin.unsubscribe),
         ("GET", "faults", admin.faults),
         ("PUT", "faults", admin.configure_faults),
         ("DELETE", "faults", admin.reset_faults),
@@ -87,10 +95,7 @@ class Admin:
 
     async def health(self, request: web.Request) -> web.Response:
         emulator = self._emulator
-        services = {
-            service.name: sorted(service.operations)
-            for service in (emulator.rekognition, emulator.ivs, emulator.ivschat)
-        }
+        services = {service.name: sorted(service.operations) for service in emulator.services}
         return web.json_response(
             {
                 "status": "ok",
@@ -110,6 +115,9 @@ class Admin:
                 "labels": emulator.rekognition.labels.snapshot(),
                 "faults": emulator.faults.snapshot(),
                 "events": emulator.events.snapshot(),
+                "toxicity": emulator.comprehend.toxicity.snapshot(),
+                "lambda": {"endpoint": emulator.lambdas.endpoint},
+                "chatLogs": emulator.chat_logs.snapshot(),
             }
         )
 
@@ -129,6 +137,37 @@ class Admin:
     async def forget_labels(self, request: web.Request) -> web.Response:
         query = request.query
         self._emulator.rekognition.labels.forget(query.get("sha256"), query.get("key"))
+        return web.Response(status=204)
+
+    async def toxicity(self, request: web.Request) -> web.Response:
+        return web.json_response(self._emulator.comprehend.toxicity.snapshot())
+
+    async def declare_toxicity(self, request: web.Request) -> web.Response:
+        declared = self._emulator.comprehend.toxicity.declare(await _body(request))
+        return web.json_response(declared)
+
+    async def forget_toxicity(self, request: web.Request) -> web.Response:
+        query = request.query
+        self._emulator.comprehend.toxicity.forget(query.get("text"), query.get("contains"))
+        return web.Response(status=204)
+
+    async def logs(self, request: web.Request) -> web.Response:
+        """The chat log records kept for `?logGroupName=`, oldest first."""
+        group = request.query.get("logGroupName")
+        if not group:
+            raise AdminError(400, "Give ?logGroupName=")
+        events = self._emulator.chat_logs.events(group)
+        return web.json_response({"logGroupName": group, "events": events})
+
+    async def subscriptions(self, request: web.Request) -> web.Response:
+        return web.json_response({"subscriptions": self._emulator.chat_logs.listed()})
+
+    async def subscribe(self, request: web.Request) -> web.Response:
+        return web.json_response(self._emulator.chat_logs.subscribe(await _body(request)))
+
+    async def unsubscribe(self, request: web.Request) -> web.Response:
+        query = request.query
+        self._emulator.chat_logs.unsubscribe(query.get("logGroupName"), query.get("functionArn"))
         return web.Response(status=204)
 
     async def faults(self, request: web.Request) -> web.Response:

@@ -1,13 +1,16 @@
 """The emulator's one aiohttp server, routed by protocol as AWS endpoints are.
 
-- ``POST /`` with ``X-Amz-Target``: awsJson1_1 services (Rekognition).
+- ``POST /`` with ``X-Amz-Target``: awsJson1_1 services (Rekognition, Comprehend).
 - ``POST /<Operation>``: rest-json services, IVS and ivschat, told apart by the service in
   the SigV4 credential scope (``Credential=.../<region>/ivs/aws4_request``). Signatures
-  are not verified: any credentials do.
+  are not verified: any credentials do. ``/tags/<arn>`` (POST, GET, DELETE): ivschat's
+  TagResource, ListTagsForResource and UntagResource.
 - ``GET /`` with ``Upgrade: websocket``: the IVS Chat Messaging API.
 - ``/_emulator/...``: the admin API (admin.py).
 
-Outbound, IVS's EventBridge events go to a local EventBridge when one is given (events.py).
+Outbound, IVS's EventBridge events go to a local EventBridge when one is given (events.py);
+chat review handlers and log subscriptions are invoked at a Lambda endpoint when one is
+given (review.py, chatlogs.py), and chat logs are written to a CloudWatch Logs endpoint.
 """
 
 from __future__ import annotations
@@ -18,13 +21,17 @@ from aiohttp import web
 
 from local.emulator.admin import admin_routes
 from local.emulator.calls import CallLog
+from local.emulator.chatlogs import ChatLogs
 from local.emulator.clock import Clock
+from local.emulator.comprehend import Comprehend
 from local.emulator.events import EventBus
 from local.emulator.faults import Faults
 from local.emulator.ivs import Ivs
 from local.emulator.ivschat import IvsChat
+from local.emulator.lambdas import LambdaClient
 from local.emulator.messaging import ChatMessaging
 from local.emulator.rekognition import Rekognition
+from local.emulator.review import Reviewer
 from local.emulator.wire import AwsService, plain_error
 
 # Inline images up to 5 MB arrive base64-encoded; a larger body must still reach
@@ -43,22 +50,40 @@ class Emulator:
     """Every emulated service, and the shared clock and faults."""
 
     def __init__(
-        self, region: str, account: str, s3_endpoint: str, events_endpoint: str | None = None
+        self,
+        region: str,
+        account: str,
+        s3_endpoint: str,
+        events_endpoint: str | None = None,
+        lambda_endpoint: str | None = None,
+        logs_endpoint: str | None = None,
     ) -> None:
         self.region = region
         self.account = account
         self.clock = Clock()
         self.faults = Faults()
-        self.events = EventBus(events_endpoint, region)
-        self.rekognition = Rekognition(self.faults, region, s3_endpoint)
-        self.ivs = Ivs(self.faults, self.clock, region, account, self.events)
-        self.ivschat = IvsChat(self.faults, self.clock, region, account)
-        self.messaging = ChatMessaging(self.ivschat.redeem, self.clock, self.faults)
         self.calls = CallLog(self.clock)
-        for service in (self.rekognition, self.ivs, self.ivschat):
+        self.events = EventBus(events_endpoint, region)
+        self.lambdas = LambdaClient(lambda_endpoint)
+        self.chat_logs = ChatLogs(self.lambdas, self.calls, account, region, logs_endpoint)
+        self.rekognition = Rekognition(self.faults, region, s3_endpoint)
+        self.comprehend = Comprehend(self.faults)
+        self.ivs = Ivs(self.faults, self.clock, region, account, self.events)
+        self.ivschat = IvsChat(self.faults, self.clock, region, account, self.chat_logs)
+        self.messaging = ChatMessaging(
+            self.ivschat.redeem, self.clock, self.faults, Reviewer(self.lambdas, self.calls)
+        )
+        self.services: tuple[AwsService, ...] = (
+            self.rekognition,
+            self.comprehend,
+            self.ivs,
+            self.ivschat,
+        )
+        for service in self.services:
             service.calls = self.calls
         self._by_target: dict[str, AwsService] = {
-            self.rekognition.model.metadata["targetPrefix"]: self.rekognition
+            service.model.metadata["targetPrefix"]: service
+            for service in (self.rekognition, self.comprehend)
         }
         self._by_scope: dict[str, AwsService] = {
             self.ivs.model.signing_name: self.ivs,
@@ -80,13 +105,34 @@ class Emulator:
             return plain_error(403, "MissingAuthenticationTokenException", message)
         return await service.call(request.match_info["operation"], await request.read())
 
+    async def tags(self, request: web.Request) -> web.Response:
+        """ivschat's TagResource (POST), ListTagsForResource (GET), UntagResource (DELETE)."""
+        operation = _TAG_OPERATIONS[request.method]
+        params: dict = {"resourceArn": request.match_info["arn"]}
+        if request.method == "DELETE":
+            params["tagKeys"] = request.query.getall("tagKeys", [])
+        return await self.ivschat.call(operation, await request.read(), params)
+
+
+_TAG_OPERATIONS = {"POST": "TagResource", "GET": "ListTagsForResource", "DELETE": "UntagResource"}
+
 
 def create_app(
-    region: str, account: str, s3_endpoint: str, events_endpoint: str | None = None
+    region: str,
+    account: str,
+    s3_endpoint: str,
+    events_endpoint: str | None = None,
+    lambda_endpoint: str | None = None,
+    logs_endpoint: str | None = None,
 ) -> web.Application:
     """The emulator for one region and account; Rekognition reads S3 from `s3_endpoint`;
-    IVS puts its EventBridge events on `events_endpoint`'s default bus, if given."""
-    emulator = Emulator(region, account, s3_endpoint, events_endpoint)
+    IVS puts its EventBridge events on `events_endpoint`'s default bus, if given; chat
+    review handlers and log subscriptions are invoked at `lambda_endpoint` (without it a
+    review handler always takes its fallback); chat logs are also written to
+    `logs_endpoint` (CloudWatch Logs), if given."""
+    emulator = Emulator(
+        region, account, s3_endpoint, events_endpoint, lambda_endpoint, logs_endpoint
+    )
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app.add_routes(admin_routes(emulator))
     app.add_routes(
@@ -94,6 +140,7 @@ def create_app(
             web.get("/", emulator.messaging.connect),
             web.post("/", emulator.aws_json),
             web.post("/{operation}", emulator.rest_json),
+            *(web.route(method, "/tags/{arn:.+}", emulator.tags) for method in _TAG_OPERATIONS),
         ]
     )
 
@@ -102,9 +149,13 @@ def create_app(
 
     async def start_events(app: web.Application) -> None:
         await emulator.events.start()
+        await emulator.lambdas.start()
+        await emulator.chat_logs.start()
 
     async def send_last_events(app: web.Application) -> None:
         await emulator.events.close()
+        await emulator.chat_logs.close()
+        await emulator.lambdas.close()
 
     app.on_startup.append(start_events)
     app.on_shutdown.append(close_chat_connections)

@@ -17,8 +17,11 @@ class CallLog:
         self._clock = clock
         self._calls: deque[dict[str, Any]] = deque(maxlen=MAX_CALLS)
 
-    def record(self, service: str, operation: str, params: Mapping[str, Any], outcome: str) -> None:
-        """`outcome` is "ok" or the error code answered."""
+    def record(
+        self, service: str, operation: str, params: Mapping[str, Any], outcome: str, **details: Any
+    ) -> None:
+        """`outcome` is "ok" or the error code answered; `details` are added to the entry
+        (outbound calls: the result applied, the latency)."""
         self._calls.append(
             {
                 "at": rfc3339(self._clock.now()),
@@ -26,6 +29,7 @@ class CallLog:
                 "operation": operation,
                 "params": dict(params),
                 "outcome": outcome,
+                **details,
             }
         )
 

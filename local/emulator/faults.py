@@ -17,7 +17,7 @@ import random
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-SERVICES = ("rekognition", "ivs", "ivschat")
+SERVICES = ("rekognition", "ivs", "ivschat", "comprehend")
 
 
 class Fault(enum.Enum):

@@ -6,7 +6,8 @@ documents: event and token attributes are at most 1 KB in total. Validation erro
 the model's ``reason`` and ``fieldList``; an unknown room is ResourceNotFoundException
 with ``resourceId`` and ``resourceType`` ROOM.
 
-SendEvent, DisconnectUser and DeleteMessage reach the room's WebSocket clients (see
+UpdateRoom, logging configurations and tags are in chatresources.py. SendEvent,
+DisconnectUser and DeleteMessage reach the room's WebSocket clients (see
 `messaging`): the EVENT frame's RequestId is the API call's x-amzn-RequestId.
 
 A token must connect within `TOKEN_LIFETIME` of its creation (tokenExpirationTime); the
@@ -20,6 +21,8 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from local.emulator.chatlogs import ChatLogs
+from local.emulator.chatresources import ChatResources
 from local.emulator.clock import Clock, rfc3339
 from local.emulator.faults import Faults
 from local.emulator.rooms import MAX_ATTRIBUTES_BYTES, ChatGrant, Refused, Room, attributes_size
@@ -42,27 +45,41 @@ ROOM_DEFAULTS: dict[str, Any] = {
 _RESOURCE_ID = re.compile(r"^[a-zA-Z0-9]+$")
 
 
-class IvsChat(RestJsonService):
+class IvsChat(ChatResources, RestJsonService):
     name = "ivschat"
     message_field = "message"
     internal_error_code = "InternalServerException"
+    unchecked_patterns = frozenset({"resourceArn"})
 
-    def __init__(self, faults: Faults, clock: Clock, region: str, account: str) -> None:
+    def __init__(
+        self, faults: Faults, clock: Clock, region: str, account: str, chat_logs: ChatLogs
+    ) -> None:
         super().__init__(faults)
         self._clock = clock
         self._region = region
         self._account = account
+        self._chat_logs = chat_logs
         self.rooms: dict[str, Room] = {}
         self.tokens: dict[str, ChatGrant] = {}
+        self.logging_configurations: dict[str, dict[str, Any]] = {}
         self.operations = {
             "CreateRoom": self.create_room,
             "GetRoom": self.get_room,
             "ListRooms": self.list_rooms,
+            "UpdateRoom": self.update_room,
             "DeleteRoom": self.delete_room,
             "SendEvent": self.send_event,
             "CreateChatToken": self.create_chat_token,
             "DisconnectUser": self.disconnect_user,
             "DeleteMessage": self.delete_message,
+            "CreateLoggingConfiguration": self.create_logging_configuration,
+            "GetLoggingConfiguration": self.get_logging_configuration,
+            "ListLoggingConfigurations": self.list_logging_configurations,
+            "UpdateLoggingConfiguration": self.update_logging_configuration,
+            "DeleteLoggingConfiguration": self.delete_logging_configuration,
+            "TagResource": self.tag_resource,
+            "UntagResource": self.untag_resource,
+            "ListTagsForResource": self.list_tags_for_resource,
         }
 
     def validation_error(self, found: list[Violation]) -> ApiError:
@@ -84,6 +101,7 @@ class IvsChat(RestJsonService):
         )
 
     async def create_room(self, params: Params, request_id: str) -> dict[str, Any]:
+        self.check_logging_identifiers(params)
         room_id = random_id()
         now = rfc3339(self._clock.now())
         data = {
@@ -94,12 +112,10 @@ class IvsChat(RestJsonService):
             "createTime": now,
             "updateTime": now,
         }
-        if "messageReviewHandler" in params:
-            data["messageReviewHandler"] = {
-                "fallbackResult": "ALLOW",
-                **params["messageReviewHandler"],
-            }
-        room = Room(data, self._clock)
+        data.pop("messageReviewHandler", None)
+        if "messageReviewHandler" in params and (handler := self.review_handler(params)):
+            data["messageReviewHandler"] = handler
+        room = Room(data, self._clock, self._log_frame)
         self.rooms[room.arn] = room
         return room.data
 
@@ -185,6 +201,12 @@ class IvsChat(RestJsonService):
             }
             for arn, room in self.rooms.items()
         ]
+
+    def _log_frame(self, room: Room, frame: dict[str, Any]) -> None:
+        """Chat logging of a frame the room delivered (chatlogs.py)."""
+        groups = self.log_groups(room)
+        if groups:
+            self._chat_logs.record(room.data["id"], groups, frame)
 
     def _room(self, arn: str) -> Room:
         if arn not in self.rooms:

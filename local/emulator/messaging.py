@@ -14,9 +14,9 @@ What the documents leave open, and what the emulator does (see README.md): a ref
 handshake is HTTP 401 without a token and 403 with a token that is unknown, used, expired
 or for a deleted room; an expiring session gets an ERROR 401 frame, then a close; a
 disconnected user gets the ``aws:DISCONNECT_USER`` event (attributes UserId, Reason), then
-a close. No Lambda runs, so a room's message review handler always takes its fallback
-result: DENY answers ERROR 406. Faults configured for ``ivschat`` also hit client actions
-(ERROR 429 / 500).
+a close. A room's message review handler is invoked when the emulator has a Lambda
+endpoint, and otherwise always takes its fallback result (review.py); a DENY answers
+ERROR 406. Faults configured for ``ivschat`` also hit client actions (ERROR 429 / 500).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 
 from local.emulator.clock import Clock
 from local.emulator.faults import Fault, Faults
+from local.emulator.review import Reviewer
 from local.emulator.rooms import (
     MAX_ATTRIBUTES_BYTES,
     ChatError,
@@ -40,6 +41,7 @@ from local.emulator.rooms import (
     attributes_size,
     error_frame,
 )
+from local.emulator.wire import random_id
 
 logger = logging.getLogger("local.emulator")
 
@@ -47,8 +49,9 @@ logger = logging.getLogger("local.emulator")
 class ChatMessaging:
     """The WebSocket endpoint: handshake, client actions, session expiry."""
 
-    def __init__(self, redeem: Redeem, clock: Clock, faults: Faults) -> None:
+    def __init__(self, redeem: Redeem, clock: Clock, faults: Faults, reviewer: Reviewer) -> None:
         self._redeem = redeem
+        self._reviewer = reviewer
         self._clock = clock
         self._faults = faults
         self._open: set[Connection] = set()
@@ -71,7 +74,7 @@ class ChatMessaging:
             return _refusal(refused.status, refused.message)
         ws = web.WebSocketResponse(protocols=(grant.token,))
         await ws.prepare(request)
-        connection = Connection(ws, grant)
+        connection = Connection(ws, grant, request.remote or "")
         room.connections.add(connection)
         self._open.add(connection)
         expiry = asyncio.create_task(self._end_session(connection))
@@ -143,12 +146,26 @@ class ChatMessaging:
             raise ChatError(413, f"Attributes must be at most {MAX_ATTRIBUTES_BYTES} bytes")
         if not room.admit_message():
             raise ChatError(429, "The room's maximum message rate is exceeded")
-        if room.denies_messages:
-            raise ChatError(406, "The message was rejected by the room's message review")
         grant = connection.grant
+        message_id = random_id()
+        verdict = await self._reviewer.review(
+            room.data,
+            message_id,
+            content,
+            attributes,
+            {"Attributes": grant.attributes, "UserId": grant.user_id, "Ip": connection.ip},
+        )
+        if not verdict.allowed:
+            reason = f": {verdict.reason}" if verdict.reason else ""
+            raise ChatError(406, f"The message was rejected by the room's message review{reason}")
         sender = {"UserId": grant.user_id, "Attributes": grant.attributes}
         frame = room.stamped(
-            "MESSAGE", request_id, Attributes=attributes, Content=content, Sender=sender
+            "MESSAGE",
+            request_id,
+            Id=message_id,
+            Attributes=verdict.attributes,
+            Content=verdict.content,
+            Sender=sender,
         )
         await room.broadcast(frame)
 

@@ -48,6 +48,7 @@ class ChatGrant:
 class Connection:
     ws: web.WebSocketResponse
     grant: ChatGrant
+    ip: str = ""  # the client's address, as a review handler's Sender.Ip
 
 
 class ChatError(Exception):
@@ -71,11 +72,14 @@ class Refused(Exception):
 class Room:
     """A chat room: its control-plane description and the clients connected to it."""
 
-    def __init__(self, data: dict[str, Any], clock: Clock) -> None:
+    def __init__(
+        self, data: dict[str, Any], clock: Clock, log: Callable[[Room, dict], None] | None = None
+    ) -> None:
         self.data = data  # the model's Room members, as GetRoom returns them
         self.connections: set[Connection] = set()
         self.deleted = False
         self._clock = clock
+        self._log = log  # chat logging of every frame delivered
         self._recent: deque[datetime] = deque()  # message times in the last second
 
     @property
@@ -83,14 +87,18 @@ class Room:
         return self.data["arn"]
 
     def stamped(self, kind: str, request_id: str | None, **fields: Any) -> dict[str, Any]:
-        """A MESSAGE or EVENT frame with a fresh Id and the SendTime of now."""
+        """A MESSAGE or EVENT frame with a fresh Id (unless `fields` give one) and the
+        SendTime of now."""
         frame = {"Type": kind, "Id": random_id(), **fields, "SendTime": rfc3339(self._clock.now())}
         if request_id is not None:
             frame["RequestId"] = request_id
         return frame
 
     async def broadcast(self, frame: dict[str, Any]) -> str:
-        """Send `frame` to every client in the room, the sender included; returns its Id."""
+        """Send `frame` to every client in the room, the sender included, and log it;
+        returns its Id."""
+        if self._log is not None:
+            self._log(self, frame)
         await asyncio.gather(
             *(connection.ws.send_json(frame) for connection in list(self.connections)),
             return_exceptions=True,  # a client that is going away misses it
@@ -127,12 +135,6 @@ class Room:
             return False
         self._recent.append(now)
         return True
-
-    @property
-    def denies_messages(self) -> bool:
-        """A review handler is set, and its fallback (taken, since no Lambda runs) is DENY."""
-        handler = self.data.get("messageReviewHandler") or {}
-        return bool(handler.get("uri")) and handler.get("fallbackResult") == "DENY"
 
 
 def error_frame(code: int, message: str, request_id: str | None) -> dict[str, Any]:
