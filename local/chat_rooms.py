@@ -1,10 +1,11 @@
 """The viewers' chat rooms of the local stack, set up as `make chat-rooms` sets them up in AWS.
 
-- Chat logging: an ivschat logging configuration to the CloudWatch Logs group `LOG_GROUP`,
-  and a subscription of that group to the `chat_log_received` function. In AWS that is a
-  subscription filter; locally the emulator keeps the log and delivers it itself, as
-  Lambda's CloudWatch Logs event, to what is registered with `POST
-  /_emulator/logs/subscriptions` (local/emulator/README.md).
+- Chat logging: the CloudWatch Logs group `LOG_GROUP` (on moto, where the emulator writes
+  the chat log), an ivschat logging configuration to it, and a subscription of that group
+  to the `chat_log_received` function. In AWS that is a subscription filter; moto cannot
+  invoke a function, so the emulator delivers the log itself, as Lambda's CloudWatch Logs
+  event, to what is registered with `POST /_emulator/logs/subscriptions`
+  (local/emulator/chatlogs.py).
 - A room per channel, tagged `moderation-channel` = the channel's ARN, with the review
   handler attached (`fallbackResult` ALLOW, as AWS defaults it) and the logging
   configuration.
@@ -22,8 +23,9 @@ REVIEW_HANDLER = "review_chat_message"
 LOG_SUBSCRIBER = "chat_log_received"
 
 
-def create_chat_logging(ivschat, emulator_url: str, function_arn: str) -> str:
-    """The logging configuration to LOG_GROUP, subscribed to `function_arn`; its ARN."""
+def create_chat_logging(ivschat, logs, emulator_url: str, function_arn: str) -> str:
+    """The log group, a logging configuration to it, subscribed to `function_arn`; its ARN."""
+    logs.create_log_group(logGroupName=LOG_GROUP)
     arn = ivschat.create_logging_configuration(
         name=LOGGING_CONFIGURATION,
         destinationConfiguration={"cloudWatchLogs": {"logGroupName": LOG_GROUP}},

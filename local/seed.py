@@ -64,7 +64,7 @@ def create_resources(
     chat = {"log_group": LOG_GROUP, "review_handler_arn": functions.get(REVIEW_HANDLER, "")}
     if LOG_SUBSCRIBER in functions:
         chat["logging_configuration_arn"] = create_chat_logging(
-            ivschat, emulator_url, functions[LOG_SUBSCRIBER]
+            ivschat, client("logs", moto_url), emulator_url, functions[LOG_SUBSCRIBER]
         )
     chat_queue = f"/{stage['CHAT_MESSAGES_QUEUE']}"
     chat_queue_url = next(r.queue_url for r in routes.queues if r.queue_url.endswith(chat_queue))

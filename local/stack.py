@@ -117,14 +117,16 @@ class Stack:
         )
         wait("moto-dynamodb", lambda: requests.get(f"{self.dynamodb_url}/moto-api/", timeout=1).ok)
 
-        self.say(f"Starting the emulator (Rekognition, IVS, IVS chat) on {self.emulator_url}")
+        self.say(
+            f"Starting the emulator (Rekognition, Comprehend, IVS, IVS chat) on {self.emulator_url}"
+        )
         launch(
             "emulator",
             [
                 python, "-m", "local.emulator", "--host", "127.0.0.1",
                 "--port", str(self.ports.emulator), "--s3-endpoint", self.moto_url,
                 "--region", REGION, "--account", ACCOUNT, "--events-endpoint", self.moto_url,
-                "--lambda-endpoint", self.invoke_url,
+                "--lambda-endpoint", self.invoke_url, "--logs-endpoint", self.moto_url,
             ],
             self.env,
         )  # fmt: skip
