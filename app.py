@@ -49,8 +49,9 @@ if FUNCTION.rsplit("-", 1)[-1] not in EVENT_HANDLERS:  # the API function, or no
     from chalicelib.api.incidents import incidents
     from chalicelib.api.stats import stats
     from chalicelib.api.streams import streams
+    from chalicelib.api.viewer_chat import viewer_chat
 
-    for blueprint in (streams, chat, history, incidents, channels, stats, dashboard):
+    for blueprint in (streams, chat, history, incidents, viewer_chat, channels, stats, dashboard):
         app.register_blueprint(blueprint)
     app.register_middleware(api_errors_and_cors, "http")
 
@@ -83,7 +84,7 @@ def record_failed_frames(event):
 @app.lambda_function(name="review_chat_message")
 def review_chat_message(event, context):
     """IVS chat's message review handler: ALLOW or DENY within its 200 ms budget."""
-    from chalicelib.chat import handlers
+    from chalicelib.handlers import chat as handlers
 
     return handlers.review_chat_message(event)
 
@@ -91,7 +92,7 @@ def review_chat_message(event, context):
 @app.lambda_function(name="chat_log_received")
 def chat_log_received(event, context):
     """Chat logging's CloudWatch Logs subscription: every message sent, for the deep pass."""
-    from chalicelib.chat import handlers
+    from chalicelib.handlers import chat as handlers
 
     return handlers.chat_log_received(event, context)
 
@@ -99,14 +100,14 @@ def chat_log_received(event, context):
 @app.on_sqs_message(queue=chat_messages_queue_from_env(os.environ), batch_size=10)
 def moderate_chat_messages(event):
     """The deep pass over chat messages: Comprehend, images, bans; removes what violates."""
-    from chalicelib.chat import handlers
+    from chalicelib.handlers import chat as handlers
 
-    return handlers.moderate_chat_messages([record.body for record in event])
+    return handlers.moderate_chat_messages([record.body for record in event], event.context)
 
 
 @app.lambda_function(name="chat_ban_lookup")
 def chat_ban_lookup(event, context):
     """For the platform's chat-token issuer: is this user banned from this room?"""
-    from chalicelib.chat import handlers
+    from chalicelib.handlers import chat as handlers
 
     return handlers.chat_ban_lookup(event)

@@ -157,3 +157,102 @@ def seed_incidents() -> None:
                 resolvedDay=now[:10],
             )
         table.create(incident)
+
+
+VIEWER_ROOM = f"arn:aws:ivschat:us-west-2:{ACCOUNT}:room/ViewRoom0001"
+CHAT_TO_BAN = "c0" * 12  # open chat incidents of a user in VIEWER_ROOM
+CHAT_TO_TIME_OUT = "c1" * 12
+CHAT_TO_CLEAN = "c2" * 12  # with a message in its context to delete
+CHAT_TO_UNBAN = "c3" * 12  # resolved as banned, with the ban in force
+CHAT_USER = "viewer-troll"
+
+
+def seed_chat_incidents() -> None:
+    """Chat incidents as chat/service.py writes them, and the ban CHAT_TO_UNBAN put."""
+    from datetime import UTC, datetime
+
+    from support import CHAT_TABLE, INCIDENTS_TABLE
+
+    from chalicelib.core.dynamo import Table
+    from chalicelib.core.times import iso_time
+
+    now = iso_time(datetime.now(UTC))
+    table = Table(boto3.client("dynamodb"), INCIDENTS_TABLE, ("incidentId",))
+    chat = Table(boto3.client("dynamodb"), CHAT_TABLE, ("pk", "sk"))
+    for n, incident_id in enumerate((CHAT_TO_BAN, CHAT_TO_TIME_OUT, CHAT_TO_CLEAN, CHAT_TO_UNBAN)):
+        user = f"{CHAT_USER}-{n}"
+        message = {
+            "id": f"Msg{n}AbCdEfGh"[:12],
+            "content": "you are an idiot",
+            "sentAt": now,
+            "reason": "insult",
+            "source": "comprehend",
+            "labels": [["INSULT", "INSULT", 91.0]],
+            "deleted": True,
+        }
+        incident = {
+            "incidentId": incident_id,
+            "kind": "chat",
+            "version": 0,
+            "roomArn": VIEWER_ROOM,
+            "userId": user,
+            "channelArn": CHANNEL_ARN,
+            "channelName": "arena-shooter",
+            "sessionId": "",
+            "state": "open",
+            "openedAt": now,
+            "openedDay": now[:10],
+            "activeQueue": "active",
+            "firstFrameTime": now,
+            "lastFrameTime": now,
+            "messageCount": 1,
+            "messages": [message],
+            "context": [{"id": "Ctx0AbCdEfGh", "userId": user, "content": "hi", "sentAt": now}],
+            "earlierIncidents": [],
+            "categories": {"INSULT": {"label": "INSULT", "confidence": 91.0}},
+            "topLabel": "INSULT",
+            "topCategory": "INSULT",
+            "topConfidence": 91.0,
+            "severity": "medium",
+            "strikes": 1,
+            "trail": [{"at": now, "by": "system", "action": "opened"}],
+            "lastAnnouncedAt": now,
+        }
+        if incident_id == CHAT_TO_UNBAN:
+            incident.pop("activeQueue")
+            incident.update(
+                state="resolved",
+                resolution="banned",
+                resolvedBy="maria",
+                resolvedAt=now,
+                resolvedDay=now[:10],
+                bannedFrom=VIEWER_ROOM,
+            )
+            chat.create(
+                {
+                    "pk": f"ban#{VIEWER_ROOM}",
+                    "sk": user,
+                    "roomArn": VIEWER_ROOM,
+                    "userId": user,
+                    "kind": "ban",
+                    "until": "",
+                    "reason": "abuse",
+                    "by": "maria",
+                    "at": now,
+                    "incidentId": incident_id,
+                }
+            )
+        table.create(incident)
+
+
+def seed_terms() -> None:
+    """A blocked term of every room, for DELETE /chat/terms to remove."""
+    from datetime import UTC, datetime
+
+    from support import CHAT_TABLE
+
+    from chalicelib.chat.store import ChatStore
+
+    ChatStore(boto3.client("dynamodb"), CHAT_TABLE).put_term(
+        "*", "spoiler", by="maria", now=datetime.now(UTC), until=""
+    )

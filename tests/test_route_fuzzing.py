@@ -32,13 +32,20 @@ from urllib.parse import quote, urlencode
 import pytest
 from botocore.awsrequest import AWSResponse
 from history_items import (
+    CHAT_TO_BAN,
+    CHAT_TO_CLEAN,
+    CHAT_TO_TIME_OUT,
+    CHAT_TO_UNBAN,
     INCIDENT_TO_ACKNOWLEDGE,
     INCIDENT_TO_REOPEN,
     INCIDENT_TO_RESOLVE,
+    VIEWER_ROOM,
     WINDOW,
     counted_queries,
+    seed_chat_incidents,
     seed_history,
     seed_incidents,
+    seed_terms,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -113,6 +120,22 @@ BASES: dict[tuple[str, str], Base] = {
     ),
     ("/channels", "GET"): Base(),
     ("/stats", "GET"): Base(params=WINDOW),
+    ("/incidents/{incident_id}/ban", "POST"): Base(
+        body={"note": "slurs", "everyRoom": False}, path_params={"incident_id": CHAT_TO_BAN}
+    ),
+    ("/incidents/{incident_id}/timeout", "POST"): Base(
+        body={"minutes": 60, "note": "cool off"}, path_params={"incident_id": CHAT_TO_TIME_OUT}
+    ),
+    ("/incidents/{incident_id}/unban", "POST"): Base(
+        body={"note": "appeal granted"}, path_params={"incident_id": CHAT_TO_UNBAN}
+    ),
+    ("/incidents/{incident_id}/delete-messages", "POST"): Base(
+        body={"messageIds": ["Ctx0AbCdEfGh"]}, path_params={"incident_id": CHAT_TO_CLEAN}
+    ),
+    ("/chat/bans", "GET"): Base(params={"roomArn": VIEWER_ROOM}),
+    ("/chat/terms", "GET"): Base(params={"roomArn": "*"}),
+    ("/chat/terms", "PUT"): Base(body={"roomArn": VIEWER_ROOM, "term": "sc*m", "minutes": 60}),
+    ("/chat/terms", "DELETE"): Base(params={"roomArn": "*", "term": "spoiler"}),
 }
 
 # Canned AWS answers by service and operation, after botocore has validated the request.
@@ -127,6 +150,8 @@ ANSWERS: dict[str, dict[str, dict]] = {
     },
     "ivschat": {
         "SendEvent": {"id": "AbCdEfGh1234"},
+        "DisconnectUser": {},
+        "DeleteMessage": {"id": "AbCdEfGh5678"},
         "CreateChatToken": {
             "token": "AQICAHh-single-use-token",
             "tokenExpirationTime": NOW,
@@ -391,6 +416,8 @@ def token() -> str:
 def history(client):
     seed_history()
     seed_incidents()
+    seed_chat_incidents()
+    seed_terms()
 
 
 # --- the properties: each runs on every route of the app, and on every field of its base ------

@@ -12,6 +12,7 @@ from chalicelib.api.requests import json_body, query_params
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.schema import Field, Integer, ListOf, OneOf, Text, fields
 from chalicelib.incidents.model import (
+    CHAT,
     DISMISSED,
     ESCALATED,
     STOPPED,
@@ -79,6 +80,10 @@ def get_incident(incident_id: str):
     signed_in(incidents)
     query_params(incidents.current_request, ())
     incident = _incident(incident_id)
+    if incident.get("kind") == CHAT:
+        from chalicelib.api.viewer_chat import chat_detail
+
+        return {**public(incident), "frames": [], "chat": chat_detail(incident)}
     frames = [{**f, **frame(f["key"])} for f in incident.get("frames", [])]
     return {**public(incident), "frames": frames}
 
@@ -107,7 +112,7 @@ def resolve_incident(incident_id: str):
     team = body.get("escalateTo", "")
     if resolution == ESCALATED and not team:
         raise BadRequest(f"escalateTo is required: one of {', '.join(teams)}")
-    return _answer(
+    answer = _answer(
         incident_id,
         lambda handling: handling.resolve(
             incident_id,
@@ -119,6 +124,11 @@ def resolve_incident(incident_id: str):
             version=body.get("version"),
         ),
     )
+    if resolution == DISMISSED and answer["incident"].get("kind") == CHAT:
+        from chalicelib.dependencies import chat as built  # a false positive is no strike
+
+        built.chat_actions().forgive(answer["incident"])
+    return answer
 
 
 @incidents.route("/incidents/{incident_id}/reopen", methods=["POST", "OPTIONS"])
@@ -137,7 +147,7 @@ def reopen_incident(incident_id: str):
 
 
 def _answer(incident_id: str, act) -> dict[str, Any]:
-    _valid_id(incident_id)
+    valid_incident_id(incident_id)
     try:
         incident, announced = act(dependencies.incident_handling())
     except LookupError:
@@ -146,14 +156,14 @@ def _answer(incident_id: str, act) -> dict[str, Any]:
 
 
 def _incident(incident_id: str) -> dict[str, Any]:
-    _valid_id(incident_id)
+    valid_incident_id(incident_id)
     incident = dependencies.incidents().store.get(incident_id)
     if incident is None:
         raise NotFound(f"no such incident: {incident_id}")
     return incident
 
 
-def _valid_id(incident_id: str) -> None:
+def valid_incident_id(incident_id: str) -> None:
     if not (len(incident_id) == 24 and all(c in "0123456789abcdef" for c in incident_id)):
         raise NotFound(f"no such incident: {incident_id[:40]}")
 

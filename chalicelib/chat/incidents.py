@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.core.times import iso_time, parse_time
+from chalicelib.core.times import iso_time
 from chalicelib.incidents.model import (
     CHAT,
     HIGH_CONFIDENCE,
@@ -167,29 +167,3 @@ def note_timeout(incident: Mapping[str, Any], until: str, now: datetime, by: str
     changed["timedOutUntil"] = until
     add_to_trail(changed, now, by, "timed-out", note=f"until {until}")
     return changed
-
-
-def mark_deleted(incident: Mapping[str, Any], ids: Sequence[str], now: datetime, by: str):
-    """The incident with these of its messages marked deleted by a moderator; None if all
-    already are."""
-    pending = [m for m in incident.get("messages", []) if m["id"] in ids and not m.get("deleted")]
-    if not pending:
-        return None
-    changed = next_version(incident)
-    changed["messages"] = [
-        {**m, "deleted": True} if m["id"] in ids else m for m in changed.get("messages", [])
-    ]
-    add_to_trail(changed, now, by, "deleted-messages", note=", ".join(m["id"] for m in pending))
-    return changed
-
-
-def is_current_for(incident: Mapping[str, Any] | None, now: datetime) -> bool:
-    return incident is not None and incident["state"] in (OPEN, "acknowledged")
-
-
-def until_after(now: datetime, minutes: int) -> str:
-    return iso_time(now + timedelta(minutes=minutes))
-
-
-def expired(until: str, now: datetime) -> bool:
-    return bool(until) and parse_time(until) <= now

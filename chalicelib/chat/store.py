@@ -93,7 +93,10 @@ class ChatStore:
             found += [item for item in items if active(item, now)]
         return found
 
-    def put_term(self, room_arn: str, term: str, *, by: str, now: datetime, until: str) -> dict:
+    def put_term(
+        self, room_arn: str, term: str, *, by: str, now: datetime, until: str, action: str = "deny"
+    ) -> dict:
+        """Block a term (`action` deny, or mask: starred out, the message allowed)."""
         item = {
             "pk": f"terms#{room_arn}",
             "sk": term.casefold(),
@@ -102,6 +105,7 @@ class ChatStore:
             "by": by,
             "at": iso_time(now),
             "until": until,
+            "action": action,
             "expiresAt": epoch(until),
         }
         self.table.put(item)

@@ -19,10 +19,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.channels.store import ChannelNames
 from chalicelib.core.config import Settings
+from chalicelib.core.detection import UnscannableImage, detect_moderation_labels
 from chalicelib.core.ivs import Thumbnail
 from chalicelib.core.times import expiry, iso_time
 from chalicelib.decisions.store import DecisionStore, sort_key
-from chalicelib.frames.detection import UnscannableImage, detect_moderation_labels
 from chalicelib.frames.event import Gone, ObjectCreated, Superseded, read_written
 from chalicelib.frames.record import (
     ACTION_NONE,

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.frames.detection import Detection
+from chalicelib.core.detection import Detection
 from chalicelib.rules.policy import AUTO_STOP, UNSCANNABLE, Label, Verdict
 
 logger = logging.getLogger(__name__)

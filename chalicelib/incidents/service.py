@@ -177,6 +177,10 @@ class Incidents:
         entries and `writes`, all or none; False when `previous` is no longer current."""
         return self._commit(change, previous=previous, extra=writes)
 
+    def expiry(self) -> int:
+        """When what is written about an incident now expires (DynamoDB TTL, epoch seconds)."""
+        return expiry(self._clock(), self._ttl_days)
+
     def announce(self, event_type: str, incident: Mapping[str, Any], **who: str) -> bool:
         """Tell the room; False (logged) when it could not be told after the retries."""
         attributes = incident_event(event_type, incident, at=iso_time(self._clock()), **who)
@@ -207,7 +211,7 @@ class Incidents:
         entry for each transition it made (its new trail entries; `audit` adds to the last)
         and the channel's `claim` on it, in one transaction."""
         incident = change.incident
-        incident["expiresAt"] = expiry(self._clock(), self._ttl_days)
+        incident["expiresAt"] = self.expiry()
         mark_changes(previous, incident)
         if previous is None:
             condition, values = "attribute_not_exists(incidentId)", None

@@ -1,4 +1,5 @@
-"""Amazon Rekognition DetectModerationLabels on a thumbnail's bytes."""
+"""Amazon Rekognition DetectModerationLabels on an image's bytes: a thumbnail's (frames/) or a
+chat image's (chat/)."""
 
 from __future__ import annotations
 
