@@ -162,7 +162,9 @@ def test_an_insult_is_delivered_then_deleted_by_the_deep_pass_within_five_second
 
     # THEN the message was delivered (the review handler allowed it), and within 5 s the
     # room deleted it (aws:DELETE_MESSAGE naming its Id)
-    [message] = [f for _, f in frames if f["Type"] == "MESSAGE"]
+    messages = [f for _, f in frames if f["Type"] == "MESSAGE"]
+    assert len(messages) == 1, frames
+    [message] = messages
     [(at, event)] = [(t, f) for t, f in frames if f.get("EventName") == "aws:DELETE_MESSAGE"]
     assert event["Attributes"]["MessageId"] == message["Id"]
     assert at - sent < 5.0
