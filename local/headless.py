@@ -30,16 +30,17 @@ def free_port() -> int:
 
 
 def command(state: pathlib.Path, scenario: pathlib.Path | None = None) -> list[str]:
-    """`python -m local.stack --headless` on four fresh ports, writing to `state`."""
+    """`python -m local.stack --headless` on five fresh ports, writing to `state`."""
     ports: set[int] = set()
-    while len(ports) < 4:  # bounded: the OS hands out distinct free ports
+    while len(ports) < 5:  # bounded: the OS hands out distinct free ports
         ports.add(free_port())
-    api, moto, emulator, dynamodb = sorted(ports)
+    api, moto, emulator, dynamodb, invoke = sorted(ports)
     simulator = ["--scenario", str(scenario)] if scenario else ["--no-simulator"]
     return [
         sys.executable, "-m", "local.stack", "--headless", *simulator,
         "--state-dir", str(state), "--api-port", str(api), "--moto-port", str(moto),
         "--emulator-port", str(emulator), "--dynamodb-port", str(dynamodb),
+        "--invoke-port", str(invoke),
     ]  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""What Lambda sends: invocation records of failed asynchronous invokes, and SQS events."""
+"""What Lambda sends: invocation records of failed asynchronous invokes, SQS events, and the
+context a handler gets."""
 
 from __future__ import annotations
 
@@ -7,10 +8,26 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
+from chalice.local import LambdaContext
+
+from local.routes import Function
+
 
 def timestamp(moment: datetime) -> str:
     """UTC with milliseconds, as Lambda writes it: 2026-11-22T10:00:00.000Z."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def lambda_context(function: Function, request_id: str) -> LambdaContext:
+    """The context Lambda hands the deployed function: its name, ARN, memory and time."""
+    context = LambdaContext(
+        function.name,
+        memory_size=function.memory_mb,
+        max_runtime_ms=function.timeout_seconds * 1000,
+    )
+    context.aws_request_id = request_id
+    context.invoked_function_arn = function.arn
+    return context
 
 
 def error_payload(error: BaseException, request_id: str) -> dict[str, Any]:

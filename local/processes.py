@@ -27,6 +27,7 @@ class Ports:
     moto: int
     emulator: int
     dynamodb: int
+    invoke: int  # Lambda's Invoke API, served by the relay
 
 
 def port_in_use(port: int) -> bool:

@@ -27,6 +27,8 @@ again sooner, as above.
 Not played: the function timeout (an invoke runs to its end), the maximum event age, and
 per-function concurrency (all handlers share the pool of workers).
 
+With `--invoke-port`, the relay also serves Lambda's Invoke API (local/invoke.py), how IVS
+chat and CloudWatch Logs call the app's pure functions; asynchronous invokes run in its pool.
 Run by local/stack.py with the stage's environment: `python -m local.relay ROUTES_JSON`.
 """
 
@@ -44,10 +46,10 @@ from typing import Any
 
 import boto3
 from chalice import Chalice
-from chalice.local import LambdaContext
 
 from local.dead_letters import send_to_dead_letter_queue, watch_dead_letter_queues
-from local.lambda_payloads import invocation_record, sqs_record
+from local.invoke import Invoker, serve
+from local.lambda_payloads import invocation_record, lambda_context, sqs_record
 from local.routes import AsyncRoute, Function, QueueRoute, Routes
 
 log = logging.getLogger("local.relay")
@@ -87,8 +89,9 @@ class Relay:
         self._slots = threading.Semaphore(workers)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="invoke")
 
-    def run(self, stopping: threading.Event) -> None:
-        """Relay until `stopping` is set; then finish the invokes under way."""
+    def run(self, stopping: threading.Event, servers: tuple[Any, ...] = ()) -> None:
+        """Relay until `stopping` is set; then stop `servers` (the Invoke API, which submits
+        to the pool) and finish the invokes under way."""
         dead_letters = (self._sqs, self._routes, stopping)
         threads = [threading.Thread(target=watch_dead_letter_queues, args=dead_letters)]
         for route in self._routes.events:
@@ -102,20 +105,12 @@ class Relay:
         log.info("ready: %d workers", self._workers)
         for thread in threads:
             thread.join()
+        for server in servers:
+            server.shutdown()
         self._pool.shutdown(wait=True)
 
     def _handler(self, function: Function) -> Callable[..., Any]:
         return self._handlers[function.handler]
-
-    def _context(self, function: Function, request_id: str) -> LambdaContext:
-        context = LambdaContext(
-            function.name,
-            memory_size=function.memory_mb,
-            max_runtime_ms=function.timeout_seconds * 1000,
-        )
-        context.aws_request_id = request_id
-        context.invoked_function_arn = function.arn
-        return context
 
     def _receive(self, queue_url: str, count: int, attributes: list[str]) -> list[dict]:
         try:
@@ -130,7 +125,7 @@ class Relay:
             log.exception("receiving from %s failed; trying again", queue_url)
             return []
 
-    def _submit(self, work: Callable[..., None], *args: Any) -> None:
+    def submit(self, work: Callable[..., None], *args: Any) -> None:
         self._slots.acquire()
 
         def run() -> None:
@@ -148,7 +143,7 @@ class Relay:
     def _receive_events(self, route: AsyncRoute, stopping: threading.Event) -> None:
         while not stopping.is_set():
             for message in self._receive(route.queue_url, 10, ["ApproximateReceiveCount"]):
-                self._submit(self._invoke, route, message)
+                self.submit(self._invoke, route, message)
 
     def _invoke(self, route: AsyncRoute, message: dict[str, Any]) -> None:
         function = route.function
@@ -165,7 +160,7 @@ class Relay:
             )
             return
         try:
-            self._handler(function)(event, self._context(function, request_id))
+            self._handler(function)(event, lambda_context(function, request_id))
         except Exception as error:
             if attempt < MAX_ATTEMPTS:
                 delay = self._retry_delays[attempt - 1]
@@ -233,14 +228,14 @@ class Relay:
         while not stopping.is_set():
             messages = self._receive(route.queue_url, min(route.batch_size, 10), ["All"])
             if messages:
-                self._submit(self._invoke_batch, route, messages)
+                self.submit(self._invoke_batch, route, messages)
 
     def _invoke_batch(self, route: QueueRoute, messages: list[dict[str, Any]]) -> None:
         function = route.function
         records = [sqs_record(m, route.queue_arn, self._routes.region) for m in messages]
         try:
             self._handler(function)(
-                {"Records": records}, self._context(function, str(uuid.uuid4()))
+                {"Records": records}, lambda_context(function, str(uuid.uuid4()))
             )
         except Exception as error:
             receives = max(int(m["Attributes"]["ApproximateReceiveCount"]) for m in messages)
@@ -282,6 +277,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("routes", help="the routes file local/stack.py writes")
     parser.add_argument("--workers", type=int, default=16, help="concurrent invokes")
+    parser.add_argument("--invoke-port", type=int, help="serve Lambda's Invoke API on this port")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s relay %(levelname)s %(message)s")
     with open(args.routes) as routes_file:
@@ -291,7 +287,12 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     import app  # after the environment is set: the rules and settings read it
 
-    Relay(app.app, routes, boto3.client("sqs"), workers=args.workers).run(stopping)
+    relay = Relay(app.app, routes, boto3.client("sqs"), workers=args.workers)
+    servers = ()
+    if args.invoke_port:
+        invoker = Invoker.for_routes(app.app, routes, relay.submit, RETRY_DELAYS, stopping)
+        servers = (serve(invoker, "127.0.0.1", args.invoke_port),)
+    relay.run(stopping, servers)
 
 
 if __name__ == "__main__":

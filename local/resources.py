@@ -99,8 +99,9 @@ def create_routes(
     the relay to play Lambda on: for every on_cw_event handler, an EventBridge rule with the
     app's own pattern and a queue (the function's asynchronous invocations) whose on-failure
     destination is the failed-frames queue; for every on_sqs_message handler, its queue.
-    `function` names and sizes the Lambda function of a handler. Also returns the
-    failed-frames queue, created whether or not a handler reads it."""
+    `function` names and sizes the Lambda function of a handler; every pure Lambda function
+    (`@app.lambda_function`, invoked by its callers through the Invoke API) is named too.
+    Also returns the failed-frames queue, created whether or not a handler reads it."""
     queues = {
         failed_frames_queue: create_queue(
             sqs,
@@ -136,7 +137,10 @@ def create_routes(
             )  # fmt: skip
         else:
             unserved.append(f"{source.name} ({type(source).__name__})")
-    routes = Routes(region, account, tuple(async_routes), tuple(queue_routes), tuple(unserved))
+    functions = tuple(function(pure.name) for pure in app.pure_lambda_functions)
+    routes = Routes(
+        region, account, tuple(async_routes), tuple(queue_routes), tuple(unserved), functions
+    )
     return routes, failed_frames
 
 

@@ -1,4 +1,5 @@
-"""The routes the stack hands the relay: each event handler's Lambda function and its queues."""
+"""The routes the stack hands the relay: each event handler's Lambda function and its queues,
+and the app's pure Lambda functions (`@app.lambda_function`), which only the Invoke API calls."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ class Routes:
     events: tuple[AsyncRoute, ...]
     queues: tuple[QueueRoute, ...]
     unserved: tuple[str, ...] = ()  # handlers of other kinds (schedules, S3, SNS ...)
+    functions: tuple[Function, ...] = ()  # @app.lambda_function: served by local/invoke.py
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -63,4 +65,5 @@ class Routes:
             tuple(AsyncRoute(**r) for r in events),
             tuple(QueueRoute(**r) for r in queues),
             tuple(data["unserved"]),
+            tuple(Function(**f) for f in data["functions"]),
         )

@@ -1,4 +1,5 @@
-"""What the stack creates on the stand-ins: bucket, tables, routes, room, user pool and users."""
+"""What the stack creates on the stand-ins: bucket, tables, routes, room, user pool and users,
+and chat logging for the viewers' rooms (their rooms are the simulator's, one per channel)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 
 import boto3
 
+from local.chat_rooms import LOG_GROUP, LOG_SUBSCRIBER, REVIEW_HANDLER, create_chat_logging
 from local.resources import (
     create_moderators_pool,
     create_recording_bucket,
@@ -56,7 +58,16 @@ def create_resources(
     )
     for source in routes.unserved:
         print(f"local stack: {source} is not served locally", file=sys.stderr)
-    room_arn = client("ivschat", emulator_url).create_room(name="moderators")["arn"]
+    ivschat = client("ivschat", emulator_url)
+    room_arn = ivschat.create_room(name="moderators")["arn"]
+    functions = {f.handler: f.arn for f in routes.functions}
+    chat = {"log_group": LOG_GROUP, "review_handler_arn": functions.get(REVIEW_HANDLER, "")}
+    if LOG_SUBSCRIBER in functions:
+        chat["logging_configuration_arn"] = create_chat_logging(
+            ivschat, client("logs", moto_url), emulator_url, functions[LOG_SUBSCRIBER]
+        )
+    chat_queue = f"/{stage['CHAT_MESSAGES_QUEUE']}"
+    chat_queue_url = next(r.queue_url for r in routes.queues if r.queue_url.endswith(chat_queue))
     idp = client("cognito-idp", moto_url)
     pool = create_moderators_pool(
         idp, "ivs-moderation-local", stage.get("MODERATORS_GROUP", "moderators")
@@ -77,7 +88,9 @@ def create_resources(
             "COGNITO_JWKS_URL": f"{moto_url}/{pool.user_pool_id}/.well-known/jwks.json",
             "COGNITO_ENDPOINT": f"{moto_url}/",
             "CHAT_MESSAGING_ENDPOINT": chat_ws_url,
+            "CHAT_MESSAGES_QUEUE_URL": chat_queue_url,
         },
+        "chat": chat,
         "moderator": {"username": MODERATOR, "password": moderator_password},
         "viewer": {"username": "viewer", "password": viewer_password},
     }

@@ -9,9 +9,15 @@ since no model runs here. When a stream is stopped (StopStream) the channel stop
 like a real encoder it reconnects after a while, as a new recording, unless its stream key
 was revoked.
 
+With `--review-handler` and `--logging-configuration`, each channel also gets its viewers'
+chat room, moderated as `make chat-rooms` sets it up in AWS (local/chat_rooms.py), and
+viewers chat in it (local/chatters.py) unless `--no-chat` or the scenario says
+`"chatters": false`.
+
 Scenario file (JSON)::
 
     {"interval_seconds": 5, "reconnect_after_seconds": 15,
+     "chatters": true, "chat_seed": 7, "chat_reconnect_after_seconds": 20,
      "channels": [{"name": "arena", "frames": ["clean", "clean", {"Weapon Violence": 93.5}]}]}
 
 `frames` repeats; an entry is "clean" or the labels (leaf names and confidences) of a frame.
@@ -20,10 +26,12 @@ Scenario file (JSON)::
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
 import hashlib
 import json
 import logging
+import os
 import pathlib
 import random
 import signal
@@ -37,6 +45,8 @@ import boto3
 import requests
 from botocore.exceptions import ClientError
 
+from local.chat_rooms import create_viewer_room
+from local.chatters import chat_in_rooms
 from local.footage import ForeignObject, Scene
 
 log = logging.getLogger("local.simulator")
@@ -54,6 +64,7 @@ class Channel:
     stopped_at: float | None = None
     gave_up: bool = False
     written: int = field(default=0)
+    room_arn: str = ""  # its viewers' chat room
 
 
 class Simulator:
@@ -63,27 +74,68 @@ class Simulator:
         self.channels = [
             Channel(c["name"], c.get("frames", ["clean"])) for c in scenario["channels"]
         ]
+        self.chatters = bool(scenario.get("chatters", True))
+        self.chat_seed = scenario.get("chat_seed", 0)
+        self.chat_reconnect_after = float(scenario.get("chat_reconnect_after_seconds", 20))
         self.bucket = bucket
         self.emulator = emulator_url.rstrip("/")
         self.s3 = boto3.client("s3")
         self.ivs = boto3.client("ivs")
 
-    def create_channels(self) -> list[dict]:
+    def create_channels(self, review_arn: str = "", logging_arn: str = "") -> list[dict]:
+        """The channels; with a review handler and logging, each one's viewers' room too."""
+        ivschat = boto3.client("ivschat") if review_arn else None
         for channel in self.channels:
             response = self.ivs.create_channel(name=channel.name, latencyMode="LOW")
             channel.arn = response["channel"]["arn"]
             channel.stream_key = response["streamKey"]["value"]
-        return [{"name": c.name, "channelArn": c.arn} for c in self.channels]
+            if ivschat is not None:
+                channel.room_arn = create_viewer_room(
+                    ivschat, channel.name, channel.arn,
+                    review_arn=review_arn, logging_arn=logging_arn,
+                )  # fmt: skip
+        return [
+            {
+                "name": c.name,
+                "channelArn": c.arn,
+                **({"chatRoomArn": c.room_arn} if c.room_arn else {}),
+            }
+            for c in self.channels
+        ]
 
-    def run(self, stopping: threading.Event) -> None:
+    def run(self, stopping: threading.Event, chat_ws_url: str = "") -> None:
+        """Broadcast until `stopping`; chatters in the rooms too, given their WebSocket."""
         threads = [
             threading.Thread(target=self._broadcast, args=(c, stopping), daemon=True)
             for c in self.channels
         ]
+        rooms = {c.name: c.room_arn for c in self.channels if c.room_arn}
+        if chat_ws_url and rooms and self.chatters:
+            threads.append(
+                threading.Thread(
+                    target=self._chat, args=(rooms, chat_ws_url, stopping), daemon=True
+                )
+            )
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+
+    def _chat(self, rooms: dict[str, str], ws_url: str, stopping: threading.Event) -> None:
+        async def chat() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            threading.Thread(
+                target=lambda: (stopping.wait(), loop.call_soon_threadsafe(stop.set)), daemon=True
+            ).start()
+            create_token = boto3.client("ivschat").create_chat_token
+            await chat_in_rooms(
+                rooms, ws_url, create_token, stop,
+                seed=self.chat_seed, reconnect_after=self.chat_reconnect_after,
+            )  # fmt: skip
+
+        log.info("viewers chat in %d rooms", len(rooms))
+        asyncio.run(chat())
 
     def _broadcast(self, channel: Channel, stopping: threading.Event) -> None:
         stopping.wait(random.uniform(0, min(self.interval, 2)))  # not all in step
@@ -194,15 +246,21 @@ def main() -> None:
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--emulator-url", required=True)
     parser.add_argument("--channels-out", type=pathlib.Path, required=True)
+    parser.add_argument("--review-handler", default="", help="ARN: give each channel a room")
+    parser.add_argument("--logging-configuration", default="", help="ARN, for the rooms")
+    parser.add_argument("--no-chat", action="store_true", help="rooms, but nobody chats")
+    parser.add_argument(
+        "--chat-ws-url", default=os.environ.get("CHAT_MESSAGING_ENDPOINT", ""), help="WebSocket"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s simulator %(message)s")
     simulator = Simulator(json.loads(args.scenario.read_text()), args.bucket, args.emulator_url)
-    channels = simulator.create_channels()
+    channels = simulator.create_channels(args.review_handler, args.logging_configuration)
     args.channels_out.write_text(json.dumps(channels, indent=2))
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    simulator.run(stopping)
+    simulator.run(stopping, "" if args.no_chat else args.chat_ws_url)
 
 
 if __name__ == "__main__":

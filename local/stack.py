@@ -7,12 +7,16 @@ a moto of its own that applies one request at a time (local/dynamodb.py), the em
 (Rekognition, IVS, IVS chat and its WebSocket: local/emulator; it puts IVS's stream state
 events on moto's EventBridge), the relay that plays Lambda for every event handler of the
 app (local/relay.py), the API under `chalice local --stage local`, and the stream simulator
-(local/simulator.py). It creates what the README's deploy steps create in AWS (bucket with
-EventBridge notifications, tables, the app's own rules and queues, the failed-frames queue,
-the moderators' room, a user pool with a moderator), writes the endpoints to
-.local/stack.json, and stops every process it started on Ctrl-C (or SIGTERM).
+(local/simulator.py), with a moderated viewers' chat room per channel and simulated chatters
+in it (local/chatters.py). The relay also serves Lambda's Invoke API (local/invoke.py): the
+emulator's IVS chat calls the review handler and delivers chat logs through it. It creates
+what the README's deploy steps create in AWS (bucket with EventBridge notifications, tables,
+the app's own rules and queues, the failed-frames queue, the moderators' room, chat logging,
+a user pool with a moderator), writes the endpoints to .local/stack.json, and stops every
+process it started on Ctrl-C (or SIGTERM).
 The production code runs unchanged: it reaches the stand-ins through boto3's standard
-endpoint variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_REKOGNITION, ...).
+endpoint variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_REKOGNITION, AWS_ENDPOINT_URL_COMPREHEND,
+...).
 """
 
 from __future__ import annotations
@@ -44,8 +48,10 @@ class Stack:
         scenario: pathlib.Path | None,
         say: Callable[[str], None],
         state: pathlib.Path = STATE,
+        chat: bool = True,
     ) -> None:
         self.ports = ports
+        self.chat = chat  # viewers chat in the simulated channels' rooms
         self.state = state
         self.scenario = scenario
         self.say = say
@@ -58,6 +64,9 @@ class Stack:
         self.dynamodb_url = f"http://127.0.0.1:{ports.dynamodb}"
         self.emulator_url = f"http://127.0.0.1:{ports.emulator}"
         self.api_url = f"http://127.0.0.1:{ports.api}"
+        # Lambda's Invoke API (local/invoke.py), served by the relay: how the emulator's IVS
+        # chat calls the review handler and delivers chat logs.
+        self.invoke_url = f"http://127.0.0.1:{ports.invoke}"
         self.stage = stage_environment()
         self.env = self._base_environment()
 
@@ -73,12 +82,22 @@ class Stack:
             AWS_ENDPOINT_URL_REKOGNITION=self.emulator_url,
             AWS_ENDPOINT_URL_IVS=self.emulator_url,
             AWS_ENDPOINT_URL_IVSCHAT=self.emulator_url,
+            AWS_ENDPOINT_URL_COMPREHEND=self.emulator_url,
             PYTHONUNBUFFERED="1",
         )
         return env
 
     def stop(self) -> None:
         self.processes.stop()
+
+    def _chat_arguments(self, chat: dict[str, str]) -> list[str]:
+        """The channels' viewers' rooms, moderated as `make chat-rooms` does it; chatters in
+        them unless --no-chat (or the scenario's `"chatters": false`)."""
+        if not chat.get("review_handler_arn") or not chat.get("logging_configuration_arn"):
+            return []
+        rooms = ["--review-handler", chat["review_handler_arn"]]
+        rooms += ["--logging-configuration", chat["logging_configuration_arn"]]
+        return [*rooms, *([] if self.chat else ["--no-chat"])]
 
     def start(self) -> dict:
         python = sys.executable
@@ -98,13 +117,16 @@ class Stack:
         )
         wait("moto-dynamodb", lambda: requests.get(f"{self.dynamodb_url}/moto-api/", timeout=1).ok)
 
-        self.say(f"Starting the emulator (Rekognition, IVS, IVS chat) on {self.emulator_url}")
+        self.say(
+            f"Starting the emulator (Rekognition, Comprehend, IVS, IVS chat) on {self.emulator_url}"
+        )
         launch(
             "emulator",
             [
                 python, "-m", "local.emulator", "--host", "127.0.0.1",
                 "--port", str(self.ports.emulator), "--s3-endpoint", self.moto_url,
                 "--region", REGION, "--account", ACCOUNT, "--events-endpoint", self.moto_url,
+                "--lambda-endpoint", self.invoke_url, "--logs-endpoint", self.moto_url,
             ],
             self.env,
         )  # fmt: skip
@@ -125,8 +147,19 @@ class Stack:
         routes_file = self.state / "routes.json"
         routes_file.write_text(routes.to_json())
 
-        self.say("Starting the relay (Lambda: rules and queues -> the app's handlers)")
-        launch("relay", [python, "-m", "local.relay", str(routes_file)], app_env)
+        self.say(f"Starting the relay (Lambda: rules, queues, Invoke API on {self.invoke_url})")
+        launch(
+            "relay",
+            [
+                python,
+                "-m",
+                "local.relay",
+                str(routes_file),
+                "--invoke-port",
+                str(self.ports.invoke),
+            ],
+            app_env,
+        )
         wait("relay", lambda: "ready" in self.processes.tail("relay"))
 
         self.say(f"Starting the API (chalice local --stage {STAGE}) on {self.api_url}")
@@ -148,7 +181,8 @@ class Stack:
                 "simulator",
                 [python, "-m", "local.simulator", "--scenario", str(self.scenario),
                  "--bucket", self.stage["RECORDING_BUCKET"], "--emulator-url", self.emulator_url,
-                 "--channels-out", str(channels_file)],
+                 "--channels-out", str(channels_file),
+                 *self._chat_arguments(resources["chat"])],
                 app_env,
             )  # fmt: skip
             wait("simulator", channels_file.exists)
@@ -168,6 +202,11 @@ class Stack:
             "incidents_table": self.stage["INCIDENTS_TABLE"],
             "channels_table": self.stage["CHANNELS_TABLE"],
             "moderation_room_arn": resources["environment"]["MODERATION_ROOM_ARN"],
+            "invoke_url": self.invoke_url,
+            "functions": {f.handler: f.arn for f in routes.functions},
+            "chat": resources["chat"],
+            "chat_messages_queue_url": resources["environment"]["CHAT_MESSAGES_QUEUE_URL"],
+            "chat_rooms": {c["name"]: c["chatRoomArn"] for c in channels if "chatRoomArn" in c},
             "queue_url": resources["thumbnail_queue_url"],
             "rules": {r.function.handler: r.rule for r in routes.events},
             "queues": {r.function.handler: r.queue_url for r in (*routes.events, *routes.queues)},
@@ -191,10 +230,12 @@ def main() -> int:
     parser.add_argument("--headless", action="store_true", help="no banner; for scripts and tests")
     parser.add_argument("--scenario", type=pathlib.Path, default=ROOT / "local/scenarios/demo.json")
     parser.add_argument("--no-simulator", action="store_true", help="start no simulated streams")
+    parser.add_argument("--no-chat", action="store_true", help="no chatters in viewers' rooms")
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--moto-port", type=int, default=5100)
     parser.add_argument("--emulator-port", type=int, default=5101)
     parser.add_argument("--dynamodb-port", type=int, default=5102, help="moto for DynamoDB")
+    parser.add_argument("--invoke-port", type=int, default=5103, help="Lambda's Invoke API")
     parser.add_argument("--state-dir", type=pathlib.Path, default=STATE, help="default .local/")
     args = parser.parse_args()
 
@@ -203,6 +244,7 @@ def main() -> int:
         moto=args.moto_port,
         emulator=args.emulator_port,
         dynamodb=args.dynamodb_port,
+        invoke=args.invoke_port,
     )
     scenario = None if args.no_simulator else args.scenario.resolve()
     say = (lambda _: None) if args.headless else (lambda line: print(line, flush=True))
@@ -219,7 +261,7 @@ def main() -> int:
     stack = None
     try:
         pid_file = claim(state, ports)
-        stack = Stack(ports, scenario, say, state)
+        stack = Stack(ports, scenario, say, state, chat=not args.no_chat)
         info = stack.start()
         stack_file.write_text(json.dumps(info, indent=2))
         say(banner(info))

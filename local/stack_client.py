@@ -20,10 +20,13 @@ CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 
 
 def connection(stack: dict[str, Any], service: str) -> dict[str, Any]:
-    """boto3's arguments for `service` of the stack: the emulator (IVS, IVS chat), DynamoDB
-    Local, or moto (everything else), in the stack's region, with its dummy credentials."""
-    if service in ("ivs", "ivschat"):
+    """boto3's arguments for `service` of the stack: the emulator (IVS, IVS chat, Rekognition,
+    Comprehend), the relay's Invoke API (Lambda), DynamoDB's moto, or moto (everything else),
+    in the stack's region, with its dummy credentials."""
+    if service in ("ivs", "ivschat", "rekognition", "comprehend"):
         endpoint = stack["emulator_url"]
+    elif service == "lambda":
+        endpoint = stack["invoke_url"]  # the relay's Invoke API
     elif service == "dynamodb":
         endpoint = stack["dynamodb_endpoint_url"]
     else:
