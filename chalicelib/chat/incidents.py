@@ -4,7 +4,7 @@ The same incidents as frames' (incidents/), with `kind: "chat"` and a user in a 
 their subject: a flagged message joins the user's current incident in that room (open or
 acknowledged), else opens one. Each flagged message is a **strike**; strikes within
 CHAT_STRIKE_WINDOW_HOURS escalate by themselves: at CHAT_STRIKE_TIMEOUT_AT the user is
-timed out for CHAT_STRIKE_TIMEOUT_MINUTES (policy.py acts on it), at CHAT_STRIKE_BAN_AT
+timed out for CHAT_STRIKE_TIMEOUT_MINUTES (service.py writes it), at CHAT_STRIKE_BAN_AT
 the incident suggests a ban and is of high severity. Pure rules here; service.py writes.
 """
 

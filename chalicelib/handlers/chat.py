@@ -43,6 +43,8 @@ def chat_log_received(event: Any, context) -> dict[str, int]:
     if data.get("messageType") != "DATA_MESSAGE":  # CONTROL_MESSAGE: CloudWatch's probe
         return {"queued": 0, "ignored": 0}
     room_arn = _room_of(data.get("logStream", ""), context.invoked_function_arn)
+    if not room_arn:  # not IVS chat logging's stream naming: nothing here can place it
+        logger.error("chat log stream names no room", extra={"stream": data.get("logStream")})
     bodies, ignored = [], 0
     for log_event in data.get("logEvents", []):
         body = _queued(log_event.get("message", ""), room_arn)

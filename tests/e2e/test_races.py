@@ -238,3 +238,41 @@ def test_an_action_on_a_stale_view_is_refused_naming_the_change(stack, team):
     assert stale.status_code == 409
     assert f"acknowledged by {maria}" in stale.json()["Message"]
     assert stale.json()["incident"]["state"] == "acknowledged"
+
+
+# --- chat incidents: a user banned or timed out once, whatever ten moderators do at once ------
+
+
+@pytest.mark.parametrize("action", ["ban", "timeout", "mixed"])
+def test_ten_bans_or_timeouts_of_one_user_one_holds_and_ivs_disconnects_once(stack, team, action):
+    from chat_helpers import INSULT, chat_incident, send
+
+    token = team[0][1]
+    room, user, incident = chat_incident(stack, token, f"race-chat-{action}")
+    picked = [action if action != "mixed" else ("ban", "timeout")[n % 2] for n in range(RACERS)]
+
+    def hold(n):
+        body = {"version": incident["version"], "note": f"racer {n}"}
+        if picked[n] == "timeout":
+            body["minutes"] = 30
+        return ("POST", path(incident, picked[n]), body)
+
+    results = race(stack, team, hold)
+
+    winner, body, _ = one_winner(results)
+    won = picked[[r[0] for r in results].index(winner)]
+    resolution = "banned" if won == "ban" else "timed-out"
+    assert (body["incident"]["resolution"], body["incident"]["resolvedBy"]) == (resolution, winner)
+    bans = table(stack, stack["chat_table"]).query(
+        KeyConditionExpression=Key("pk").eq(f"ban#{room}")
+    )["Items"]
+    assert [(b["userId"], b["by"], b["kind"]) for b in bans] == [(user, winner, won)]
+    disconnects = emulator(stack, "GET", "calls?service=ivschat&operation=DisconnectUser")
+    assert [c["params"]["userId"] for c in disconnects["calls"]].count(user) == 1
+    logged = [a["action"] for a in audits(stack, incident["channelArn"])]
+    assert logged.count(f"resolved:{resolution}") == 1
+    assert len(room_events(stack, incident["incidentId"], "incident-resolved")) == 1
+    # the ban holds: the user's next message is refused by the review handler
+    refused = send(stack, room, user, "let me back in")
+    assert (refused["Type"], refused["ErrorCode"]) == ("ERROR", 406)
+    assert send(stack, room, f"fan-of-{user}", INSULT.replace("idiot", "star"))["Type"] == "MESSAGE"
