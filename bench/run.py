@@ -11,7 +11,8 @@ latency.png, the distribution of end-to-end latencies on the local stack:
    and Rekognition calls saved on clean frames (bench/skip.py, its own table too);
    the chat message review handler, warm, against its 200 ms budget (bench/chat_review.py);
 5. end-to-end latency on the local stack at 1, 10 and 100 channels (a thumbnail every
-   `--interval` seconds per channel, 5 by default), and the handler process's peak memory.
+   `--interval` seconds per channel, 5 by default), and the handler process's peak memory;
+   and how soon a violating chat message is removed there (bench/e2e_chat.py).
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ def main() -> None:
         ("chat review", lambda: chat_review.measure(100 if args.quick else 400)),
     ]
     if not args.no_e2e:
-        from bench import e2e_latency
+        from bench import e2e_chat, e2e_latency
+
+        steps.append(("chat removal", lambda: e2e_chat.measure(15 if args.quick else 40)))
 
         steps.append(
             (

@@ -80,6 +80,17 @@ def test_GIVEN_a_banned_user_THEN_denied_with_a_reason_they_see_and_nothing_queu
     assert queued_bodies(review.queue_url) == []
 
 
+def test_GIVEN_a_ban_WHEN_the_function_starts_afresh_THEN_it_still_holds(review):
+    from chalicelib import dependencies
+
+    put_ban("troll")
+    assert review(review_request("one", user="troll"))["ReviewResult"] == "DENY"
+
+    dependencies.reset()  # a new container: nothing remembered, the ban read from the table
+
+    assert review(review_request("two", user="troll"))["ReviewResult"] == "DENY"
+
+
 def test_GIVEN_a_ban_from_every_room_THEN_denied_in_any_room(review):
     put_ban("troll", room="*")
 
