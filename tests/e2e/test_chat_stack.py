@@ -15,9 +15,10 @@ import time
 
 import aiohttp
 import pytest
+from chat_helpers import viewer_room
 from stack_helpers import aws, emulator
 
-from local.chat_rooms import LOG_GROUP, create_viewer_room
+from local.chat_rooms import LOG_GROUP
 from local.stack_client import api, sign_in
 
 
@@ -88,18 +89,6 @@ def test_the_functions_environment_names_the_chat_queue_and_comprehend(stack):
 
 
 # --- the production chat handlers, through the emulator's IVS chat ----------------------------
-
-
-def viewer_room(stack: dict, name: str) -> str:
-    """A channel of the test's own and its viewers' room, moderated as the stack's are."""
-    channel_arn = aws(stack, "ivs").create_channel(name=name)["channel"]["arn"]
-    return create_viewer_room(
-        aws(stack, "ivschat"),
-        name,
-        channel_arn,
-        review_arn=stack["functions"]["review_chat_message"],
-        logging_arn=stack["chat"]["logging_configuration_arn"],
-    )
 
 
 async def chat(stack: dict, room: str, user: str, contents: list[str], until, wait: float):
