@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.history import frame
-from chalicelib.api.requests import json_body, query_params
+from chalicelib.api.requests import json_body, query_params, valid_incident_id
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.schema import Field, Integer, ListOf, OneOf, Text, fields
 from chalicelib.incidents.model import (
@@ -161,11 +161,6 @@ def _incident(incident_id: str) -> dict[str, Any]:
     if incident is None:
         raise NotFound(f"no such incident: {incident_id}")
     return incident
-
-
-def valid_incident_id(incident_id: str) -> None:
-    if not (len(incident_id) == 24 and all(c in "0123456789abcdef" for c in incident_id)):
-        raise NotFound(f"no such incident: {incident_id[:40]}")
 
 
 def _body(spec: dict[str, Field], required: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.core.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from chalicelib.core.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from chalicelib.core.validation import (
     MAX_BODY_DEPTH,
     RefusedJson,
@@ -83,3 +83,9 @@ def _require_json(content_type: str | None) -> None:
     others = [p for p in parameters.split(";") if p.strip() and "=" not in p]
     if media.strip().lower() != "application/json" or others or charsets not in ([], ["utf-8"]):
         raise UnsupportedMediaType("send the body as JSON: Content-Type: application/json")
+
+
+def valid_incident_id(incident_id: str) -> None:
+    """404 for a path's incident id that no incident can have (24 lower-case hex digits)."""
+    if not (len(incident_id) == 24 and all(c in "0123456789abcdef" for c in incident_id)):
+        raise NotFound(f"no such incident: {incident_id[:40]}")

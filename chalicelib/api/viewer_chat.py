@@ -16,8 +16,7 @@ from typing import Any
 
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint, signed_in
-from chalicelib.api.incidents import valid_incident_id
-from chalicelib.api.requests import json_body, query_params
+from chalicelib.api.requests import json_body, query_params, valid_incident_id
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.schema import Boolean, Field, Integer, ListOf, OneOf, Text, fields
 from chalicelib.core.times import iso_time
