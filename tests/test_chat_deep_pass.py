@@ -74,6 +74,7 @@ def test_GIVEN_an_insult_THEN_removed_with_a_reason_told_to_the_room_and_an_inci
         CHANNEL_ARN,
     )
     assert incident["messages"][0]["content"] == "you are an idiot"
+    assert (incident["channelName"], incident["roomName"]) == ("arena-shooter", "arena-chat")
     assert incident["topLabel"] == "INSULT" and incident["strikes"] == 1
     moderators = [e["attributes"] for e in chat.of("SendEvent") if e["roomIdentifier"] == ROOM_ARN]
     [opened] = [e for e in moderators if e["type"] == "incident-opened"]

@@ -111,7 +111,7 @@ class DeepPass:
         rooms: ViewerRooms,
         incidents: ChatIncidents,
         clock: Callable[[], datetime],
-        fetch: Callable[..., bytes] = images.fetch,
+        fetch: Callable[..., bytes] | None = None,  # images.fetch
     ) -> None:
         self._settings = settings
         self._policy = policy
@@ -122,7 +122,7 @@ class DeepPass:
         self._rooms = rooms
         self._incidents = incidents
         self._clock = clock
-        self._fetch = fetch
+        self._fetch = fetch or images.fetch
 
     def moderate(self, message: QueuedMessage) -> dict[str, Any]:
         """What was decided, as the idempotency record keeps it."""

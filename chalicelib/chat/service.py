@@ -59,8 +59,10 @@ class ChatIncidents:
         rooms: ViewerRooms,
         settings: ChatSettings,
         clock: Callable[[], datetime],
+        channel_name: Callable[[str], str] = lambda arn: "",
     ) -> None:
         self._incidents = incidents
+        self._channel_name = channel_name
         self._store = store
         self._rooms = rooms
         self._settings = settings
@@ -112,6 +114,8 @@ class ChatIncidents:
         self, message: FlaggedMessage, user: dict[str, Any], strikes: int, now: datetime
     ) -> Change:
         link = self._rooms.link(message.room_arn)
+        if link["channelArn"]:  # the name the service knows the channel by (frames set it)
+            link = {**link, "channelName": self._channel_name(link["channelArn"])}
         before = f"{message.sent_at}#{message.id}"
         context = self._store.context(message.room_arn, before, now)
         return open_chat_incident(

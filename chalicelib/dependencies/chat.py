@@ -73,6 +73,7 @@ def deep_pass() -> DeepPass:
         rooms=viewer_rooms(),
         settings=config,
         clock=dependencies.now,
+        channel_name=lambda arn: dependencies.channel_store().get(arn).get("name", ""),
     )
     return DeepPass(
         settings=config,
