@@ -123,11 +123,14 @@ def create_chat_queue() -> str:
     return boto3.client("sqs").create_queue(QueueName=CHAT_MESSAGES_QUEUE)["QueueUrl"]
 
 
-def queued_bodies(queue_url: str) -> list[dict]:
+def queued_bodies(queue_url: str, wait: int = 2) -> list[dict]:
+    """What is on the queue, waiting up to `wait` s for it (the review queues with a delay)."""
     sqs = boto3.client("sqs")
     found = []
     while True:
-        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+        answer = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0 if found else wait
+        )
         messages = answer.get("Messages", [])
         if not messages:
             return found

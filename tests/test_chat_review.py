@@ -70,6 +70,13 @@ def test_GIVEN_an_ordinary_message_THEN_allowed_as_sent_and_queued_for_the_deep_
     )
 
 
+def test_GIVEN_an_allowed_message_THEN_the_deep_pass_gets_it_only_after_IVS_delivered_it(review):
+    review(review_request("first!"))
+
+    assert queued_bodies(review.queue_url, wait=0) == []  # not while IVS may still hold it
+    assert [b["content"] for b in queued_bodies(review.queue_url, wait=3)] == ["first!"]
+
+
 def test_GIVEN_a_banned_user_THEN_denied_with_a_reason_they_see_and_nothing_queued(review):
     put_ban("troll")
 

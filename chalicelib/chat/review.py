@@ -29,7 +29,11 @@ from chalicelib.core.times import iso_time
 logger = logging.getLogger(__name__)
 
 ALLOW, DENY = "ALLOW", "DENY"
-TERMS_CACHE_SECONDS = 15.0  # a room's blocked terms are read at most this often per container
+TERMS_CACHE_SECONDS = 15.0
+# IVS delivers a message only once its review answered: queued without a delay, the deep
+# pass could delete it before it is delivered, and it would then be shown for good. The
+# review answers within 200 ms; one second later the message is in the room.
+QUEUE_DELAY_SECONDS = 1  # a room's blocked terms are read at most this often per container
 MASK = "mask"  # a blocked term's action that stars it out instead of denying the message
 MAX_CONTENT_CHARS = 500  # IVS's maximumMessageLength at most
 MAX_USER_ID_CHARS = 128
@@ -214,6 +218,10 @@ class Reviewer:
             "reviewed": reviewed,
         }
         try:
-            self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps(body))
+            self._sqs.send_message(
+                QueueUrl=self._queue_url,
+                MessageBody=json.dumps(body),
+                DelaySeconds=QUEUE_DELAY_SECONDS,
+            )
         except Exception as error:  # chat logging brings it to the deep pass as well
             logger.warning("message not queued: chat logging will", extra={"error": str(error)})
