@@ -124,8 +124,8 @@ function contextLine(m, userId) {
   const own = m.userId === userId;
   return h('li', { class: ['chat-line', own && 'own', m.deleted && 'deleted'] },
     h('time', { dateTime: m.sentAt }, clock(m.sentAt)), ' ',
-    h('strong', { class: 'chat-sender' }, m.userId),
-    own ? h('span', { class: 'visually-hidden' }, ' (this user)') : null, ': ',
+    h('span', { class: 'chat-from' }, h('strong', { class: 'chat-sender' }, m.userId),
+      own ? h('span', { class: 'visually-hidden' }, ' (this user)') : null, ':'), ' ',
     h('span', { class: 'chat-text' }, m.content),
     m.deleted ? h('span', { class: 'mark' }, 'Deleted') : null);
 }
