@@ -205,3 +205,37 @@ def test_a_timeout_is_lifted_by_an_unban_and_a_reopened_incident_dismissed(
         f"Resolved: dismissed as a false positive (judged wrong: {word}) by moderator"
     )
     expect(item.locator(".label.dismissed")).to_have_count(1)
+
+
+def test_blocked_terms_are_listed_added_for_a_while_starred_out_and_removed(
+    page, stack, moderator, token
+):
+    existing = block_term(stack, token)
+    sign_in_as(page, stack, moderator)
+
+    page.get_by_role("tab", name="Blocked terms").click()
+    panel = page.get_by_role("tabpanel", name="Blocked terms")
+    expect(panel.locator(".term", has_text=existing)).to_contain_text(
+        "refused, until removed, by moderator"
+    )
+
+    # WHEN a moderator blocks a term for a day, starred out rather than refused
+    word = f"zq{secrets.token_hex(4)}"
+    panel.get_by_role("textbox", name="Term").fill(word)
+    panel.get_by_label("For").select_option(label="1 day")
+    panel.get_by_label("Star it out instead of refusing the message").check()
+    panel.get_by_role("button", name="Block").click()
+
+    # THEN it is listed so, and the API has it
+    row = panel.locator(".term", has_text=word)
+    expect(row).to_contain_text("starred out, until ")
+    terms = api(stack, "GET", "/chat/terms?roomArn=*", token).json()["items"]
+    [added] = [t for t in terms if t["term"] == word]
+    assert (added["action"], added["by"], bool(added["until"])) == ("mask", "moderator", True)
+
+    # WHEN it is removed, THEN it is gone
+    row.get_by_role("button", name=f"Remove {word}").click()
+    expect(row).to_have_count(0)
+    expect(panel.locator("#terms-status")).to_have_text(f"No longer blocked: {word}.")
+    terms = api(stack, "GET", "/chat/terms?roomArn=*", token).json()["items"]
+    assert word not in [t["term"] for t in terms]
