@@ -21,6 +21,7 @@ from dashboard_helpers import (
     block_term,
     chat_card,
     create_moderator,
+    horizontal_overflow,
     sign_in_as,
 )
 from playwright.sync_api import expect
@@ -239,3 +240,23 @@ def test_blocked_terms_are_listed_added_for_a_while_starred_out_and_removed(
     expect(panel.locator("#terms-status")).to_have_text(f"No longer blocked: {word}.")
     terms = api(stack, "GET", "/chat/terms?roomArn=*", token).json()["items"]
     assert word not in [t["term"] for t in terms]
+
+
+def test_on_a_390px_phone_a_chat_card_with_a_long_unbroken_message_fits(
+    open_page, stack, moderator, token
+):
+    channel = Channel(stack, "chat-phone")
+    room = ViewerRoom(stack, channel.arn, "phone-with-a-long-room-name")
+    word = block_term(stack, token)
+    user = a_user("phone") + "x" * 60
+    room.said(user, "y" * 300)
+    room.send(user, f"{word} {'z' * 400}", attributes={"sticker_src": IMAGE + "?" + "q" * 200})
+    room.incident(token, user)
+    page = open_page(width=390, height=844)
+    sign_in_as(page, stack, moderator)
+
+    item = chat_card(page, user)
+    expect(item.locator(".chat-message")).to_have_count(1)
+    expect(item.locator(".chat-line.own")).to_have_count(1)
+    assert horizontal_overflow(page) <= 0
+    assert item.locator(".standing").evaluate("e => getComputedStyle(e).wordBreak") == "normal"
