@@ -1,10 +1,12 @@
 // What moderators do to an incident: acknowledge, dismiss (naming the labels judged wrong),
 // warn (a note), escalate (to a named team), stop the stream (a reason; the key revoked
 // first), reopen. One request per press; the answer, or who acted first, is shown on the
-// incident (and every other dashboard hears of it from the room).
+// incident (and every other dashboard hears of it from the room). A chat incident's own
+// actions (ban, time out, unban, delete messages) are chatactions.js's.
 
 import { get, post, reason } from './api.js';
-import { conflict, channelName } from './describe.js';
+import { CHAT_ACTIONS, CHAT_FORMS, chatInput, chatRequest } from './chatactions.js';
+import { conflict, subject } from './describe.js';
 import { $, announce, h, replace } from './dom.js';
 import { percent } from './format.js';
 import { actionsFor, fromApi, isNewer } from './incidents.js';
@@ -17,14 +19,16 @@ export const ACTIONS = {
   escalate: { label: 'Escalate', key: 'e', busy: 'Escalating…', title: 'Escalate to a named team' },
   stop: { label: 'Stop stream', key: 's', busy: 'Stopping…', title: 'Stop the stream' },
   reopen: { label: 'Reopen', key: 'r', busy: 'Reopening…', title: 'Reopen' },
+  ...CHAT_ACTIONS,
 };
 
 /** A press of an action's button or key: sent at once, or after its dialog. */
 export function startAction(incidentId, action) {
   const incident = state.incidents.get(incidentId);
   if (!incident || state.pending.has(incidentId)) return; // one request at a time
-  if (!actionsFor(incident, state.channels.get(incident.channelArn)).includes(action)) return;
-  if (action === 'acknowledge' || action === 'reopen') send(incident, action, {});
+  const detail = state.details.get(incidentId);
+  if (!actionsFor(incident, state.channels.get(incident.channelArn), detail).includes(action)) return;
+  if (['acknowledge', 'reopen', 'unban'].includes(action)) send(incident, action, {});
   else openDialog(incident, action);
 }
 
@@ -34,7 +38,9 @@ function field(label, input, hint) {
 
 const FORMS = {
   dismiss: (incident) => [
-    h('p', {}, 'A false positive: nothing breaks the rules. Frames of this stream with only these labels, not clearly surer, open no new incident for 10 minutes.'),
+    h('p', {}, incident.kind === 'chat'
+      ? 'A false positive: nothing breaks the rules. The strikes of these messages are taken back.'
+      : 'A false positive: nothing breaks the rules. Frames of this stream with only these labels, not clearly surer, open no new incident for 10 minutes.'),
     h('fieldset', { class: 'choices' }, h('legend', {}, 'Labels judged wrong'),
       incident.categories.map((entry) => h('label', { class: 'check' },
         h('input', { type: 'checkbox', name: 'labels', value: entry.label, checked: true }),
@@ -57,23 +63,30 @@ const FORMS = {
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'revoke', checked: true }),
       ' Revoke the stream key first, so the encoder cannot reconnect (the owner must create a new key)'),
   ],
+  ...CHAT_FORMS,
 };
+
+function hint(incident) {
+  if (incident.kind === 'chat') return `${incident.topLabel}, ${incident.messageCount} flagged, ${incident.strikes} strikes`;
+  return `${incident.topLabel} ${percent(incident.topConfidence)}, ${incident.frameCount} frames`;
+}
 
 function openDialog(incident, action) {
   const dialog = $('#action-dialog');
-  const name = channelName(incident, state.channels.get(incident.channelArn));
+  const name = subject(incident, state.channels.get(incident.channelArn));
   const spec = ACTIONS[action];
   const form = h('form', { method: 'dialog', class: 'action-form', dataset: { action } },
     h('h2', { id: 'action-title' }, `${spec.title}: ${name}`),
-    h('p', { class: 'hint' }, `${incident.topLabel} ${percent(incident.topConfidence)}, ${incident.frameCount} frames`),
-    FORMS[action](incident),
+    h('p', { class: 'hint' }, hint(incident)),
+    FORMS[action](incident, state.details.get(incident.incidentId)),
     h('div', { class: 'dialog-buttons' },
       h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
-      h('button', { type: 'submit', class: action === 'stop' ? 'danger' : 'primary' }, spec.label)));
+      h('button', { type: 'submit', class: ['stop', 'ban'].includes(action) ? 'danger' : 'primary' }, spec.label)));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (!form.reportValidity() || state.pending.has(incident.incidentId)) return;
     const data = new FormData(form);
+    if (action === 'delete' && !data.getAll('messageIds').length) return; // nothing chosen
     dialog.close();
     send(state.incidents.get(incident.incidentId) || incident, action, {
       note: String(data.get('note') || '').trim(),
@@ -81,6 +94,7 @@ function openDialog(incident, action) {
       escalateTo: String(data.get('escalateTo') || '').trim(),
       reason: String(data.get('reason') || '').trim(),
       revoke: data.get('revoke') === 'on',
+      ...chatInput(data),
     });
   });
   replace(dialog, form);
@@ -103,7 +117,7 @@ function request(incident, action, input) {
       channelArn: incident.channelArn, reason: input.reason, revokeStreamKey: input.revoke,
       incidentId: incident.incidentId, version: incident.version,
     });
-    default: throw new Error(`unknown action ${action}`);
+    default: return chatRequest(incident, action, input, seen);
   }
 }
 
@@ -116,7 +130,7 @@ async function send(incident, action, input) {
   } finally {
     update((s) => { s.pending.delete(id); });
   }
-  const name = channelName(incident, state.channels.get(incident.channelArn));
+  const name = subject(incident, state.channels.get(incident.channelArn));
   if (answer.status === 200 && action === 'stop') {
     const revoked = answer.body.streamKeysRevoked ? '; stream key revoked' : '';
     const settled = answer.body.incidentConflict ? ` The incident had been settled meanwhile: ${answer.body.incidentConflict}.` : '';
@@ -135,6 +149,8 @@ async function send(incident, action, input) {
     if (action === 'stop' && current && current.state !== 'resolved') {
       notice(id, 'conflict', `Not stopped: ${reason(answer)}.`);
       update((s) => { const c = s.channels.get(incident.channelArn); if (c) c.live = false; });
+    } else if (action === 'unban') { // its conflict is the user's standing, not the incident's
+      notice(id, 'conflict', `Not done: ${reason(answer)}.`);
     } else {
       notice(id, 'conflict', conflict(current, answer.body.Message));
     }

@@ -1,7 +1,9 @@
 // One incident of the queue, built from its state: channel and live state, severity, the
 // strongest labels, age against the target, frames, content types, who holds it or how it
-// ended, the latest frame (blurred), and the actions its state allows.
+// ended, the latest frame (blurred), and the actions its state allows. A chat incident's
+// card is chatcard.js's.
 
+import { chatCard, chatSignature } from './chatcard.js';
 import { age, channelName, frameCount, standing } from './describe.js';
 import { h } from './dom.js';
 import { capitalised } from './format.js';
@@ -13,6 +15,7 @@ import { update } from './store.js';
 
 /** The inputs a card is built from: when they are unchanged, so is the card. */
 export function signature(incident, s) {
+  if (incident.kind === 'chat') return chatSignature(incident, s);
   const channel = s.channels.get(incident.channelArn);
   const { text, urgent } = age(incident, s.now, s.settings.urgentMinutes);
   return JSON.stringify([
@@ -23,6 +26,7 @@ export function signature(incident, s) {
 }
 
 export function incidentCard(incident, s) {
+  if (incident.kind === 'chat') return chatCard(incident, s);
   const id = incident.incidentId;
   const channel = s.channels.get(incident.channelArn);
   const name = channelName(incident, channel);

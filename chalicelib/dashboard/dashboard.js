@@ -1,7 +1,7 @@
 // The moderators' dashboard, a triage queue: sign in, load the queue, keep it current over
 // the moderators' room, and act. Plain ES modules, no build step; the API serves them.
 // This module wires the others: session, api, live, sync, store, queue, card, lightbox,
-// actions, keyboard, history, stats, settings.
+// actions, keyboard, history, stats, terms, settings.
 
 import { get } from './api.js';
 import { $, h, replace } from './dom.js';
@@ -14,9 +14,10 @@ import { wireSettings } from './settings.js';
 import { renderStats, showStats, wireStats } from './stats.js';
 import { state, subscribe, update } from './store.js';
 import { applyEvent, keepCurrent, sync } from './sync.js';
+import { renderTerms, showTerms, wireTerms } from './terms.js';
 import { wireKeyboard } from './keyboard.js';
 
-const VIEWS = { queue: null, history: showHistory, stats: showStats };
+const VIEWS = { queue: null, history: showHistory, stats: showStats, terms: showTerms };
 
 function selectView(view) {
   update((s) => { s.view = view; });
@@ -63,6 +64,7 @@ function render(s) {
   if (s.view === 'queue') renderQueue(s);
   if (s.view === 'history') renderHistory(s);
   if (s.view === 'stats') renderStats(s);
+  if (s.view === 'terms') renderTerms(s);
   renderLightbox(s);
 }
 
@@ -84,6 +86,7 @@ async function start() {
   wireKeyboard();
   wireHistory();
   wireStats();
+  wireTerms();
   wireSettings(() => state.settings, (settings) => update((s) => { s.settings = settings; }));
   update(() => {});
   await idToken();

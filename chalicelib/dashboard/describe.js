@@ -6,6 +6,12 @@ export function channelName(incident, channel) {
   return channelLabel(incident.channelArn, channel?.name || incident.channelName);
 }
 
+/** What an incident is about: its channel, or a chat incident's user in their room. */
+export function subject(incident, channel) {
+  if (incident.kind !== 'chat') return channelName(incident, channel);
+  return `${incident.userId} in ${incident.roomName || channelLabel(incident.roomArn, '')}`;
+}
+
 /** "Open for 6 min, past the 5 min target" (urgent) or "Handled in 3 min". */
 export function age(incident, now, urgentMinutes) {
   const opened = new Date(incident.openedAt).getTime();

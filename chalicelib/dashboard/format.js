@@ -59,4 +59,6 @@ export const RESOLUTION_WORDS = {
   warned: 'warned',
   escalated: 'escalated',
   'stream-ended': 'the stream ended',
+  banned: 'user banned',
+  'timed-out': 'user timed out',
 };

@@ -1,5 +1,8 @@
 // Incidents as the dashboard keeps them: one shape from GET /incidents and from schema-v2
-// STREAM_MODERATION events, merged by incidentId keeping the highest version.
+// STREAM_MODERATION events, merged by incidentId keeping the highest version. Chat
+// incidents have fields of their own (chatmodel.js).
+
+import { chatActionsFor, chatFields } from './chatmodel.js';
 
 const SEVERITY_RANK = { medium: 1, high: 2, critical: 3 };
 export const CATEGORIES = [
@@ -53,6 +56,7 @@ export function fromApi(item) {
     lastAction: last.action || '',
     lastAt: last.at || '',
     lastNote: last.note || '',
+    ...chatFields(item),
   };
 }
 
@@ -109,6 +113,7 @@ export function fromEvent(a, previous) {
     lastAction: a.actor ? a.type.replace('incident-', '') : previous?.lastAction || '',
     lastAt: a.actor ? acted : previous?.lastAt || '',
     lastNote: a.actor ? a.note || '' : previous?.lastNote || '',
+    ...chatFields(a, previous),
   };
 }
 
@@ -156,8 +161,10 @@ export function matches(incident, filters, channelName) {
     && (!filters.category || incident.categories.some((entry) => entry.category === filters.category));
 }
 
-/** What a moderator can do with it now. No Stop on a channel known to be offline. */
-export function actionsFor(incident, channel) {
+/** What a moderator can do with it now. No Stop on a channel known to be offline. A chat
+ * incident's depend on its detail (GET /incidents/{id}): its user's ban, their messages. */
+export function actionsFor(incident, channel, detail) {
+  if (incident.kind === 'chat') return chatActionsFor(incident, detail);
   const escalated = incident.state === 'resolved' && incident.resolution === 'escalated';
   // The team an incident was escalated to settles it directly (dismiss, warn, stop).
   if (incident.state === 'resolved' && !escalated) return ['reopen'];

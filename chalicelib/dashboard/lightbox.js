@@ -15,7 +15,8 @@ let loading = null; // incidentId:version being fetched
 let opener = null; // what had focus before, to return to
 
 export function openIncident(incidentId) {
-  if (!state.incidents.has(incidentId)) return;
+  const incident = state.incidents.get(incidentId);
+  if (!incident || incident.kind === 'chat') return; // a chat incident has no frames: its card says all
   opener = document.activeElement;
   update((s) => {
     s.selectedId = incidentId;

@@ -18,14 +18,14 @@ export function labelList(incident) {
   }));
 }
 
-export function actionBar(incident, channel, pending) {
+export function actionBar(incident, channel, pending, detail) {
   const id = incident.incidentId;
   return h('div', { class: 'actions', role: 'group', 'aria-label': 'Actions' },
-    actionsFor(incident, channel).map((action) => {
+    actionsFor(incident, channel, detail).map((action) => {
       const spec = ACTIONS[action];
       return h('button', {
         type: 'button',
-        class: ['action', `action-${action}`, action === 'stop' && 'danger'],
+        class: ['action', `action-${action}`, (action === 'stop' || action === 'ban') && 'danger'],
         dataset: { action },
         disabled: Boolean(pending),
         'aria-keyshortcuts': spec.key,

@@ -32,6 +32,7 @@ export const state = {
     items: [], cursor: null, loading: false, error: '', loaded: false,
   },
   stats: { hours: 168, data: null, loading: false, error: '' },
+  terms: { roomArn: '*', items: [], loading: false, loaded: false, error: '', message: '' },
 };
 
 const listeners = new Set();

@@ -3,6 +3,7 @@
 // STREAM_MODERATION event applied as it arrives.
 
 import { get } from './api.js';
+import { subject } from './describe.js';
 import { announce } from './dom.js';
 import { channelLabel, percent } from './format.js';
 import { fromApi, fromEvent, isNewer } from './incidents.js';
@@ -89,8 +90,9 @@ function incidentEvent(s, attributes) {
   s.incidents.set(incident.incidentId, { ...incident, seq: s.seq });
   noteChannel(s, incident);
   if (!previous && incident.state !== 'resolved') {
-    const name = channelLabel(incident.channelArn, incident.channelName);
-    announce(`New incident on ${name}: ${incident.topLabel} ${percent(incident.topConfidence)}, ${incident.severity} severity.`);
+    const name = subject(incident, s.channels.get(incident.channelArn));
+    const what = incident.kind === 'chat' ? 'chat incident' : 'incident';
+    announce(`New ${what} on ${name}: ${incident.topLabel} ${percent(incident.topConfidence)}, ${incident.severity} severity.`);
   }
   if (previous?.version !== incident.version) s.details.delete(incident.incidentId);
 }

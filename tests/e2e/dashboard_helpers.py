@@ -2,18 +2,21 @@
 
 Channels of their own (IVS CreateChannel on the emulator, an encoder connected when a test
 needs the channel live), violating frames written as IVS would (see stack_helpers), a
-second moderator in moto's Cognito, and signing in as a person would.
+second moderator in moto's Cognito, and signing in as a person would. Viewers' chat rooms
+of a channel, and their messages queued for the deep pass as the review handler queues them.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
+import time
 from datetime import UTC, datetime
 
 import requests
 from playwright.sync_api import Locator, Page, expect
-from stack_helpers import aws, thumbnail_key, wait_for, write_frame
+from stack_helpers import aws, stage_setting, table, thumbnail_key, wait_for, write_frame
 
 from local.stack_client import api
 
@@ -79,6 +82,79 @@ class Channel:
             return None
 
         return wait_for(found, 30, f"an incident of {self.name} with {where}")
+
+
+class ViewerRoom:
+    """A viewers' chat room of the emulator, tagged with its channel as `make chat-rooms` does.
+
+    `said` keeps a clean line as the deep pass keeps every message it sees (as context, before
+    judging it: the local stack has no Comprehend to find it clean); `send` queues a message
+    for the deep pass, as the review handler queues what it allowed.
+    """
+
+    def __init__(self, stack: dict, channel_arn: str, purpose: str) -> None:
+        self.stack = stack
+        self.name = f"viewers-{purpose}-{secrets.token_hex(3)}"
+        room = aws(stack, "ivschat").create_room(
+            name=self.name, tags={"moderation-channel": channel_arn}
+        )
+        self.arn = room["arn"]
+
+    def said(self, user_id: str, content: str) -> dict:
+        message = self._message(user_id, content)
+        table(self.stack, stage_setting("CHAT_TABLE")).put_item(
+            Item={
+                "pk": f"recent#{self.arn}",
+                "sk": f"{message['sentAt']}#{message['id']}",
+                **{k: message[k] for k in ("id", "userId", "content", "sentAt")},
+                "expiresAt": int(time.time()) + 600,
+            }
+        )
+        return message
+
+    def send(self, user_id: str, content: str, attributes: dict | None = None) -> dict:
+        message = {**self._message(user_id, content), "attributes": attributes or {}}
+        queued = {**message, "source": "review", "reviewed": "ALLOW"}
+        aws(self.stack, "sqs").send_message(
+            QueueUrl=self.stack["queues"]["moderate_chat_messages"], MessageBody=json.dumps(queued)
+        )
+        return message
+
+    def _message(self, user_id: str, content: str) -> dict:
+        time.sleep(0.002)  # each message its own millisecond: context is ordered by sentAt
+        ident = secrets.token_hex(6)
+        return {"id": ident, "roomArn": self.arn, "userId": user_id, "content": content,
+                "sentAt": event_time_now()}  # fmt: skip
+
+    def incident(self, token: str, user_id: str, **where) -> dict:
+        """The user's newest chat incident in this room, once the API has it (matching `where`)."""
+
+        def found():
+            items = api(self.stack, "GET", "/incidents", token).json()["items"]
+            mine = [
+                i for i in items
+                if i.get("kind") == "chat" and i["roomArn"] == self.arn and i["userId"] == user_id
+            ]  # fmt: skip
+            mine.sort(key=lambda item: item["openedAt"])
+            if mine and all(mine[-1].get(k) == v for k, v in where.items()):
+                return mine[-1]
+            return None
+
+        return wait_for(found, 30, f"a chat incident of {user_id!r} in {self.name} with {where}")
+
+
+def block_term(stack: dict, token: str, room: str = "*") -> str:
+    """A new word blocked (PUT /chat/terms): a message with it is removed, and flagged."""
+    term = f"zq{secrets.token_hex(4)}"
+    answer = api(stack, "PUT", "/chat/terms", token, {"roomArn": room, "term": term})
+    assert answer.status_code == 200, answer.text
+    return term
+
+
+def chat_card(page: Page, user_id: str) -> Locator:
+    """The queue's card of `user_id`'s chat incident."""
+    title = page.locator("h2.chat-user", has_text=re.compile(f"^{re.escape(user_id)}$"))
+    return page.locator("#incidents > li.incident", has=title)
 
 
 def create_moderator(stack: dict, username: str) -> dict:

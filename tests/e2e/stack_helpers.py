@@ -129,5 +129,11 @@ def drain(stack: dict, queue_url: str) -> list[dict]:
     return bodies
 
 
+def stage_setting(name: str) -> str:
+    """An environment variable of the local stage (.chalice/config.json), as the stack runs it."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return config["stages"]["local"]["environment_variables"][name]
+
+
 def log_of(stack: dict, process: str) -> str:
     return (pathlib.Path(stack["logs"]) / f"{process}.log").read_text(errors="replace")
