@@ -47,11 +47,13 @@ if FUNCTION.rsplit("-", 1)[-1] not in EVENT_HANDLERS:  # the API function, or no
     from chalicelib.api.history import history
     from chalicelib.api.http import api_errors_and_cors
     from chalicelib.api.incidents import incidents
+    from chalicelib.api.me import me
     from chalicelib.api.stats import stats
     from chalicelib.api.streams import streams
     from chalicelib.api.viewer_chat import viewer_chat
 
-    for blueprint in (streams, chat, history, incidents, viewer_chat, channels, stats, dashboard):
+    blueprints = (streams, chat, history, incidents, viewer_chat, channels, stats, me, dashboard)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_middleware(api_errors_and_cors, "http")
 

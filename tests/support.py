@@ -92,6 +92,8 @@ for name in list(os.environ):
         "DECISION_TTL_DAYS",
         "FLAGGED_DECISION_TTL_DAYS",
         "MODERATORS_GROUP",
+        "TRIAGE_GROUP",
+        "ADMINS_GROUP",
         "CHAT_MESSAGING_ENDPOINT",
         "CHAT_TOKEN_MINUTES",
         "DASHBOARD_ORIGINS",

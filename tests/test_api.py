@@ -75,6 +75,7 @@ PROTECTED = [
     ("GET", "/channels"),
     ("GET", "/stats"),
     ("GET", "/teams"),
+    ("GET", "/me"),
 ]
 
 
@@ -177,7 +178,7 @@ def test_a_signed_in_user_who_is_not_a_moderator_gets_403(client):
     assert response.status_code == 403
     assert response.json_body == {
         "Code": "ForbiddenError",
-        "Message": "maria is not in the moderators group",
+        "Message": "maria is not in the triage, moderators or admins group",
     }
 
 

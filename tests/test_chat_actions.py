@@ -25,7 +25,7 @@ from chat_support import (
     review_request,
 )
 from support import ACCOUNT, REGION, ROOM_ARN, incident_audits, incidents
-from tokens import id_token, signed_in
+from tokens import id_token, role_token, signed_in
 
 from local.lambda_payloads import sqs_record
 
@@ -63,9 +63,9 @@ def post(client, path: str, body=None, token: str | None = None):
     return client.http.post(path, headers=headers, body=json.dumps(body or {}))
 
 
-def call(client, method: str, path: str, params=None, body=None):
+def call(client, method: str, path: str, params=None, body=None, token: str | None = None):
     query = f"?{urlencode(params)}" if params else ""
-    headers = {"Content-Type": "application/json", **signed_in(None)}
+    headers = {"Content-Type": "application/json", **signed_in(token)}
     send = getattr(client.http, method.lower())
     if body is None:
         return send(path + query, headers=headers)
@@ -220,11 +220,16 @@ def test_GIVEN_a_chat_incident_WHEN_read_THEN_it_shows_the_users_standing_and_th
 
 
 def test_blocked_terms_are_kept_listed_removed_and_refused_when_malformed(client, chat):
-    put = call(client, "PUT", "/chat/terms", body={"roomArn": "*", "term": "sc*m", "minutes": 60})
+    admin = role_token("admin")  # blocked terms are a policy: an admin's
+
+    def terms(method: str, params=None, body=None):
+        return call(client, method, "/chat/terms", params, body, token=admin)
+
+    put = terms("PUT", body={"roomArn": "*", "term": "sc*m", "minutes": 60})
     bad = [
-        call(client, "PUT", "/chat/terms", body={"roomArn": "*", "term": "***"}),
-        call(client, "PUT", "/chat/terms", body={"roomArn": "room", "term": "x"}),
-        call(client, "PUT", "/chat/terms", body={"roomArn": "*", "term": "x", "action": "shout"}),
+        terms("PUT", body={"roomArn": "*", "term": "***"}),
+        terms("PUT", body={"roomArn": "room", "term": "x"}),
+        terms("PUT", body={"roomArn": "*", "term": "x", "action": "shout"}),
     ]
     listed = call(client, "GET", "/chat/terms", {"roomArn": "*"}).json_body
 
@@ -232,8 +237,8 @@ def test_blocked_terms_are_kept_listed_removed_and_refused_when_malformed(client
     assert [r.status_code for r in bad] == [400, 400, 400]
     assert [t["term"] for t in listed["items"]] == ["sc*m"]
     assert chat.review("what a scaam", user="fan")["ReviewResult"] == "DENY"
-    gone = call(client, "DELETE", "/chat/terms", {"roomArn": "*", "term": "sc*m"})
-    missing = call(client, "DELETE", "/chat/terms", {"roomArn": "*", "term": "sc*m"})
+    gone = terms("DELETE", {"roomArn": "*", "term": "sc*m"})
+    missing = terms("DELETE", {"roomArn": "*", "term": "sc*m"})
     assert (gone.status_code, missing.status_code) == (200, 404)
 
 

@@ -42,7 +42,7 @@ from support import (
     thumbnail_key,
     written,
 )
-from tokens import signed_in
+from tokens import role_token, signed_in
 
 from chalicelib.frames.moderator import ModerationIncomplete
 from scripts.deploy import naming, policies
@@ -406,6 +406,7 @@ def run_api_chat_paths(client, app_module, recorder, monkeypatch, *stubbers) -> 
         send("post", f"{incident}/reopen", {})
         send("post", f"{incident}/resolve", {"resolution": "dismissed", "labels": ["INSULT"]})
         send("get", f"/chat/bans?roomArn={VIEWER_ROOM}")
+        headers["Authorization"] = signed_in(role_token("admin"))["Authorization"]  # policies
         send("put", "/chat/terms", {"roomArn": "*", "term": "spoiler"})
         send("get", "/chat/terms?roomArn=*")
         send("delete", "/chat/terms?roomArn=*&term=spoiler")

@@ -11,7 +11,7 @@ against the service model. Whatever is sent, every answer must be:
 - JSON `{"Code", "Message"}` with a message when it is an error;
 - with the security headers;
 - at most MAX_QUERIES_PER_REQUEST DynamoDB queries;
-- and a success on a protected route only for a moderator's token.
+- and a success on a protected route only for a token whose role may call it.
 
 Hypothesis runs derandomized with a bounded number of examples: the same inputs on every
 run, and a few seconds per test.
@@ -50,10 +50,11 @@ from history_items import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import ACCOUNT, APP_CLIENT_ID, CHANNEL_ARN, thumbnail_key
-from tokens import ISSUER, claims_now, id_token, signed_payload
+from tokens import GROUPS, ISSUER, claims_now, id_token, signed_payload
 
 from app import app as chalice_app
 from chalicelib.api.http import SECURITY_HEADERS
+from chalicelib.api.roles import rule_of
 from chalicelib.decisions.history import MAX_QUERIES_PER_REQUEST
 
 pytestmark = pytest.mark.usefixtures("jwks")
@@ -409,7 +410,8 @@ def good_headers(base: Base, token: str) -> dict[str, str]:
 
 @pytest.fixture
 def token() -> str:
-    return id_token()
+    """An admin's: every base is a request some role may make, and an admin may make all."""
+    return id_token(**{"cognito:groups": [GROUPS["admin"]]})
 
 
 @pytest.fixture
@@ -583,6 +585,9 @@ INTERESTING_CLAIMS = st.sampled_from(
         "moderators-old",
         "xmoderatorsx",
         ["moderators"],
+        ["triage"],
+        ["admins"],
+        ["triage", "admins"],
         ["moderators-old"],
         [["moderators"]],
         {"moderators": True},
@@ -604,10 +609,10 @@ INTERESTING_CLAIMS = st.sampled_from(
 )
 
 
-def a_moderator(claims: Any) -> bool:
-    """Whether verified claims are those of a moderator of this app client (the oracle)."""
+def role_of(claims: Any) -> str | None:
+    """The role verified claims give a user of this app client, if any (the oracle)."""
     if not isinstance(claims, dict):
-        return False
+        return None
     use = claims.get("token_use")
     if use == "id":
         aud = claims.get("aud")
@@ -617,12 +622,14 @@ def a_moderator(claims: Any) -> bool:
     elif use == "access":
         client_ok = claims.get("client_id") == APP_CLIENT_ID
     else:
-        return False
+        return None
     groups = claims.get("cognito:groups")
-    group_ok = isinstance(groups, list) and "moderators" in groups
-    group_ok = group_ok and all(isinstance(g, str) for g in groups)
+    if not (isinstance(groups, list) and all(isinstance(g, str) for g in groups)):
+        return None
+    roles = [role for role, group in GROUPS.items() if group in groups]  # lowest first
     sub = claims.get("sub")
-    return client_ok and group_ok and isinstance(sub, str) and bool(sub.strip())
+    ok = client_ok and roles and isinstance(sub, str) and bool(sub.strip())
+    return roles[-1] if ok else None
 
 
 def test_any_token_claims_to_any_route(client, app_module, history):
@@ -643,7 +650,8 @@ def test_any_token_claims_to_any_route(client, app_module, history):
         response = answer(client, app_module, request_of(*route, token))
         path, method = route
         if path not in PUBLIC and method != "OPTIONS" and response.status_code < 300:
-            assert a_moderator(claims), claims
+            role = role_of(claims)
+            assert role and rule_of(method, path).allows_some(role), (route, claims)
 
     protected = [(path, method) for path, method in ROUTES if path not in PUBLIC]
     for route in protected:

@@ -69,6 +69,17 @@ def signed_in(token: str | None = None, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token or id_token()}", **headers}
 
 
+# Each role's group, as the app's defaults name them (TRIAGE_GROUP, MODERATORS_GROUP,
+# ADMINS_GROUP); `id_token()` is a moderator's.
+GROUPS = {"triage": "triage", "moderator": "moderators", "admin": "admins"}
+
+
+def role_token(role: str | None, **overrides) -> str:
+    """An ID token of a user with `role` (None: in none of the roles' groups)."""
+    groups = [GROUPS[role]] if role else ["viewers"]
+    return id_token(**{"cognito:groups": groups, "cognito:username": f"{role}-user", **overrides})
+
+
 def signed_payload(payload: bytes, key=SIGNING_KEY, kid: str = KID) -> str:
     """A validly signed JWT whose payload is exactly `payload`: claims no JWT library writes
     (lone surrogates, duplicate names, an array instead of an object)."""

@@ -1,9 +1,10 @@
 """The moderator API and the dashboard, as Chalice blueprints grouped by concern.
 
 app.py registers each one; every route but the dashboard's files needs a signed-in
-moderator (`signed_in`). Routes are declared on an `ApiBlueprint`, so an AWS failure
-that escapes a route is answered as `aws_error` says (400, 503 or a plain 500), never as
-Chalice's bare 500; a route that knows better catches it first, with its own words.
+member of the team whose role may call it (`signed_in`; the table is api/roles.py). Routes
+are declared on an `ApiBlueprint`, so an AWS failure that escapes a route is answered as
+`aws_error` says (400, 503 or a plain 500), never as Chalice's bare 500; a route that knows
+better catches it first, with its own words.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint
 
 from chalicelib.api.auth import verifier
+from chalicelib.api.roles import authorize
 from chalicelib.core.dynamo import ConditionFailed
 from chalicelib.core.errors import ServiceUnavailable, aws_error
 from chalicelib.core.identity import Moderator
@@ -50,8 +52,10 @@ class ApiBlueprint(Blueprint):
 
 
 def signed_in(blueprint: Blueprint) -> Moderator:
-    """The moderator making the current request; 401 or 403 for anyone else."""
-    authorization = blueprint.current_request.headers.get("authorization")
-    moderator = verifier().moderator(authorization)
-    correlate(moderator=moderator.username)
+    """The moderator making the current request; 401 for anyone not signed in, 403 for a
+    user in none of the roles' groups, or whose role may not make this request."""
+    request = blueprint.current_request
+    moderator = verifier().moderator(request.headers.get("authorization"))
+    correlate(moderator=moderator.username, role=moderator.role)
+    authorize(moderator, request)
     return moderator

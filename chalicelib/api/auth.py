@@ -1,4 +1,4 @@
-"""Who is calling: a Cognito user pool token, verified here, and the moderators group.
+"""Who is calling: a Cognito user pool token, verified here, and their role (its groups).
 
 Verified in the route rather than by an API Gateway Cognito authorizer, which `chalice
 local` does not enforce, and so that a 401 reaches the dashboard with CORS headers and it
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import dependencies
 from chalicelib.core.config import user_pool_issuer
 from chalicelib.core.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized
-from chalicelib.core.identity import Moderator
+from chalicelib.core.identity import ROLES, Moderator
 from chalicelib.core.schema import Text
 
 if TYPE_CHECKING:
@@ -35,15 +35,22 @@ def jwks_client(url: str) -> PyJWKClient:
 
 
 class CognitoVerifier:
-    """Checks a user pool ID or access token: signature (JWKS), issuer, client, expiry, group."""
+    """Checks a user pool ID or access token: signature (JWKS), issuer, client, expiry; and
+    names the caller's role: the highest of the roles whose group (`groups`, role -> group)
+    they are in."""
 
     def __init__(
-        self, jwks: PyJWKClient, *, issuer: str, client_ids: Collection[str], group: str
+        self,
+        jwks: PyJWKClient,
+        *,
+        issuer: str,
+        client_ids: Collection[str],
+        groups: Mapping[str, str],
     ) -> None:
         self._jwks = jwks
         self._issuer = issuer
         self._client_ids = frozenset(client_ids)
-        self._group = group
+        self._groups = {role: groups[role] for role in ROLES}
 
     def moderator(self, authorization: str | None) -> Moderator:
         """The signed-in moderator, or Unauthorized (401) / Forbidden (403)."""
@@ -93,9 +100,14 @@ class CognitoVerifier:
         groups = claims.get("cognito:groups", [])
         if not (isinstance(groups, list) and all(isinstance(group, str) for group in groups)):
             raise Unauthorized("the token is not valid: cognito:groups must be a list of names")
-        if self._group not in groups:  # membership of the list, never a substring
-            raise Forbidden(f"{username} is not in the {self._group} group")
-        return Moderator(user_id=user_id, username=username)
+        # membership of the list, never a substring; the highest role wins
+        roles = [role for role in ROLES if self._groups[role] in groups]
+        if not roles:
+            names = [self._groups[role] for role in ROLES]
+            raise Forbidden(
+                f"{username} is not in the {', '.join(names[:-1])} or {names[-1]} group"
+            )
+        return Moderator(user_id=user_id, username=username, role=roles[-1])
 
 
 def _audience(aud: Any) -> list[str]:
@@ -125,5 +137,5 @@ def verifier() -> CognitoVerifier:
         jwks_client(config.jwks_url),
         issuer=user_pool_issuer(config.user_pool_id),
         client_ids=config.app_client_ids,
-        group=config.moderators_group,
+        groups=config.role_groups,
     )

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from chalicelib.core.identity import ADMIN, MODERATOR, TRIAGE
 from chalicelib.rules.policy import Policy, PolicyError, parse_categories, parse_thresholds
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -40,6 +41,8 @@ DEFAULTS = {
     "DECISION_TTL_DAYS": "30",
     "FLAGGED_DECISION_TTL_DAYS": "365",
     "MODERATORS_GROUP": "moderators",
+    "TRIAGE_GROUP": "triage",
+    "ADMINS_GROUP": "admins",
     "COGNITO_JWKS_URL": "",
     "COGNITO_ENDPOINT": "",
     "CHAT_MESSAGING_ENDPOINT": "",
@@ -89,6 +92,8 @@ class Settings:
     user_pool_id: str
     app_client_ids: tuple[str, ...]
     moderators_group: str
+    triage_group: str
+    admins_group: str
     jwks_url: str
     cognito_endpoint: str
     chat_messaging_endpoint: str
@@ -113,6 +118,12 @@ class Settings:
         """The deployment's account: the moderators' room's."""
         return self.moderation_room_arn.split(":")[4]
 
+    @property
+    def role_groups(self) -> dict[str, str]:
+        """Each role's user pool group: TRIAGE_GROUP, MODERATORS_GROUP, ADMINS_GROUP."""
+        groups = (self.triage_group, self.moderators_group, self.admins_group)
+        return dict(zip((TRIAGE, MODERATOR, ADMIN), groups, strict=True))
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         env = {**DEFAULTS, **{k: v for k, v in environ.items() if k in DEFAULTS or k in _REQUIRED}}
@@ -123,6 +134,7 @@ class Settings:
             auto_stop=_policy("AUTO_STOP_THRESHOLDS", env, parse_thresholds),
             ignored=_policy("IGNORED_CATEGORIES", env, parse_categories),
         )
+        groups = _role_groups(env)
         return cls(
             recording_bucket=_required("RECORDING_BUCKET", env, _BUCKET_NAME, "an S3 bucket name"),
             decisions_table=_required("DECISIONS_TABLE", env, _TABLE_NAME, "a DynamoDB table name"),
@@ -143,7 +155,9 @@ class Settings:
             app_client_ids=_list(
                 _required("COGNITO_APP_CLIENT_IDS", env, _CLIENT_IDS, "user pool app client ids")
             ),
-            moderators_group=_required("MODERATORS_GROUP", env, _GROUP, "a user pool group name"),
+            moderators_group=groups[MODERATOR],
+            triage_group=groups[TRIAGE],
+            admins_group=groups[ADMIN],
             jwks_url=_optional("COGNITO_JWKS_URL", env, _URL, "a URL")
             or user_pool_issuer(pool_id) + "/.well-known/jwks.json",
             cognito_endpoint=_optional("COGNITO_ENDPOINT", env, _URL, "a URL")
@@ -274,3 +288,15 @@ def _teams(name: str, env: Mapping[str, str]) -> tuple[str, ...]:
         if len(team) > MAX_TEAM_CHARS or not team.isprintable():
             raise ConfigError(f"{name}: {team[:40]!r} is not a team name of at most 100 characters")
     return teams
+
+
+def _role_groups(env: Mapping[str, str]) -> dict[str, str]:
+    """Each role's group (core/identity.py), three different groups of the user pool."""
+    names = {TRIAGE: "TRIAGE_GROUP", MODERATOR: "MODERATORS_GROUP", ADMIN: "ADMINS_GROUP"}
+    group = "a user pool group name"
+    groups = {role: _required(name, env, _GROUP, group) for role, name in names.items()}
+    if len(set(groups.values())) != len(groups):
+        raise ConfigError(
+            "TRIAGE_GROUP, MODERATORS_GROUP and ADMINS_GROUP must name three different groups"
+        )
+    return groups
