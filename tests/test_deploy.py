@@ -329,6 +329,7 @@ def test_GIVEN_a_stage_WHEN_packaged_THEN_the_api_serves_the_moderator_routes(sa
         "/channels": ["get", "options"],
         "/stats": ["get", "options"],
         "/teams": ["get", "options"],
+        "/me": ["get", "options"],
         "/": ["get"],
         "/static/{name}": ["get"],
         "/config": ["get"],
@@ -508,6 +509,8 @@ def test_GIVEN_the_stacks_outputs_WHEN_recorded_THEN_the_app_has_every_setting_i
         "UserPoolId": "us-west-2_AbC123xyz",
         "AppClientId": "1example23456789",
         "ModeratorsGroup": "moderators",
+        "TriageGroup": "triage",
+        "AdminsGroup": "admins",
         "ThumbnailStorage": "SEQUENTIAL,LATEST",
         "ChatTable": "ivs-moderation-qa-chat",
         "ChatMessagesQueueName": "ivs-moderation-qa-chat-messages",
@@ -535,7 +538,8 @@ def test_GIVEN_the_recording_configuration_THEN_its_storage_is_the_apps_setting(
         Settings.from_env(
             {
                 "THUMBNAIL_STORAGE": value,
-                **{s: "x" * 3 for s in RECORDED if s != "THUMBNAIL_STORAGE"},
+                # names of three characters, each setting its own (the groups must differ)
+                **{s: f"x{n:02}" for n, s in enumerate(sorted(RECORDED - {"THUMBNAIL_STORAGE"}))},
                 "MODERATION_ROOM_ARN": "arn:aws:ivschat:us-west-2:210987654321:room/Ab1",
                 "COGNITO_USER_POOL_ID": "us-west-2_Ab1",
             }

@@ -400,6 +400,32 @@ def test_GIVEN_a_deployed_stage_WHEN_a_moderator_is_invited_THEN_they_are_in_the
     assert any("/api/" in line for line in account.lines)  # they are sent the address
 
 
+def test_GIVEN_a_deployed_stage_WHEN_invited_with_a_role_THEN_they_are_in_its_group(
+    account, deployed
+):
+    pool = stack_outputs(account)["UserPoolId"]
+    idp = account.client("cognito-idp")
+
+    for name, role in (("tom", "triage"), ("lee", "admin")):
+        argv = ["--email", f"{name}@moderation.test", "--role", role]
+        assert account.run("moderator", "--stage", STAGE, *argv) == 0, "\n".join(account.lines)
+    assert any(
+        line.startswith("Invited lee <lee@moderation.test> as admin (group admins)")
+        for line in account.lines
+    )
+    with pytest.raises(SystemExit) as bad:  # argparse: the roles are the only choices
+        account.run("moderator", "--stage", STAGE, "--email", "x@moderation.test", "--role", "x")
+
+    def groups(name: str) -> list[str]:
+        found = idp.admin_list_groups_for_user(UserPoolId=pool, Username=name)["Groups"]
+        return [group["GroupName"] for group in found]
+
+    assert (groups("tom"), groups("lee")) == (["triage"], ["admins"])
+    assert bad.value.code == 2
+    recorded = account.config()["stages"][STAGE]["environment_variables"]
+    assert (recorded["TRIAGE_GROUP"], recorded["ADMINS_GROUP"]) == ("triage", "admins")
+
+
 def test_GIVEN_a_checkout_without_chalices_record_WHEN_deployed_or_destroyed_THEN_refused(
     account, deployed, capsys
 ):

@@ -27,6 +27,8 @@ OUTPUTS = {
     "UserPoolId": "eu-west-1_AbC123xyz",
     "AppClientId": "1example23456789",
     "ModeratorsGroup": "moderators",
+    "TriageGroup": "triage",
+    "AdminsGroup": "admins",
     "ThumbnailStorage": "SEQUENTIAL",
     "ChatTable": "ivs-moderation-prod-chat",
     "ChatMessagesQueueName": "ivs-moderation-prod-chat-messages",

@@ -5,7 +5,7 @@
   package    one template for a pipeline, in build/STAGE/ (make package)
   channels   point IVS channels at the stage's recording configuration (make channels)
   chat-rooms moderate IVS chat rooms with the stage's review handler (make chat-rooms)
-  moderator  invite another moderator (make moderator)
+  moderator  invite another moderator, triage or admin (make moderator ROLE=...)
 
 Whatever the operator can fix is said in one line, with what to do; never a traceback.
 """
@@ -106,9 +106,15 @@ def parser() -> argparse.ArgumentParser:
         help="the IVS channel ARN the room is the chat of (tag moderation-channel); one room",
     )
     flag(sub, "--force", "take rooms whose review handler is another function's")
-    sub = command("moderator", "invite a moderator")
+    sub = command("moderator", "invite a member of the team, in their role's group")
     sub.add_argument("--email", required=True)
     sub.add_argument("--name", default="")
+    sub.add_argument(
+        "--role",
+        default="moderator",
+        choices=users.ROLE_GROUPS,
+        help="triage (see, acknowledge, escalate), moderator (default) or admin",
+    )
     return top
 
 
@@ -185,7 +191,8 @@ def _run(args: argparse.Namespace, session: boto3.Session | None, say) -> int:
         return _chat_rooms(target, project, args, outputs, say)
     if args.command == "moderator":
         dashboard = ProjectConfig(project).dashboard_url(args.stage)
-        users.invite(target, outputs, args.email.strip(), args.name.strip(), dashboard, say)
+        email, name = args.email.strip(), args.name.strip()
+        users.invite(target, outputs, email, name, dashboard, say, role=args.role)
         return 0
     raise AssertionError(args.command)
 

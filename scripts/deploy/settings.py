@@ -30,6 +30,8 @@ OUTPUT_SETTINGS = {
     "UserPoolId": "COGNITO_USER_POOL_ID",
     "AppClientId": "COGNITO_APP_CLIENT_IDS",
     "ModeratorsGroup": "MODERATORS_GROUP",
+    "TriageGroup": "TRIAGE_GROUP",
+    "AdminsGroup": "ADMINS_GROUP",
     "ThumbnailStorage": "THUMBNAIL_STORAGE",
     "ChatTable": "CHAT_TABLE",
     "ChatMessagesQueueName": "CHAT_MESSAGES_QUEUE",

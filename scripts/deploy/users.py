@@ -1,4 +1,5 @@
-"""`make moderator STAGE=... EMAIL=...`: invite one more moderator to the stage's user pool."""
+"""`make moderator STAGE=... EMAIL=... [ROLE=triage|moderator|admin]`: invite one more member
+of the team to the stage's user pool, in the group of their role (moderator by default)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from scripts.deploy.naming import Refusal
 from scripts.deploy.settings import placeholder
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Each role's group, as the resources stack outputs it (and the stage records it).
+ROLE_GROUPS = {"triage": "TriageGroup", "moderator": "ModeratorsGroup", "admin": "AdminsGroup"}
 
 
 def invite(
@@ -21,14 +24,19 @@ def invite(
     name: str,
     dashboard: str,
     say: Callable[[str], None],
+    role: str = "moderator",
 ) -> None:
+    if role not in ROLE_GROUPS:
+        raise Refusal(f"ROLE={role!r} is not a role: {', '.join(ROLE_GROUPS)}")
+    if ROLE_GROUPS[role] not in outputs:
+        raise Refusal(f"stage has no {role} group yet: deploy it again (make deploy) first")
     if not _EMAIL.match(email):
         raise Refusal(f"EMAIL={email!r} is not an e-mail address")
     if reason := placeholder(email):
         raise Refusal(f"EMAIL={email!r} {reason}: give the moderator's real address")
     name = name or re.sub(r"[^\w.+-]", "", email.split("@")[0]) or "moderator"
     idp = target.client("cognito-idp")
-    pool, group = outputs["UserPoolId"], outputs["ModeratorsGroup"]
+    pool, group = outputs["UserPoolId"], outputs[ROLE_GROUPS[role]]
     try:
         idp.admin_create_user(
             UserPoolId=pool,
@@ -44,6 +52,8 @@ def invite(
             raise Refusal(f"{name} is already a user of the pool: pick another NAME") from None
         raise
     idp.admin_add_user_to_group(UserPoolId=pool, Username=name, GroupName=group)
-    say(f"Invited {name} <{email}> to the moderators; Cognito e-mails a temporary password.")
+    say(
+        f"Invited {name} <{email}> as {role} (group {group}); Cognito e-mails a temporary password."
+    )
     if dashboard:
         say(f"Send them the dashboard's address: {dashboard}")
