@@ -73,8 +73,13 @@ chat-rooms: $(BIN)/.installed ## Moderate ROOMS='arn:aws:ivschat:...' (or ROOMS=
 		$(if $(filter yes,$(DETACH)),--detach) $(if $(FALLBACK),--fallback $(FALLBACK)) \
 		$(if $(CHANNEL),--channel $(CHANNEL)) $(if $(filter yes,$(FORCE)),--force) $(AWS_ARGS) $(ARGS)
 
-moderator: $(BIN)/.installed ## Invite EMAIL=... (NAME=...) to STAGE's moderators
-	$(DEPLOY) moderator --stage $(STAGE) --email "$(EMAIL)" $(if $(NAME),--name $(NAME)) $(AWS_ARGS) $(ARGS)
+# make moderator STAGE=prod EMAIL=... [ROLE=triage|moderator|admin] [NAME=...]; STAGE=local adds
+# the user to the running local stack (make local) and prints their password.
+ROLE ?= moderator
+moderator: $(BIN)/.installed ## Invite EMAIL=... (ROLE=triage|moderator|admin, NAME=...) to STAGE's team
+	$(if $(filter local,$(STAGE)),$(BIN)/python -m local.users,$(DEPLOY) moderator --stage $(STAGE)) \
+		--email "$(EMAIL)" --role $(ROLE) $(if $(NAME),--name $(NAME)) \
+		$(if $(filter local,$(STAGE)),,$(AWS_ARGS)) $(ARGS)
 
 package: $(BIN)/.installed ## One template for a pipeline (SAM, with every resource): build/STAGE/sam.json
 	$(DEPLOY) package --stage $(STAGE) --out build/$(STAGE) $(STAGE_ARGS) $(ARGS)

@@ -15,12 +15,17 @@ def banner(info: dict) -> str:
     handlers = "\n".join(
         f"    {handler:<24} <- {source(handler, url)}" for handler, url in info["queues"].items()
     )
+    sign_ins = "\n              ".join(
+        f"{info[role]['username']} / {info[role]['password']}  ({role})"
+        for role in ("triage", "moderator", "admin")
+    )
     return f"""
 ivs-moderation is running locally.
 
   Dashboard   {info["dashboard_url"]}
-  Sign in as  {info["moderator"]["username"]} / {info["moderator"]["password"]}
-              (not a moderator: {info["viewer"]["username"]} / {info["viewer"]["password"]})
+  Sign in as  {sign_ins}
+              (in no role's group: {info["viewer"]["username"]} / {info["viewer"]["password"]})
+              more: make moderator STAGE=local EMAIL=... ROLE=triage|moderator|admin
   API         {info["api_url"]}
   AWS (moto)  {info["aws_endpoint_url"]} (DynamoDB {info["dynamodb_endpoint_url"]})
   Emulator    {info["emulator_url"]}

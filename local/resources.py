@@ -153,11 +153,11 @@ def _queue_arn(sqs, queue_url: str) -> str:
 class UserPool:
     user_pool_id: str
     client_id: str
-    group: str
+    groups: dict[str, str]  # role -> its group (TRIAGE_GROUP, MODERATORS_GROUP, ADMINS_GROUP)
 
 
-def create_moderators_pool(idp, name: str, group: str) -> UserPool:
-    """A user pool, a public app client for the dashboard, and the moderators group."""
+def create_moderators_pool(idp, name: str, groups: dict[str, str]) -> UserPool:
+    """A user pool, a public app client for the dashboard, and a group for each role."""
     pool_id = idp.create_user_pool(PoolName=name)["UserPool"]["Id"]
     client_id = idp.create_user_pool_client(
         UserPoolId=pool_id,
@@ -165,24 +165,25 @@ def create_moderators_pool(idp, name: str, group: str) -> UserPool:
         GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
-    idp.create_group(UserPoolId=pool_id, GroupName=group)
-    return UserPool(pool_id, client_id, group)
+    for group in groups.values():
+        idp.create_group(UserPoolId=pool_id, GroupName=group)
+    return UserPool(pool_id, client_id, dict(groups))
 
 
-def create_user(idp, pool: UserPool, username: str, *, moderator: bool) -> str:
-    """A confirmed user with a fresh random password (returned); in the group if a moderator."""
+def create_user(
+    idp, pool_id: str, username: str, group: str | None, email: str | None = None
+) -> str:
+    """A confirmed user with a fresh random password (returned), in `group` if one is given."""
     password = f"Mod-{secrets.token_urlsafe(12)}1a"
     idp.admin_create_user(
-        UserPoolId=pool.user_pool_id,
+        UserPoolId=pool_id,
         Username=username,
         MessageAction="SUPPRESS",
-        UserAttributes=[{"Name": "email", "Value": f"{username}@example.com"}],
+        UserAttributes=[{"Name": "email", "Value": email or f"{username}@example.com"}],
     )
     idp.admin_set_user_password(
-        UserPoolId=pool.user_pool_id, Username=username, Password=password, Permanent=True
+        UserPoolId=pool_id, Username=username, Password=password, Permanent=True
     )
-    if moderator:
-        idp.admin_add_user_to_group(
-            UserPoolId=pool.user_pool_id, Username=username, GroupName=pool.group
-        )
+    if group:
+        idp.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
     return password

@@ -8,6 +8,7 @@ import sys
 
 import boto3
 
+from chalicelib.core.config import DEFAULTS
 from local.chat_rooms import LOG_GROUP, LOG_SUBSCRIBER, REVIEW_HANDLER, create_chat_logging
 from local.resources import (
     create_moderators_pool,
@@ -18,7 +19,14 @@ from local.resources import (
 )
 from local.stage import ACCOUNT, REGION, lambda_function
 
-MODERATOR = "moderator"
+# Each role's group setting (chalicelib/core/config.py). The stack makes one user of each
+# role, named after it, and a viewer in no group; stack.json and the banner give their
+# passwords, and `make moderator STAGE=local` adds more (local/users.py).
+ROLE_GROUP_SETTINGS = {
+    "triage": "TRIAGE_GROUP",
+    "moderator": "MODERATORS_GROUP",
+    "admin": "ADMINS_GROUP",
+}
 
 
 def create_resources(
@@ -69,11 +77,13 @@ def create_resources(
     chat_queue = f"/{stage['CHAT_MESSAGES_QUEUE']}"
     chat_queue_url = next(r.queue_url for r in routes.queues if r.queue_url.endswith(chat_queue))
     idp = client("cognito-idp", moto_url)
-    pool = create_moderators_pool(
-        idp, "ivs-moderation-local", stage.get("MODERATORS_GROUP", "moderators")
-    )
-    moderator_password = create_user(idp, pool, MODERATOR, moderator=True)
-    viewer_password = create_user(idp, pool, "viewer", moderator=False)
+    groups = {role: stage.get(name, DEFAULTS[name]) for role, name in ROLE_GROUP_SETTINGS.items()}
+    pool = create_moderators_pool(idp, "ivs-moderation-local", groups)
+    users = {
+        role: {"username": role, "password": create_user(idp, pool.user_pool_id, role, group)}
+        for role, group in groups.items()
+    }
+    viewer = {"username": "viewer", "password": create_user(idp, pool.user_pool_id, "viewer", None)}
     return {
         "routes": routes,
         "failed_frames": failed_frames,
@@ -91,8 +101,9 @@ def create_resources(
             "CHAT_MESSAGES_QUEUE_URL": chat_queue_url,
         },
         "chat": chat,
-        "moderator": {"username": MODERATOR, "password": moderator_password},
-        "viewer": {"username": "viewer", "password": viewer_password},
+        "groups": groups,
+        "users": users,
+        "viewer": viewer,
     }
 
 

@@ -12,8 +12,8 @@ in it (local/chatters.py). The relay also serves Lambda's Invoke API (local/invo
 emulator's IVS chat calls the review handler and delivers chat logs through it. It creates
 what the README's deploy steps create in AWS (bucket with EventBridge notifications, tables,
 the app's own rules and queues, the failed-frames queue, the moderators' room, chat logging,
-a user pool with a moderator), writes the endpoints to .local/stack.json, and stops every
-process it started on Ctrl-C (or SIGTERM).
+a user pool with a user of each role), writes the endpoints to .local/stack.json, and stops
+every process it started on Ctrl-C (or SIGTERM).
 The production code runs unchanged: it reaches the stand-ins through boto3's standard
 endpoint variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_REKOGNITION, AWS_ENDPOINT_URL_COMPREHEND,
 ...).
@@ -218,8 +218,10 @@ class Stack:
             "failed_frames_dead_letter_url": resources["failed_frames"].dead_letter_url,
             "user_pool_id": resources["environment"]["COGNITO_USER_POOL_ID"],
             "client_id": resources["environment"]["COGNITO_APP_CLIENT_IDS"],
-            "moderator": resources["moderator"],
+            # one user of each role ("triage", "moderator", "admin"), and one in no group
+            **resources["users"],
             "viewer": resources["viewer"],
+            "groups": resources["groups"],
             "channels": channels,
             "logs": str(self.state / "logs"),
             "pids": {name: process.pid for name, process in self.processes.running},

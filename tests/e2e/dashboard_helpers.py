@@ -18,7 +18,7 @@ import requests
 from playwright.sync_api import Locator, Page, expect
 from stack_helpers import aws, stage_setting, table, thumbnail_key, wait_for, write_frame
 
-from local.stack_client import api
+from local.stack_client import api, sign_in
 
 # Chromium as root, with no network but this machine (see the README).
 CHROMIUM_ARGS = [
@@ -143,9 +143,11 @@ class ViewerRoom:
         return wait_for(found, 30, f"a chat incident of {user_id!r} in {self.name} with {where}")
 
 
-def block_term(stack: dict, token: str, room: str = "*") -> str:
-    """A new word blocked (PUT /chat/terms): a message with it is removed, and flagged."""
+def block_term(stack: dict, room: str = "*") -> str:
+    """A new word blocked (PUT /chat/terms) by the stack's admin (blocked terms are a policy):
+    a message with it is removed, and flagged."""
     term = f"zq{secrets.token_hex(4)}"
+    token = sign_in(stack, "admin")
     answer = api(stack, "PUT", "/chat/terms", token, {"roomArn": room, "term": term})
     assert answer.status_code == 200, answer.text
     return term
