@@ -36,6 +36,7 @@ from history_items import (
     CHAT_TO_CLEAN,
     CHAT_TO_TIME_OUT,
     CHAT_TO_UNBAN,
+    INCIDENT_HELD,
     INCIDENT_TO_ACKNOWLEDGE,
     INCIDENT_TO_REOPEN,
     INCIDENT_TO_RESOLVE,
@@ -120,6 +121,15 @@ BASES: dict[tuple[str, str], Base] = {
     ),
     ("/channels", "GET"): Base(),
     ("/stats", "GET"): Base(params=WINDOW),
+    ("/incidents/{incident_id}/take-over", "POST"): Base(
+        body={"note": "mine now"}, path_params={"incident_id": INCIDENT_TO_ACKNOWLEDGE}
+    ),
+    ("/incidents/{incident_id}/assign", "POST"): Base(
+        body={"to": "tom", "note": "yours"}, path_params={"incident_id": INCIDENT_TO_ACKNOWLEDGE}
+    ),
+    ("/incidents/{incident_id}/release", "POST"): Base(
+        body={"note": "not mine"}, path_params={"incident_id": INCIDENT_HELD}
+    ),
     ("/incidents/{incident_id}/ban", "POST"): Base(
         body={"note": "slurs", "everyRoom": False}, path_params={"incident_id": CHAT_TO_BAN}
     ),
