@@ -396,3 +396,26 @@ def test_a_non_moderator_sees_no_keys_nor_settings(page, stack, console):
     expect(page.get_by_role("button", name="Keys")).to_be_hidden()
     expect(page.get_by_role("button", name="Settings")).to_be_hidden()
     expect(page).to_have_title("Stream moderation")
+
+
+def test_a_history_row_names_its_channel_and_opens_its_incident(page, stack, moderator, token):
+    channel = Channel(stack, "linked")
+    channel.flag()
+    incident = channel.incident(token)
+    ack = f"/incidents/{incident['incidentId']}/acknowledge"
+    assert api(stack, "POST", ack, token, {}).status_code == 200
+    sign_in_as(page, stack, moderator)
+
+    page.get_by_role("tab", name="History").click()
+    history = page.get_by_role("tabpanel", name="History")
+    history.get_by_label("Channel").select_option(label=channel.name)
+    history.get_by_role("button", name="Show").click()
+    row = page.locator('#history-rows li[data-kind="incident"]').first
+    expect(row.locator(".entry-channel")).to_have_text(channel.name)
+    expect(row).not_to_contain_text(incident["incidentId"])  # no raw id in the prose
+
+    row.get_by_role("link", name=re.compile("^Open the incident")).click()
+    lightbox = page.locator("#lightbox")
+    expect(lightbox).to_be_visible()
+    expect(lightbox.locator("h2")).to_contain_text(channel.name)
+    expect(lightbox.locator(".standing")).to_contain_text("Acknowledged by moderator (you)")
