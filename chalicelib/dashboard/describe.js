@@ -1,6 +1,7 @@
 // Incidents in words: who holds it, how it was resolved, how long it has been open.
 
 import { channelLabel, clock, duration, RESOLUTION_WORDS } from './format.js';
+import { targetMinutes } from './urgency.js';
 
 export function channelName(incident, channel) {
   return channelLabel(incident.channelArn, channel?.name || incident.channelName);
@@ -12,8 +13,9 @@ export function subject(incident, channel) {
   return `${incident.userId} in ${incident.roomName || channelLabel(incident.roomArn, '')}`;
 }
 
-/** "Open for 6 min, past the 5 min target" (urgent) or "Handled in 3 min". */
-export function age(incident, now, urgentMinutes) {
+/** "Open for 6 min, past the 5 min target" (urgent) or "Handled in 3 min"; the target is
+ * its severity's (urgency.js). */
+export function age(incident, now, config) {
   const opened = new Date(incident.openedAt).getTime();
   if (incident.state === 'resolved') {
     const resolved = new Date(incident.resolvedAt).getTime();
@@ -22,8 +24,9 @@ export function age(incident, now, urgentMinutes) {
   }
   const open = now - opened;
   if (!Number.isFinite(open)) return { text: 'Open', urgent: false };
-  const urgent = open > urgentMinutes * 60_000;
-  const target = urgent ? `past the ${urgentMinutes} min target` : `target ${urgentMinutes} min`;
+  const minutes = targetMinutes(incident.severity, config);
+  const urgent = open > minutes * 60_000;
+  const target = urgent ? `past the ${minutes} min target` : `target ${minutes} min`;
   return { text: `Open for ${duration(open)}, ${target}`, urgent };
 }
 

@@ -4,7 +4,6 @@
 
 import { chatActionsFor, chatFields } from './chatmodel.js';
 
-const SEVERITY_RANK = { medium: 1, high: 2, critical: 3 };
 export const CATEGORIES = [
   'Explicit', 'Non-Explicit Nudity of Intimate parts and Kissing', 'Swimwear or Underwear',
   'Violence', 'Visually Disturbing', 'Rude Gestures', 'Drugs & Tobacco', 'Alcohol', 'Gambling',
@@ -45,6 +44,7 @@ export function fromApi(item) {
     latestFrameKey: item.latestFrameKey || '',
     acknowledgedBy: item.acknowledgedBy || '',
     acknowledgedAt: item.acknowledgedAt || '',
+    assignedTo: item.assignedTo || '',
     resolvedBy: item.resolvedBy || '',
     resolvedAt: item.resolvedAt || '',
     resolutionNote: item.resolutionNote || (item.state === 'resolved' && resolved?.note) || '',
@@ -98,6 +98,7 @@ export function fromEvent(a, previous) {
     latestFrameKey: a.latestFrameKey || previous?.latestFrameKey || '',
     acknowledgedBy: a.acknowledgedBy || '',
     acknowledgedAt: a.type === 'incident-acknowledged' ? acted : same('acknowledgedBy')?.acknowledgedAt || '',
+    assignedTo: a.assignedTo || '',
     resolvedBy: a.resolvedBy || '',
     resolvedAt: a.type === 'incident-resolved' ? acted
       : (state === 'resolved' && same('resolvedBy')?.resolvedAt) || '',
@@ -124,16 +125,6 @@ export function isNewer(next, previous, fromApiAnswer) {
   return fromApiAnswer ? next.version >= previous.version : next.version > previous.version;
 }
 
-/** The API's queue order: unresolved (most severe, then oldest), escalated, newest resolved. */
-export function queueOrder(a, b) {
-  const group = (i) => (i.state !== 'resolved' ? 0 : i.resolution === 'escalated' ? 1 : 2);
-  const byGroup = group(a) - group(b);
-  if (byGroup) return byGroup;
-  if (group(a) === 2) return (b.resolvedAt || '').localeCompare(a.resolvedAt || '');
-  return (SEVERITY_RANK[b.severity] || 0) - (SEVERITY_RANK[a.severity] || 0)
-    || a.openedAt.localeCompare(b.openedAt);
-}
-
 export const STATE_FILTERS = {
   all: 'Everything (with the last 24 h resolved)',
   active: 'To handle (open, acknowledged, escalated)',
@@ -147,7 +138,24 @@ export function isActive(incident) {
   return incident.state !== 'resolved' || incident.resolution === 'escalated';
 }
 
-export function matches(incident, filters, channelName) {
+export const HOLDER_FILTERS = { '': 'Anyone', mine: 'Mine', unassigned: 'Nobody (unassigned)' };
+export const KIND_FILTERS = { '': 'Frames and chat', frame: 'Frames', chat: 'Chat' };
+
+/** Who holds an unresolved incident: whom it is assigned to, else who acknowledged it. */
+export function holderOf(incident) {
+  if (incident.state === 'resolved') return '';
+  return incident.assignedTo || incident.acknowledgedBy || '';
+}
+
+/** What a search matches: the channel's name or id, the incident id, a chat user or room. */
+function found(incident, channelName, query) {
+  const q = query.trim().toLowerCase();
+  if (!q) return true;
+  return [channelName, incident.channelArn, incident.incidentId, incident.userId, incident.roomName, incident.roomArn]
+    .some((text) => String(text || '').toLowerCase().includes(q));
+}
+
+export function matches(incident, filters, channelName, me = '') {
   const byState = {
     all: true,
     active: isActive(incident),
@@ -156,9 +164,17 @@ export function matches(incident, filters, channelName) {
     escalated: incident.resolution === 'escalated',
     resolved: incident.state === 'resolved' && incident.resolution !== 'escalated',
   }[filters.state] ?? true;
-  return byState
+  const holder = holderOf(incident);
+  const byHolder = {
+    mine: Boolean(me) && holder === me,
+    unassigned: incident.state !== 'resolved' && !holder,
+  }[filters.holder] ?? true;
+  const kind = incident.kind === 'chat' ? 'chat' : 'frame';
+  return byState && byHolder
+    && (!filters.kind || filters.kind === kind)
     && (!filters.channel || channelName === filters.channel)
-    && (!filters.category || incident.categories.some((entry) => entry.category === filters.category));
+    && (!filters.category || incident.categories.some((entry) => entry.category === filters.category))
+    && found(incident, channelName, filters.q || '');
 }
 
 /** What a moderator can do with it now. No Stop on a channel known to be offline. A chat

@@ -4,7 +4,8 @@
 
 import { get, reason } from './api.js';
 import { actionBar, labelList } from './parts.js';
-import { age, channelName, frameCount, standing } from './describe.js';
+import { channelName, frameCount, standing } from './describe.js';
+import { ageText } from './ticker.js';
 import { $, h, replace } from './dom.js';
 import { capitalised, clock, percent } from './format.js';
 import { frameImage, remember } from './frames.js';
@@ -127,7 +128,8 @@ export function renderLightbox(s) {
       h('p', { class: 'severity' }, `${capitalised(incident.severity)} severity`,
         channel?.live === true ? ', channel live' : channel?.live === false ? ', channel offline' : ''),
       labelList(incident),
-      h('p', {}, age(incident, s.now, s.settings.urgentMinutes).text, `, ${frameCount(incident)}`,
+      h('p', {}, h('span', { dataset: { ageOf: incident.incidentId } }, ageText(incident, Date.now(), s.config).text),
+        `, ${frameCount(incident)}`,
         incident.contentTypes.length ? `, ${incident.contentTypes.join(', ')}` : ''),
       h('p', { class: 'standing' }, standing(incident, s.user)),
       notice ? h('p', { class: ['notice', `notice-${notice.tone}`] }, notice.text) : null,

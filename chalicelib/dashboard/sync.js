@@ -2,6 +2,7 @@
 // (re)connection and every SYNC_SECONDS (events are best effort), and each schema-v2
 // STREAM_MODERATION event applied as it arrives.
 
+import { alertNew } from './alerts.js';
 import { get } from './api.js';
 import { subject } from './describe.js';
 import { announce } from './dom.js';
@@ -50,12 +51,13 @@ async function load() {
       const previous = s.incidents.get(incident.incidentId);
       if (isNewer(incident, previous, true)) s.incidents.set(incident.incidentId, { ...incident, seq: previous?.seq || 0 });
       noteChannel(s, incident);
+      if (s.synced && !previous && incident.state !== 'resolved') alertNew(incident); // its event was missed
     }
     s.truncated = Boolean(incidents.body.truncated);
     if (!s.truncated) {
       // Gone from the queue (resolved over 24 h ago), unless an event told of it meanwhile.
       for (const [id, incident] of s.incidents) {
-        if (!listed.has(id) && incident.seq <= since) s.incidents.delete(id);
+        if (!listed.has(id) && incident.seq <= since && s.lightbox?.incidentId !== id) s.incidents.delete(id);
       }
     }
     s.synced = Date.now();
@@ -67,6 +69,17 @@ function noteChannel(s, incident) {
   const known = s.channels.get(incident.channelArn);
   if (!known) s.channels.set(incident.channelArn, { channelArn: incident.channelArn, name: incident.channelName });
   else if (!known.name && incident.channelName) known.name = incident.channelName;
+}
+
+/** Keep an API answer's incident (an action's, GET /incidents/{id}) if it is at least as
+ * new as the one shown; the incident shown. */
+export function keep(item) {
+  const incident = fromApi(item);
+  update((s) => {
+    const previous = s.incidents.get(incident.incidentId);
+    if (isNewer(incident, previous, true)) s.incidents.set(incident.incidentId, { ...incident, seq: previous?.seq || 0 });
+  });
+  return state.incidents.get(incident.incidentId);
 }
 
 /** One STREAM_MODERATION event's attributes. */
@@ -93,6 +106,7 @@ function incidentEvent(s, attributes) {
     const name = subject(incident, s.channels.get(incident.channelArn));
     const what = incident.kind === 'chat' ? 'chat incident' : 'incident';
     announce(`New ${what} on ${name}: ${incident.topLabel} ${percent(incident.topConfidence)}, ${incident.severity} severity.`);
+    alertNew(incident);
   }
   if (previous?.version !== incident.version) s.details.delete(incident.incidentId);
 }
