@@ -44,6 +44,7 @@ if FUNCTION.rsplit("-", 1)[-1] not in EVENT_HANDLERS:  # the API function, or no
     from chalicelib.api.channels import channels
     from chalicelib.api.chat import chat
     from chalicelib.api.dashboard import dashboard
+    from chalicelib.api.export import export
     from chalicelib.api.history import history
     from chalicelib.api.http import api_errors_and_cors
     from chalicelib.api.incidents import incidents
@@ -51,7 +52,17 @@ if FUNCTION.rsplit("-", 1)[-1] not in EVENT_HANDLERS:  # the API function, or no
     from chalicelib.api.streams import streams
     from chalicelib.api.viewer_chat import viewer_chat
 
-    for blueprint in (streams, chat, history, incidents, viewer_chat, channels, stats, dashboard):
+    for blueprint in (
+        streams,
+        chat,
+        history,
+        export,
+        incidents,
+        viewer_chat,
+        channels,
+        stats,
+        dashboard,
+    ):
         app.register_blueprint(blueprint)
     app.register_middleware(api_errors_and_cors, "http")
 

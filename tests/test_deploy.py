@@ -315,6 +315,7 @@ def test_GIVEN_a_stage_WHEN_packaged_THEN_the_api_serves_the_moderator_routes(sa
         "/chat-token": ["options", "post"],
         "/decisions": ["get", "options"],
         "/frames": ["get", "options"],
+        "/export/decisions": ["get", "options"],
         "/incidents": ["get", "options"],
         "/incidents/{incident_id}": ["get", "options"],
         "/incidents/{incident_id}/acknowledge": ["options", "post"],
