@@ -542,6 +542,7 @@ def test_GIVEN_the_recording_configuration_THEN_its_storage_is_the_apps_setting(
                 **{s: "x" * 3 for s in RECORDED if s != "THUMBNAIL_STORAGE"},
                 "MODERATION_ROOM_ARN": "arn:aws:ivschat:us-west-2:210987654321:room/Ab1",
                 "COGNITO_USER_POOL_ID": "us-west-2_Ab1",
+                "ALERT_TOPIC_ARN": "arn:aws:sns:us-west-2:210987654321:ivs-moderation-x-alerts",
             }
         )
 
