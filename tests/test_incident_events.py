@@ -157,3 +157,21 @@ def test_publishing_is_one_bounded_call(app_module):
     config = client.meta.config
     assert (config.connect_timeout, config.read_timeout) == (0.5, 1)
     assert config.retries["total_max_attempts"] == 2
+
+
+def test_who_holds_an_incident_is_published_as_incident_assigned(bus):
+    incidents, handling = dependencies.incidents(), dependencies.incident_handling()
+    opened = incidents.record_frame(flagged(0))
+    handling.acknowledge(opened.incident_id, "maria")
+    handling.take_over(opened.incident_id, "tom", note="maria is off shift")
+    handling.assign(opened.incident_id, "tom", "ana")
+    handling.release(opened.incident_id, "ana")
+
+    details = bus.details()
+
+    assert [(d["type"], d["actor"], d.get("assignedTo", "")) for d in details[1:]] == [
+        ("incident-acknowledged", "maria", "maria"),
+        ("incident-assigned", "tom", "tom"),
+        ("incident-assigned", "tom", "ana"),
+        ("incident-assigned", "ana", ""),
+    ]

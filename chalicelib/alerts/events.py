@@ -28,6 +28,7 @@ _OPTIONAL = (
     "channelName",
     "escalatedTo",
     "acknowledgedBy",
+    "assignedTo",
     "resolvedBy",
     "openedAt",
     "topCategory",
@@ -47,7 +48,7 @@ def transition_events(
     at: str,
 ) -> list[dict[str, Any]]:
     """The event details of one committed change, in the order of its transitions."""
-    steps = [(f"incident-{str(e['action']).split(':')[0]}", e) for e in entries]
+    steps = [(_type_of(str(e["action"])), e) for e in entries]
     if not steps and announce == UPDATED:
         steps = [(UPDATED, {"by": "system", "at": at})]
     details = []
@@ -64,6 +65,20 @@ def transition_events(
             team = str(incident.get("slaEscalatedTo", ""))
         details.append(_detail(event_type, incident, entry, alerts, team))
     return details
+
+
+# Who holds it changed (incidents/claims.py): one type, as the moderators' room hears it.
+_ASSIGNED = {
+    "taken-over": "incident-assigned",
+    "taken-over-from": "incident-assigned",
+    "assigned-to": "incident-assigned",
+    "released": "incident-assigned",
+}
+
+
+def _type_of(action: str) -> str:
+    name = action.split(":")[0]
+    return _ASSIGNED.get(name, f"incident-{name}")
 
 
 def _reached_high(previous: Mapping[str, Any] | None, incident: Mapping[str, Any]) -> bool:
