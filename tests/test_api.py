@@ -78,6 +78,7 @@ PROTECTED = [
     ("DELETE", "/chat/terms"),
     ("GET", "/channels"),
     ("GET", "/stats"),
+    ("GET", "/stats/backlog"),
     ("GET", "/teams"),
 ]
 
@@ -131,6 +132,7 @@ def test_the_sign_in_config_is_public_and_holds_no_secret(client):
         "userPoolId": USER_POOL_ID,
         "clientId": APP_CLIENT_ID,
         "cognitoEndpoint": "https://cognito-idp.us-west-2.amazonaws.com/",
+        "slaMinutes": {"critical": 2, "high": 5, "medium": 15},
     }
 
 

@@ -333,6 +333,7 @@ def test_GIVEN_a_stage_WHEN_packaged_THEN_the_api_serves_the_moderator_routes(sa
         "/chat/terms": ["delete", "get", "options", "put"],
         "/channels": ["get", "options"],
         "/stats": ["get", "options"],
+        "/stats/backlog": ["get", "options"],
         "/teams": ["get", "options"],
         "/": ["get"],
         "/static/{name}": ["get"],

@@ -377,6 +377,30 @@ def test_stats_count_escalations_apart_and_per_moderator_and_channel(client, rek
     assert channel["channelName"] == "arena-shooter"
 
 
+def test_the_backlog_counts_what_waits_who_holds_it_and_what_is_past_its_target(
+    client, rekognition, ivschat, monkeypatch
+):
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib import dependencies
+
+    monkeypatch.setenv("SLA_MINUTES", "critical=2; high=5; medium=15")
+    incident_id = open_incident(client, rekognition, ivschat, 0)
+    now = get(client, "/stats/backlog").json_body
+    later = datetime.now(UTC) + timedelta(minutes=16)
+    monkeypatch.setattr(dependencies, "now", lambda: later)
+    past = get(client, "/stats/backlog").json_body
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0600"}, SEND)
+    post(client, f"/incidents/{incident_id}/acknowledge")
+    held = get(client, "/stats/backlog").json_body
+
+    assert (now["waiting"], now["unassigned"], now["pastTarget"]) == (1, 1, 0)
+    assert now["targetsMinutes"] == {"critical": 2, "high": 5, "medium": 15}
+    assert (past["waiting"], past["unassigned"], past["pastTarget"]) == (1, 1, 1)
+    assert (held["waiting"], held["unassigned"], held["pastTarget"]) == (1, 0, 0)
+    assert client.http.get("/config").json_body["slaMinutes"]["medium"] == 15
+
+
 def test_incidents_need_a_moderator(client):
     response = client.http.get("/incidents")
     assert response.status_code == 401

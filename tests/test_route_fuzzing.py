@@ -122,6 +122,7 @@ BASES: dict[tuple[str, str], Base] = {
     ),
     ("/channels", "GET"): Base(),
     ("/stats", "GET"): Base(params=WINDOW),
+    ("/stats/backlog", "GET"): Base(),
     ("/incidents/{incident_id}/take-over", "POST"): Base(
         body={"note": "mine now"}, path_params={"incident_id": INCIDENT_TO_ACKNOWLEDGE}
     ),

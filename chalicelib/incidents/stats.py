@@ -15,11 +15,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.core.times import client_time, iso_time, parse_time, time_window
-from chalicelib.incidents.model import DISMISSED, ESCALATED, POLICY, RESOLVED, SLA, STOPPED, SYSTEM
+from chalicelib.incidents.model import (
+    DISMISSED,
+    ESCALATED,
+    OPEN,
+    POLICY,
+    RESOLVED,
+    SLA,
+    STOPPED,
+    SYSTEM,
+)
+from chalicelib.incidents.queries import MAX_QUEUE, IncidentQuery, queue
 from chalicelib.incidents.store import IncidentStore
 
 DEFAULT_WINDOW = timedelta(days=7)
@@ -150,3 +161,31 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
         return round(values[max(0, math.ceil(share * len(values)) - 1)], 1) if values else None
 
     return {"p50": rank(0.5), "p95": rank(0.95), "count": len(values)}
+
+
+def backlog(store: IncidentStore, now: datetime, targets: Mapping[str, int]) -> dict[str, Any]:
+    """The queue now: what waits, what nobody holds, what waited past its severity's target
+    (SLA_MINUTES) without anyone acknowledging it, and what is with a team (escalated)."""
+    query = replace(IncidentQuery.from_params({}, now), limit=MAX_QUEUE)
+    page = queue(store, query, now)
+    waiting = [i for i in page["items"] if i["state"] != RESOLVED]
+    unassigned = [i for i in waiting if i["state"] == OPEN]
+
+    def past_target(incident: Mapping[str, Any]) -> bool:
+        minutes = targets.get(incident["severity"])
+        opened = parse_time(incident["openedAt"])
+        return minutes is not None and now - opened > timedelta(minutes=minutes)
+
+    by_severity: dict[str, int] = {}
+    for incident in waiting:
+        by_severity[incident["severity"]] = by_severity.get(incident["severity"], 0) + 1
+    return {
+        "at": iso_time(now),
+        "waiting": len(waiting),
+        "unassigned": len(unassigned),
+        "pastTarget": sum(1 for i in unassigned if past_target(i)),
+        "escalated": sum(1 for i in page["items"] if i.get("resolution") == ESCALATED),
+        "bySeverity": by_severity,
+        "targetsMinutes": dict(targets),
+        "truncated": page["truncated"],
+    }
