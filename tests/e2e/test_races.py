@@ -245,7 +245,7 @@ def test_an_action_on_a_stale_view_is_refused_naming_the_change(stack, team):
 
 @pytest.mark.parametrize("action", ["ban", "timeout", "mixed"])
 def test_ten_bans_or_timeouts_of_one_user_one_holds_and_ivs_disconnects_once(stack, team, action):
-    from chat_helpers import INSULT, chat_incident, send
+    from chat_helpers import INSULT, chat_incident, held_out, send
 
     token = team[0][1]
     room, user, incident = chat_incident(stack, token, f"race-chat-{action}")
@@ -272,9 +272,8 @@ def test_ten_bans_or_timeouts_of_one_user_one_holds_and_ivs_disconnects_once(sta
     logged = [a["action"] for a in audits(stack, incident["channelArn"])]
     assert logged.count(f"resolved:{resolution}") == 1
     assert len(room_events(stack, incident["incidentId"], "incident-resolved")) == 1
-    # the ban holds: the user's next message is refused by the review handler
-    refused = send(stack, room, user, "let me back in")
-    assert (refused["Type"], refused["ErrorCode"]) == ("ERROR", 406)
+    # the ban holds: the user's next message is refused (or, if the review was late, removed)
+    assert held_out(stack, room, user, "let me back in")
     assert send(stack, room, f"fan-of-{user}", INSULT.replace("idiot", "star"))["Type"] == "MESSAGE"
 
 
