@@ -59,6 +59,7 @@ PROTECTED = [
     ("POST", "/chat-token"),
     ("GET", "/decisions"),
     ("GET", "/frames"),
+    ("GET", "/export/decisions"),
     ("GET", "/incidents"),
     ("GET", "/incidents/{incident_id}"),
     ("POST", "/incidents/{incident_id}/acknowledge"),

@@ -106,6 +106,7 @@ BASES: dict[tuple[str, str], Base] = {
         }
     ),
     ("/frames", "GET"): Base(params={"key": thumbnail_key(12)}),
+    ("/export/decisions", "GET"): Base(params={**WINDOW, "kind": "incident,stop", "limit": "5"}),
     ("/static/{name}", "GET"): Base(path_params={"name": "dashboard.js"}),
     ("/incidents", "GET"): Base(params={"state": "open,acknowledged", "category": "Violence"}),
     ("/incidents/{incident_id}", "GET"): Base(path_params={"incident_id": INCIDENT_TO_ACKNOWLEDGE}),

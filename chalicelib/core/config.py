@@ -21,6 +21,7 @@ _USER_POOL_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$")
 _CLIENT_IDS = re.compile(r"^[\w+]+(\s*[,;]\s*[\w+]+)*$")
 _URL = re.compile(r"^(https?|wss?)://[^\s/]+(/\S*)?$")
 _ORIGINS = re.compile(r"^(https?://[^\s/,;]+(\s*[,;]\s*https?://[^\s/,;]+)*)?$")
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _GROUP = re.compile(r"^[\w\s+=,.@-]{1,128}$")
 # The botocore model's pattern for DetectModerationLabels' ProjectVersion.
 _ADAPTER_ARN = re.compile(
@@ -53,6 +54,9 @@ DEFAULTS = {
     "FRAME_SKIP_ENABLED": "true",
     "FRAME_SKIP_MAX_AGE_SECONDS": "30",
     "ESCALATION_TEAMS": "Trust & Safety leads; Legal; Child safety; Law enforcement response",
+    "SLA_MINUTES": "critical=2; high=5; medium=15",
+    "SLA_ESCALATION_TEAM": "",
+    "ALERT_TOPIC_ARN": "",
 }
 MAX_TEAMS = 20
 MAX_TEAM_CHARS = 100
@@ -102,6 +106,9 @@ class Settings:
     frame_skip_enabled: bool
     frame_skip_max_age_seconds: int
     escalation_teams: tuple[str, ...]
+    sla_minutes: Mapping[str, int]  # severity -> minutes an incident may wait unacknowledged
+    sla_escalation_team: str
+    alert_topic_arn: str
 
     @property
     def region(self) -> str:
@@ -167,7 +174,10 @@ class Settings:
             frame_skip_max_age_seconds=int(
                 _number("FRAME_SKIP_MAX_AGE_SECONDS", env, 1, 3600, integer=True)
             ),
-            escalation_teams=_teams("ESCALATION_TEAMS", env),
+            escalation_teams=(teams := _teams("ESCALATION_TEAMS", env)),
+            sla_minutes=_sla("SLA_MINUTES", env),
+            sla_escalation_team=_sla_team("SLA_ESCALATION_TEAM", env, teams),
+            alert_topic_arn=_optional("ALERT_TOPIC_ARN", env, _TOPIC_ARN, "an SNS topic ARN"),
         )
 
 
@@ -274,3 +284,24 @@ def _teams(name: str, env: Mapping[str, str]) -> tuple[str, ...]:
         if len(team) > MAX_TEAM_CHARS or not team.isprintable():
             raise ConfigError(f"{name}: {team[:40]!r} is not a team name of at most 100 characters")
     return teams
+
+
+def _sla(name: str, env: Mapping[str, str]) -> dict[str, int]:
+    """`severity=minutes; ...` (critical, high, medium; 1 to 1440); a severity left out has
+    no target. Empty: no SLA sweep."""
+    targets: dict[str, int] = {}
+    for part in (p.strip() for p in env[name].split(";") if p.strip()):
+        severity, _, minutes = (t.strip() for t in part.partition("="))
+        if severity not in ("critical", "high", "medium") or severity in targets:
+            raise ConfigError(f"{name}: {part!r} must be critical=, high= or medium=, once each")
+        targets[severity] = int(_number(name, {name: minutes}, 1, 1440, integer=True))
+    return targets
+
+
+def _sla_team(name: str, env: Mapping[str, str], teams: tuple[str, ...]) -> str:
+    """One of the escalation teams (matched ignoring case); empty: the first of them."""
+    wanted = env[name].strip()
+    for team in teams if wanted else teams[:1]:
+        if team.casefold() == wanted.casefold() or not wanted:
+            return team
+    raise ConfigError(f"{name}={wanted!r} is not one of ESCALATION_TEAMS")
