@@ -2,10 +2,12 @@
 // warn (a note), escalate (to a named team), stop the stream (a reason; revoking the key
 // first only when asked), reopen. One request per press; the answer, or who acted first, is shown on the
 // incident (and every other dashboard hears of it from the room). A chat incident's own
-// actions (ban, time out, unban, delete messages) are chatactions.js's.
+// actions (ban, time out, unban, delete messages) are chatactions.js's; taking over, assigning
+// and releasing one are claims.js's.
 
 import { get, post, reason } from './api.js';
 import { CHAT_ACTIONS, CHAT_FORMS, chatInput, chatRequest } from './chatactions.js';
+import { CLAIM_ACTIONS, CLAIM_FORMS, claimRequest } from './claims.js';
 import { conflict, frameCount, subject } from './describe.js';
 import { $, announce, h, replace } from './dom.js';
 import { percent } from './format.js';
@@ -21,6 +23,7 @@ export const ACTIONS = {
   stop: { label: 'Stop stream', key: 's', busy: 'Stopping…', title: 'Stop the stream' },
   reopen: { label: 'Reopen', key: 'r', busy: 'Reopening…', title: 'Reopen' },
   ...CHAT_ACTIONS,
+  ...CLAIM_ACTIONS,
 };
 
 /** A press of an action's button or key: sent at once, or after its dialog. */
@@ -28,7 +31,7 @@ export function startAction(incidentId, action) {
   const incident = state.incidents.get(incidentId);
   if (!incident || state.pending.has(incidentId)) return; // one request at a time
   const detail = state.details.get(incidentId);
-  if (!actionsFor(incident, state.channels.get(incident.channelArn), detail).includes(action)) return;
+  if (!actionsFor(incident, state.channels.get(incident.channelArn), detail, state.user).includes(action)) return;
   if (['acknowledge', 'reopen', 'unban'].includes(action)) send(incident, action, {});
   else openDialog(incident, action);
 }
@@ -68,6 +71,7 @@ const FORMS = {
         'Revoking keeps the broadcaster off: their encoder cannot reconnect, and the channel cannot stream again until its owner creates a new key. Off: they can return at once.')),
   ],
   ...CHAT_FORMS,
+  ...CLAIM_FORMS,
 };
 
 function hint(incident) {
@@ -82,10 +86,10 @@ function openDialog(incident, action) {
   const form = h('form', { method: 'dialog', class: 'action-form', dataset: { action } },
     h('h2', { id: 'action-title' }, `${spec.title}: ${name}`),
     h('p', { class: 'hint' }, hint(incident)),
-    FORMS[action](incident, state.details.get(incident.incidentId)),
+    FORMS[action](incident, state.details.get(incident.incidentId), state),
     h('div', { class: 'dialog-buttons' },
       h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
-      h('button', { type: 'submit', class: ['stop', 'ban'].includes(action) ? 'danger' : 'primary' }, spec.label)));
+      h('button', { type: 'submit', class: ['stop', 'ban'].includes(action) ? 'danger' : 'primary' }, spec.submit || spec.label)));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (!form.reportValidity() || state.pending.has(incident.incidentId)) return;
@@ -98,6 +102,7 @@ function openDialog(incident, action) {
       escalateTo: String(data.get('escalateTo') || '').trim(),
       reason: String(data.get('reason') || '').trim(),
       revoke: data.get('revoke') === 'on',
+      to: String(data.get('to') || '').trim(),
       ...chatInput(data),
     });
   });
@@ -121,7 +126,8 @@ function request(incident, action, input) {
       channelArn: incident.channelArn, reason: input.reason, revokeStreamKey: input.revoke,
       incidentId: incident.incidentId, version: incident.version,
     });
-    default: return chatRequest(incident, action, input, seen);
+    default: return action in CLAIM_ACTIONS ? claimRequest(incident, action, input, seen)
+      : chatRequest(incident, action, input, seen);
   }
 }
 

@@ -1,9 +1,11 @@
 // One incident of the queue, built from its state: channel and live state, severity, the
 // strongest labels, age against the target, frames, content types, who holds it or how it
-// ended, the latest frame (blurred), and the actions its state allows. A chat incident's
+// ended (claims.js: held by someone else), the latest frame (blurred), and the actions its
+// state allows the signed-in moderator. A chat incident's
 // card is chatcard.js's.
 
 import { chatCard, chatSignature } from './chatcard.js';
+import { claimLine } from './claims.js';
 import { age, channelName, frameCount, standing } from './describe.js';
 import { h } from './dom.js';
 import { capitalised } from './format.js';
@@ -31,7 +33,6 @@ export function incidentCard(incident, s) {
   const channel = s.channels.get(incident.channelArn);
   const name = channelName(incident, channel);
   const { text: since, urgent } = ageText(incident, Date.now(), s.config);
-  const pending = s.pending.get(id);
   const notice = s.notices.get(id);
   const resolved = incident.state === 'resolved';
   return h('li', {
@@ -64,12 +65,13 @@ export function incidentCard(incident, s) {
       incident.contentTypes.map((type) => h('span', { class: 'content-type' }, type))),
     h('p', { class: 'standing', id: `standing-${id}` }, standing(incident, s.user),
       incident.resolutionNote ? h('q', { class: 'note' }, incident.resolutionNote) : null),
+    claimLine(incident, s.user),
     incident.autoStop === 'stop-failed' && !resolved
       ? h('p', { class: 'warning' }, 'The automatic stop failed: stop it by hand.') : null,
     isBlind(channel, s.now)
       ? h('p', { class: 'warning' }, 'Frames of this channel are failing: nobody sees them.') : null,
     notice ? h('p', { class: ['notice', `notice-${notice.tone}`] }, notice.text) : null,
-    actionBar(incident, channel, pending))));
+    actionBar(incident, s))));
 }
 
 function liveBadge(channel) {

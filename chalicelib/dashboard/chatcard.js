@@ -6,6 +6,7 @@
 
 import { ensureDetail } from './chatdetail.js';
 import { currentDetail, holdOf } from './chatmodel.js';
+import { claimLine } from './claims.js';
 import { age, channelName, standing } from './describe.js';
 import { h } from './dom.js';
 import { capitalised, channelLabel, clock, percent, RESOLUTION_WORDS } from './format.js';
@@ -64,8 +65,9 @@ export function chatCard(incident, s) {
     hold ? h('p', { class: 'hold warning' }, holdText(hold, incident, s.user)) : null,
     h('p', { class: 'standing', id: `standing-${id}` }, standing(incident, s.user),
       incident.resolutionNote ? h('q', { class: 'note' }, incident.resolutionNote) : null),
+    claimLine(incident, s.user),
     notice ? h('p', { class: ['notice', `notice-${notice.tone}`] }, notice.text) : null,
-    actionBar(incident, channel, s.pending.get(id), stored),
+    actionBar(incident, s),
     messagesPart(incident, detail, stored))));
 }
 

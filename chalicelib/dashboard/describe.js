@@ -38,8 +38,9 @@ export function frameCount(incident) {
 export function standing(incident, me = '') {
   const you = (name) => (name && name === me ? `${name} (you)` : name);
   if (incident.state === 'open') {
-    return incident.lastAction === 'reopened' && incident.lastActor
-      ? `Reopened by ${you(incident.lastActor)} at ${clock(incident.lastAt)}: nobody has it`
+    const again = { reopened: 'Reopened', released: 'Released', assigned: 'Released' }[incident.lastAction];
+    return again && incident.lastActor
+      ? `${again} by ${you(incident.lastActor)} at ${clock(incident.lastAt)}: nobody has it`
       : 'Nobody has it yet';
   }
   if (incident.state === 'acknowledged') {
@@ -71,8 +72,11 @@ export function conflict(incident, message) {
       : RESOLUTION_WORDS[incident.resolution] || incident.resolution;
     return `Not done: ${who} already resolved it (${what})${at(incident.resolvedAt)}.`;
   }
-  if (incident?.state === 'acknowledged') {
-    return `Not done: ${incident.acknowledgedBy} acknowledged it first${at(incident.acknowledgedAt)}.`;
+  const holder = incident?.state === 'acknowledged' && (incident.assignedTo || incident.acknowledgedBy);
+  if (holder && holder !== incident.acknowledgedBy) {
+    return `Not done: ${holder} holds it${at(incident.assignedAt)}: take it over to act on it.`;
+  } else if (holder) {
+    return `Not done: ${holder} acknowledged it first${at(incident.acknowledgedAt)}.`;
   }
   return `Not done: ${message || 'someone else acted first'}.`;
 }

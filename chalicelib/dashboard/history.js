@@ -6,7 +6,7 @@
 
 import { get, reason } from './api.js';
 import { $, h, replace } from './dom.js';
-import { capitalised, channelLabel, fullTime, percent, zoneLabel } from './format.js';
+import { actionWords, capitalised, channelLabel, fullTime, percent, zoneLabel } from './format.js';
 import { frameImage, remember } from './frames.js';
 import { incidentLink } from './links.js';
 import { state, update } from './store.js';
@@ -146,7 +146,7 @@ function describe(item) {
   }
   if (item.kind === 'incident') {
     return [
-      h('p', { class: 'what' }, h('strong', {}, `Incident ${String(item.action || '').replace('resolved:', 'resolved as ')}`), ` by ${item.by}`),
+      h('p', { class: 'what' }, h('strong', {}, `Incident ${actionWords(item.action, true)}`), ` by ${item.by}`),
       item.note ? h('p', {}, h('q', { class: 'note' }, item.note)) : null,
     ];
   }

@@ -45,6 +45,7 @@ export function fromApi(item) {
     acknowledgedBy: item.acknowledgedBy || '',
     acknowledgedAt: item.acknowledgedAt || '',
     assignedTo: item.assignedTo || '',
+    assignedAt: item.assignedAt || '',
     resolvedBy: item.resolvedBy || '',
     resolvedAt: item.resolvedAt || '',
     resolutionNote: item.resolutionNote || (item.state === 'resolved' && resolved?.note) || '',
@@ -97,8 +98,12 @@ export function fromEvent(a, previous) {
     lastFrameTime: a.lastFrameTime || previous?.lastFrameTime || '',
     latestFrameKey: a.latestFrameKey || previous?.latestFrameKey || '',
     acknowledgedBy: a.acknowledgedBy || '',
-    acknowledgedAt: a.type === 'incident-acknowledged' ? acted : same('acknowledgedBy')?.acknowledgedAt || '',
+    acknowledgedAt: a.acknowledgedAt || (a.type === 'incident-acknowledged' ? acted
+      : same('acknowledgedBy')?.acknowledgedAt || ''),
     assignedTo: a.assignedTo || '',
+    // Events carry no assignedAt: a change of holder is this event's own (claims.js).
+    assignedAt: ['incident-acknowledged', 'incident-assigned'].includes(a.type) && a.assignedTo ? acted
+      : (a.assignedTo && same('assignedTo')?.assignedAt) || '',
     resolvedBy: a.resolvedBy || '',
     resolvedAt: a.type === 'incident-resolved' ? acted
       : (state === 'resolved' && same('resolvedBy')?.resolvedAt) || '',
@@ -141,9 +146,10 @@ export function isActive(incident) {
 export const HOLDER_FILTERS = { '': 'Anyone', mine: 'Mine', unassigned: 'Nobody (unassigned)' };
 export const KIND_FILTERS = { '': 'Frames and chat', frame: 'Frames', chat: 'Chat' };
 
-/** Who holds an unresolved incident: whom it is assigned to, else who acknowledged it. */
+/** Who holds an incident (the server's incidents/claims.py): while it is acknowledged, whom
+ * it is assigned to (else who acknowledged it); nobody otherwise. */
 export function holderOf(incident) {
-  if (incident.state === 'resolved') return '';
+  if (incident.state !== 'acknowledged') return '';
   return incident.assignedTo || incident.acknowledgedBy || '';
 }
 
@@ -177,10 +183,19 @@ export function matches(incident, filters, channelName, me = '') {
     && found(incident, channelName, filters.q || '');
 }
 
-/** What a moderator can do with it now. No Stop on a channel known to be offline. A chat
- * incident's depend on its detail (GET /incidents/{id}): its user's ban, their messages. */
-export function actionsFor(incident, channel, detail) {
-  if (incident.kind === 'chat') return chatActionsFor(incident, detail);
+/** What moderator `me` can do with it now. An incident someone else holds can only be taken
+ * over (anything else is a 409 naming them); the holder may also assign or release it. No
+ * Stop on a channel known to be offline. A chat incident's depend on its detail (GET
+ * /incidents/{id}): its user's ban, their messages. */
+export function actionsFor(incident, channel, detail, me = '') {
+  const holder = holderOf(incident);
+  if (holder && holder !== me) return ['takeover'];
+  const actions = incident.kind === 'chat' ? chatActionsFor(incident, detail) : frameActionsFor(incident, channel);
+  if (holder) actions.push('assign', 'release');
+  return actions;
+}
+
+function frameActionsFor(incident, channel) {
   const escalated = incident.state === 'resolved' && incident.resolution === 'escalated';
   // The team an incident was escalated to settles it directly (dismiss, warn, stop).
   if (incident.state === 'resolved' && !escalated) return ['reopen'];

@@ -22,14 +22,17 @@ export function labelList(incident) {
   }));
 }
 
-export function actionBar(incident, channel, pending, detail) {
+/** The actions moderator s.user can take on the incident now, one button each. */
+export function actionBar(incident, s) {
   const id = incident.incidentId;
+  const pending = s.pending.get(id);
   return h('div', { class: 'actions', role: 'group', 'aria-label': 'Actions' },
-    actionsFor(incident, channel, detail).map((action) => {
+    actionsFor(incident, s.channels.get(incident.channelArn), s.details.get(id), s.user).map((action) => {
       const spec = ACTIONS[action];
       return h('button', {
         type: 'button',
-        class: ['action', `action-${action}`, (action === 'stop' || action === 'ban') && 'danger'],
+        class: ['action', `action-${action}`, (action === 'stop' || action === 'ban') && 'danger',
+          action === 'takeover' && 'primary'],
         dataset: { action },
         disabled: Boolean(pending),
         'aria-keyshortcuts': spec.key,
@@ -41,7 +44,7 @@ export function actionBar(incident, channel, pending, detail) {
 
 /** Whether a bulk action (acknowledge, dismiss) applies to the incident now. */
 export function bulkable(incident, s) {
-  const actions = actionsFor(incident, s.channels.get(incident.channelArn), s.details.get(incident.incidentId));
+  const actions = actionsFor(incident, s.channels.get(incident.channelArn), s.details.get(incident.incidentId), s.user);
   return BULK_ACTIONS.some((action) => actions.includes(action));
 }
 

@@ -4,6 +4,7 @@
 
 import { alertNew } from './alerts.js';
 import { get } from './api.js';
+import { handover } from './claims.js';
 import { subject } from './describe.js';
 import { announce } from './dom.js';
 import { channelLabel, percent } from './format.js';
@@ -49,7 +50,10 @@ async function load() {
       const incident = fromApi(item);
       listed.add(incident.incidentId);
       const previous = s.incidents.get(incident.incidentId);
-      if (isNewer(incident, previous, true)) s.incidents.set(incident.incidentId, { ...incident, seq: previous?.seq || 0 });
+      if (isNewer(incident, previous, true)) {
+        s.incidents.set(incident.incidentId, { ...incident, seq: previous?.seq || 0 });
+        tellHandover(s, previous, incident); // its event was missed
+      }
       noteChannel(s, incident);
       if (s.synced && !previous && incident.state !== 'resolved') alertNew(incident); // its event was missed
     }
@@ -102,6 +106,7 @@ function incidentEvent(s, attributes) {
   s.seq += 1;
   s.incidents.set(incident.incidentId, { ...incident, seq: s.seq });
   noteChannel(s, incident);
+  tellHandover(s, previous, incident);
   if (!previous && incident.state !== 'resolved') {
     const name = subject(incident, s.channels.get(incident.channelArn));
     const what = incident.kind === 'chat' ? 'chat incident' : 'incident';
@@ -109,6 +114,14 @@ function incidentEvent(s, attributes) {
     alertNew(incident);
   }
   if (previous?.version !== incident.version) s.details.delete(incident.incidentId);
+}
+
+/** An incident of mine taken over (or given to me) by someone else: said on its card at once. */
+function tellHandover(s, previous, incident) {
+  const told = handover(previous, incident, s.user);
+  if (!told) return;
+  s.notices.set(incident.incidentId, { tone: 'conflict', text: told });
+  announce(`${subject(incident, s.channels.get(incident.channelArn))}: ${told}`);
 }
 
 function channelState(s, attributes) {

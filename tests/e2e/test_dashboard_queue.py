@@ -77,6 +77,7 @@ def open_page(browser, console, request) -> Iterator[Callable[..., Page]]:
     for who, page in opened:
         suffix = "" if len(opened) == 1 else f"-{who}"
         page.screenshot(path=SCREENSHOTS / f"{request.node.name}{suffix}.png", full_page=True)
+        page.unroute_all(behavior="ignoreErrors")  # a re-sync's GET /incidents may be in flight
         page.context.close()
     assert console.errors == [], "console errors in the page"
 
