@@ -8,8 +8,9 @@ Anywhere else (`chalice package` and `deploy`, `chalice local`, tests) all is re
 
 import os
 
-from chalice import Chalice, ConvertToMiddleware
+from chalice import Chalice, ConvertToMiddleware, Rate
 
+from chalicelib.alerts.events import alert_pattern
 from chalicelib.core.config import (
     chat_messages_queue_from_env,
     failed_frames_queue_from_env,
@@ -30,6 +31,8 @@ EVENT_HANDLERS = (
     "chat_log_received",
     "moderate_chat_messages",
     "chat_ban_lookup",
+    "sla_sweep",
+    "send_alerts",
 )
 FUNCTION = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")  # set by Lambda only
 
@@ -39,11 +42,13 @@ metrics = _metrics()
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "cloudwatch")
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "sqs")
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "scheduled")
 
 if FUNCTION.rsplit("-", 1)[-1] not in EVENT_HANDLERS:  # the API function, or no Lambda
     from chalicelib.api.channels import channels
     from chalicelib.api.chat import chat
     from chalicelib.api.dashboard import dashboard
+    from chalicelib.api.export import export
     from chalicelib.api.history import history
     from chalicelib.api.http import api_errors_and_cors
     from chalicelib.api.incidents import incidents
@@ -52,8 +57,18 @@ if FUNCTION.rsplit("-", 1)[-1] not in EVENT_HANDLERS:  # the API function, or no
     from chalicelib.api.streams import streams
     from chalicelib.api.viewer_chat import viewer_chat
 
-    blueprints = (streams, chat, history, incidents, viewer_chat, channels, stats, me, dashboard)
-    for blueprint in blueprints:
+    for blueprint in (
+        streams,
+        chat,
+        history,
+        export,
+        incidents,
+        viewer_chat,
+        channels,
+        stats,
+        me,
+        dashboard,
+    ):
         app.register_blueprint(blueprint)
     app.register_middleware(api_errors_and_cors, "http")
 
@@ -113,3 +128,22 @@ def chat_ban_lookup(event, context):
     from chalicelib.handlers import chat as handlers
 
     return handlers.chat_ban_lookup(event)
+
+
+# --- alerts (README, "Events and alerts") -------------------------------------------------
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def sla_sweep(event):
+    """Incidents unacknowledged past their SLA escalated, once; deferred events published."""
+    from chalicelib.handlers import alerts
+
+    return alerts.sla_sweep()
+
+
+@app.on_cw_event(alert_pattern())
+def send_alerts(event):
+    """E-mails (SNS) for high severity, escalations and SLA breaches."""
+    from chalicelib.handlers import alerts
+
+    return alerts.send_alerts(event.to_dict())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import traceback
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,3 +97,19 @@ def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
     if "BinaryValue" in value:
         attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
     return attribute
+
+
+def scheduled_event(region: str, account: str) -> dict[str, Any]:
+    """EventBridge's event for a schedule rule's tick."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": now,
+        "region": region,
+        "resources": [],
+        "detail": {},
+    }

@@ -24,6 +24,8 @@ nothing vanishes silently. Queues hold a message invisible for 6 minutes while i
 handled (local/resources.py), so no event runs twice at once; a failure is made visible
 again sooner, as above.
 
+@app.schedule (a rate): invoked on its rate (local/schedules.py).
+
 Not played: the function timeout (an invoke runs to its end), the maximum event age, and
 per-function concurrency (all handlers share the pool of workers).
 
@@ -51,6 +53,7 @@ from local.dead_letters import send_to_dead_letter_queue, watch_dead_letter_queu
 from local.invoke import Invoker, serve
 from local.lambda_payloads import invocation_record, lambda_context, sqs_record
 from local.routes import AsyncRoute, Function, QueueRoute, Routes
+from local.schedules import ticking
 
 log = logging.getLogger("local.relay")
 
@@ -100,6 +103,8 @@ class Relay:
         for route in self._routes.queues:
             threads.append(threading.Thread(target=self._receive_batches, args=(route, stopping)))
             log.info("%s <- queue %s", route.function.name, route.queue_url)
+        for schedule in self._routes.schedules:  # local/schedules.py
+            threads.append(ticking(schedule, self._handler(schedule.function), self, stopping))
         for thread in threads:
             thread.start()
         log.info("ready: %d workers", self._workers)

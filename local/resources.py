@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import yaml
 from chalice import Chalice
-from chalice.app import CloudWatchEventConfig, SQSEventConfig
+from chalice.app import CloudWatchEventConfig, Rate, ScheduledEventConfig, SQSEventConfig
 
 from local.relay import MAX_ATTEMPTS
-from local.routes import AsyncRoute, Function, QueueRoute, Routes
+from local.routes import AsyncRoute, Function, QueueRoute, Routes, ScheduleRoute
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TABLES_TEMPLATE = ROOT / "infra" / "tables.yaml"
@@ -111,7 +111,7 @@ def create_routes(
         )
     }
     failed_frames = queues[failed_frames_queue]
-    async_routes, queue_routes, unserved = [], [], []
+    async_routes, queue_routes, unserved, schedules = [], [], [], []
     for source in app.event_sources:
         lambda_function = function(source.name)
         if isinstance(source, CloudWatchEventConfig):
@@ -135,12 +135,19 @@ def create_routes(
                 QueueRoute(lambda_function, queue.url, queue.arn, source.batch_size,
                            queue.dead_letter_url)
             )  # fmt: skip
+        elif isinstance(source, ScheduledEventConfig) and isinstance(
+            source.schedule_expression, Rate
+        ):
+            rate = source.schedule_expression
+            seconds = rate.value * {"MINUTES": 60, "HOURS": 3600, "DAYS": 86400}[rate.unit]
+            schedules.append(ScheduleRoute(lambda_function, seconds))
         else:
             unserved.append(f"{source.name} ({type(source).__name__})")
     functions = tuple(function(pure.name) for pure in app.pure_lambda_functions)
     routes = Routes(
-        region, account, tuple(async_routes), tuple(queue_routes), tuple(unserved), functions
-    )
+        region, account, tuple(async_routes), tuple(queue_routes), tuple(unserved), functions,
+        tuple(schedules),
+    )  # fmt: skip
     return routes, failed_frames
 
 

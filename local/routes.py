@@ -43,6 +43,14 @@ class QueueRoute:
 
 
 @dataclass(frozen=True)
+class ScheduleRoute:
+    """An @app.schedule handler: invoked every `seconds` (its rate), as EventBridge would."""
+
+    function: Function
+    seconds: int
+
+
+@dataclass(frozen=True)
 class Routes:
     region: str
     account: str
@@ -50,6 +58,7 @@ class Routes:
     queues: tuple[QueueRoute, ...]
     unserved: tuple[str, ...] = ()  # handlers of other kinds (schedules, S3, SNS ...)
     functions: tuple[Function, ...] = ()  # @app.lambda_function: served by local/invoke.py
+    schedules: tuple[ScheduleRoute, ...] = ()  # @app.schedule with a rate: local/relay.py
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -66,4 +75,8 @@ class Routes:
             tuple(QueueRoute(**r) for r in queues),
             tuple(data["unserved"]),
             tuple(Function(**f) for f in data["functions"]),
+            tuple(
+                ScheduleRoute(Function(**r["function"]), r["seconds"])
+                for r in data.get("schedules", [])
+            ),
         )

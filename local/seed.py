@@ -8,7 +8,7 @@ import sys
 
 import boto3
 
-from chalicelib.core.config import DEFAULTS
+from chalicelib.core.identity import GROUP_DEFAULTS, ROLE_GROUP_SETTINGS
 from local.chat_rooms import LOG_GROUP, LOG_SUBSCRIBER, REVIEW_HANDLER, create_chat_logging
 from local.resources import (
     create_moderators_pool,
@@ -19,14 +19,9 @@ from local.resources import (
 )
 from local.stage import ACCOUNT, REGION, lambda_function
 
-# Each role's group setting (chalicelib/core/config.py). The stack makes one user of each
-# role, named after it, and a viewer in no group; stack.json and the banner give their
-# passwords, and `make moderator STAGE=local` adds more (local/users.py).
-ROLE_GROUP_SETTINGS = {
-    "triage": "TRIAGE_GROUP",
-    "moderator": "MODERATORS_GROUP",
-    "admin": "ADMINS_GROUP",
-}
+# The stack makes one user of each role, named after it, and a viewer in no group;
+# stack.json and the banner give their passwords, and `make moderator STAGE=local` adds
+# more (local/users.py).
 
 
 def create_resources(
@@ -77,7 +72,7 @@ def create_resources(
     chat_queue = f"/{stage['CHAT_MESSAGES_QUEUE']}"
     chat_queue_url = next(r.queue_url for r in routes.queues if r.queue_url.endswith(chat_queue))
     idp = client("cognito-idp", moto_url)
-    groups = {role: stage.get(name, DEFAULTS[name]) for role, name in ROLE_GROUP_SETTINGS.items()}
+    groups = {role: stage.get(n, GROUP_DEFAULTS[n]) for role, n in ROLE_GROUP_SETTINGS.items()}
     pool = create_moderators_pool(idp, "ivs-moderation-local", groups)
     users = {
         role: {"username": role, "password": create_user(idp, pool.user_pool_id, role, group)}

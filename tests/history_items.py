@@ -109,10 +109,13 @@ def counted_queries(client) -> Iterator[list[dict]]:
 INCIDENT_TO_ACKNOWLEDGE = "0123456789abcdef0000000a"
 INCIDENT_TO_RESOLVE = "0123456789abcdef0000000b"
 INCIDENT_TO_REOPEN = "0123456789abcdef0000000c"
+INCIDENT_HELD = "0123456789abcdef0000000d"  # acknowledged by HOLDER
+HOLDER = "maria"  # tests/tokens.py's moderator
 
 
 def seed_incidents() -> None:
-    """Three incidents of CHANNEL_ARN as the service writes them (two open, one resolved)."""
+    """Incidents of CHANNEL_ARN as the service writes them: two open, one acknowledged by
+    HOLDER, one resolved."""
     from datetime import UTC, datetime
 
     from support import INCIDENTS_TABLE
@@ -122,7 +125,12 @@ def seed_incidents() -> None:
 
     now = iso_time(datetime.now(UTC))
     table = Table(boto3.client("dynamodb"), INCIDENTS_TABLE, ("incidentId",))
-    for incident_id in (INCIDENT_TO_ACKNOWLEDGE, INCIDENT_TO_RESOLVE, INCIDENT_TO_REOPEN):
+    for incident_id in (
+        INCIDENT_TO_ACKNOWLEDGE,
+        INCIDENT_TO_RESOLVE,
+        INCIDENT_TO_REOPEN,
+        INCIDENT_HELD,
+    ):
         incident = {
             "incidentId": incident_id,
             "version": 0,
@@ -147,6 +155,9 @@ def seed_incidents() -> None:
             "trail": [{"at": now, "by": "system", "action": "opened"}],
             "lastAnnouncedAt": now,
         }
+        if incident_id == INCIDENT_HELD:
+            incident.update(state="acknowledged", acknowledgedBy=HOLDER, acknowledgedAt=now)
+            incident.update(assignedTo=HOLDER, assignedAt=now)
         if incident_id == INCIDENT_TO_REOPEN:
             incident.pop("activeQueue")
             incident.update(

@@ -59,11 +59,15 @@ PROTECTED = [
     ("POST", "/chat-token"),
     ("GET", "/decisions"),
     ("GET", "/frames"),
+    ("GET", "/export/decisions"),
     ("GET", "/incidents"),
     ("GET", "/incidents/{incident_id}"),
     ("POST", "/incidents/{incident_id}/acknowledge"),
     ("POST", "/incidents/{incident_id}/resolve"),
     ("POST", "/incidents/{incident_id}/reopen"),
+    ("POST", "/incidents/{incident_id}/take-over"),
+    ("POST", "/incidents/{incident_id}/assign"),
+    ("POST", "/incidents/{incident_id}/release"),
     ("POST", "/incidents/{incident_id}/ban"),
     ("POST", "/incidents/{incident_id}/timeout"),
     ("POST", "/incidents/{incident_id}/unban"),
@@ -74,6 +78,7 @@ PROTECTED = [
     ("DELETE", "/chat/terms"),
     ("GET", "/channels"),
     ("GET", "/stats"),
+    ("GET", "/stats/backlog"),
     ("GET", "/teams"),
     ("GET", "/me"),
 ]
@@ -128,6 +133,7 @@ def test_the_sign_in_config_is_public_and_holds_no_secret(client):
         "userPoolId": USER_POOL_ID,
         "clientId": APP_CLIENT_ID,
         "cognitoEndpoint": "https://cognito-idp.us-west-2.amazonaws.com/",
+        "slaMinutes": {"critical": 2, "high": 5, "medium": 15},
     }
 
 

@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from cfnlint.api import ManualArgs
 from samtranslator.translator.transform import transform
 
+from chalicelib.alerts.events import alert_pattern
 from chalicelib.core.config import Settings
 from scripts.deploy import naming, operations, policies, templates
 from scripts.deploy.package import SENTINELS
@@ -315,11 +316,15 @@ def test_GIVEN_a_stage_WHEN_packaged_THEN_the_api_serves_the_moderator_routes(sa
         "/chat-token": ["options", "post"],
         "/decisions": ["get", "options"],
         "/frames": ["get", "options"],
+        "/export/decisions": ["get", "options"],
         "/incidents": ["get", "options"],
         "/incidents/{incident_id}": ["get", "options"],
         "/incidents/{incident_id}/acknowledge": ["options", "post"],
         "/incidents/{incident_id}/resolve": ["options", "post"],
         "/incidents/{incident_id}/reopen": ["options", "post"],
+        "/incidents/{incident_id}/take-over": ["options", "post"],
+        "/incidents/{incident_id}/assign": ["options", "post"],
+        "/incidents/{incident_id}/release": ["options", "post"],
         "/incidents/{incident_id}/ban": ["options", "post"],
         "/incidents/{incident_id}/timeout": ["options", "post"],
         "/incidents/{incident_id}/unban": ["options", "post"],
@@ -328,6 +333,7 @@ def test_GIVEN_a_stage_WHEN_packaged_THEN_the_api_serves_the_moderator_routes(sa
         "/chat/terms": ["delete", "get", "options", "put"],
         "/channels": ["get", "options"],
         "/stats": ["get", "options"],
+        "/stats/backlog": ["get", "options"],
         "/teams": ["get", "options"],
         "/me": ["get", "options"],
         "/": ["get"],
@@ -365,13 +371,15 @@ def test_GIVEN_stage_sam_template_WHEN_transformed_THEN_rule_targets_function_wi
     expected = {
         FUNCTION: thumbnail_pattern({"Ref": "RecordingBucket"}),
         "StreamStateChanged": {"source": ["aws.ivs"], "detail-type": ["IVS Stream State Change"]},
+        "SendAlerts": alert_pattern(),
+        "SlaSweep": "rate(1 minute)",
     }
 
     targets = {}
     for rule_id, rule in rules.items():
         [target] = rule["Targets"]
         function = target["Arn"]["Fn::GetAtt"][0]
-        targets[function] = rule["EventPattern"]
+        targets[function] = rule.get("EventPattern") or rule["ScheduleExpression"]
         assert resources[function]["Type"] == "AWS::Lambda::Function"
         permissions = [
             resource["Properties"]
@@ -515,6 +523,7 @@ def test_GIVEN_the_stacks_outputs_WHEN_recorded_THEN_the_app_has_every_setting_i
         "ChatTable": "ivs-moderation-qa-chat",
         "ChatMessagesQueueName": "ivs-moderation-qa-chat-messages",
         "ChatMessagesQueueUrl": "https://sqs.us-west-2.amazonaws.com/210987654321/ivs-moderation-qa-chat-messages",
+        "AlertTopicArn": "arn:aws:sns:us-west-2:210987654321:ivs-moderation-qa-alerts",
     }
 
     recorded = {setting: outputs[output] for output, setting in OUTPUT_SETTINGS.items()}
@@ -542,6 +551,7 @@ def test_GIVEN_the_recording_configuration_THEN_its_storage_is_the_apps_setting(
                 **{s: f"x{n:02}" for n, s in enumerate(sorted(RECORDED - {"THUMBNAIL_STORAGE"}))},
                 "MODERATION_ROOM_ARN": "arn:aws:ivschat:us-west-2:210987654321:room/Ab1",
                 "COGNITO_USER_POOL_ID": "us-west-2_Ab1",
+                "ALERT_TOPIC_ARN": "arn:aws:sns:us-west-2:210987654321:ivs-moderation-x-alerts",
             }
         )
 

@@ -33,6 +33,7 @@ OUTPUTS = {
     "ChatTable": "ivs-moderation-prod-chat",
     "ChatMessagesQueueName": "ivs-moderation-prod-chat-messages",
     "ChatMessagesQueueUrl": "https://sqs.eu-west-1.amazonaws.com/210987654321/ivs-moderation-prod-chat-messages",
+    "AlertTopicArn": "arn:aws:sns:eu-west-1:210987654321:ivs-moderation-prod-alerts",
 }
 
 

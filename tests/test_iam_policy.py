@@ -81,6 +81,8 @@ LOGS = {
     ("logs:PutLogEvents", "logs"): "the Lambda runtime writes the function's logs",
 }
 ESM = "Lambda's event source mapping"
+# The outbox of incident events EventBridge did not take (tests/test_incident_events.py)
+OUTBOX = {("dynamodb:UpdateItem", "incidents"): "the outbox, written when a publish fails"}
 NEEDS = {
     "moderate_thumbnail": {
         ("dynamodb:GetItem", "idempotency"): "Powertools reads a record a failed put did not "
@@ -88,15 +90,17 @@ NEEDS = {
         ("sqs:SendMessage", "failed-frames"): "Lambda sends a frame it gave up on to the "
         "on-failure destination with the function's role",
         **LOGS,
+        **OUTBOX,
     },
-    "stream_state_changed": LOGS,
+    "stream_state_changed": {**LOGS, **OUTBOX},
     "record_failed_frames": {
         ("sqs:ReceiveMessage", "failed-frames"): f"{ESM} polls the queue",
         ("sqs:DeleteMessage", "failed-frames"): f"{ESM} deletes what it handled",
         ("sqs:GetQueueAttributes", "failed-frames"): f"{ESM} reads the queue",
         **LOGS,
+        **OUTBOX,
     },
-    "api_handler": LOGS,
+    "api_handler": {**LOGS, **OUTBOX},
     "review_chat_message": LOGS,
     "chat_log_received": LOGS,
     "chat_ban_lookup": LOGS,
@@ -107,7 +111,10 @@ NEEDS = {
         ("dynamodb:GetItem", "idempotency"): "Powertools reads a record a failed put did not "
         "return",
         **LOGS,
+        **OUTBOX,
     },
+    "sla_sweep": LOGS,
+    "send_alerts": LOGS,
 }
 EVENT_FUNCTIONS = ("moderate_thumbnail", "stream_state_changed", "record_failed_frames")
 
@@ -161,6 +168,11 @@ class CallRecorder:
             role = "chat-messages" if CHAT_MESSAGES_QUEUE in params["QueueUrl"] else "failed-frames"
         elif service == "comprehend":
             role = "any"  # DetectToxicContent has no resource-level permission
+        elif service == "events":
+            role = "incident-events" if params.get("Entries") else "?"
+            assert {e["EventBusName"] for e in params["Entries"]} == {"default"}
+        elif service == "sns":
+            role = "alerts-topic" if params["TopicArn"].endswith("-alerts") else "?"
         else:
             # s3: a presigned GetObject link, signed with the function's credentials
             role = {"ivs": "channels", "s3": "recordings"}[service]
@@ -226,6 +238,8 @@ def grants(function: str, deployment: policies.Deployment = DEPLOYMENT) -> set[t
         f"{table}/{env['ChatTable']}": "chat",
         env["ChatMessagesQueueArn"]: "chat-messages",
         f"arn:aws:ivschat:{region}:{account}:room/*": "rooms",
+        f"arn:aws:events:{region}:{account}:event-bus/default": "incident-events",
+        f"arn:aws:sns:{region}:{account}:ivs-moderation-{deployment.stage}-alerts": "alerts-topic",
         "*": "any",
     }
     if deployment.adapter_arn:

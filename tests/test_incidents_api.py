@@ -353,6 +353,54 @@ def test_stats_count_false_positives_and_times_per_category(client, rekognition,
     assert get(client, "/stats", {"from": "2020-01-01T00:00:00Z"}).status_code == 400
 
 
+def test_stats_count_escalations_apart_and_per_moderator_and_channel(client, rekognition, ivschat):
+    first = open_incident(client, rekognition, ivschat, 0)
+    for n in range(3):
+        ivschat.add_response("send_event", {"id": f"AbCdEfGh050{n}"}, SEND)
+    post(client, f"/incidents/{first}/acknowledge")
+    post(client, f"/incidents/{first}/resolve", {"resolution": "escalated", "escalateTo": "legal"})
+    surer = moderation_labels(("Rude Gestures", "", 1, 99.0))
+    second = open_incident(client, rekognition, ivschat, 1, surer)
+    post(client, f"/incidents/{second}/resolve", {"resolution": "dismissed"}, token=TOM)
+
+    body = get(client, "/stats").json_body
+
+    totals = body["totals"]
+    assert (totals["incidents"], totals["resolved"], totals["escalated"]) == (2, 1, 1)
+    assert totals["falsePositiveShare"] == 1.0  # of the settled one; the escalated waits
+    people = {p["moderator"]: p for p in body["moderators"]}
+    assert (people["maria"]["settled"], people["maria"]["escalated"]) == (0, 1)
+    assert (people["tom"]["settled"], people["tom"]["dismissed"]) == (1, 1)
+    assert people["maria"]["secondsToFirstAction"]["count"] == 1
+    [channel] = body["channels"]
+    assert (channel["channelArn"], channel["incidents"]) == (CHANNEL_ARN, 2)
+    assert channel["channelName"] == "arena-shooter"
+
+
+def test_the_backlog_counts_what_waits_who_holds_it_and_what_is_past_its_target(
+    client, rekognition, ivschat, monkeypatch
+):
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib import dependencies
+
+    monkeypatch.setenv("SLA_MINUTES", "critical=2; high=5; medium=15")
+    incident_id = open_incident(client, rekognition, ivschat, 0)
+    now = get(client, "/stats/backlog").json_body
+    later = datetime.now(UTC) + timedelta(minutes=16)
+    monkeypatch.setattr(dependencies, "now", lambda: later)
+    past = get(client, "/stats/backlog").json_body
+    ivschat.add_response("send_event", {"id": "AbCdEfGh0600"}, SEND)
+    post(client, f"/incidents/{incident_id}/acknowledge")
+    held = get(client, "/stats/backlog").json_body
+
+    assert (now["waiting"], now["unassigned"], now["pastTarget"]) == (1, 1, 0)
+    assert now["targetsMinutes"] == {"critical": 2, "high": 5, "medium": 15}
+    assert (past["waiting"], past["unassigned"], past["pastTarget"]) == (1, 1, 1)
+    assert (held["waiting"], held["unassigned"], held["pastTarget"]) == (1, 0, 0)
+    assert client.http.get("/config").json_body["slaMinutes"]["medium"] == 15
+
+
 def test_incidents_need_a_moderator(client):
     response = client.http.get("/incidents")
     assert response.status_code == 401

@@ -152,7 +152,7 @@ def test_settings_defaults():
     assert settings.revoke_stream_key_on_auto_stop is False
     assert settings.decision_ttl_days == 30
     assert settings.app_client_ids == ("1example23456789", "2example23456789")
-    assert settings.moderators_group == "moderators"
+    assert settings.role_groups["moderator"] == "moderators"
     assert settings.jwks_url == (
         "https://cognito-idp.us-west-2.amazonaws.com/us-west-2_AbCdEf123/.well-known/jwks.json"
     )

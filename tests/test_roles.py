@@ -105,8 +105,11 @@ def test_a_route_missing_from_the_table_needs_an_admin():
 
 def test_the_table_says_what_the_issue_asks():
     """Issue 18: triage sees, acknowledges, escalates; moderators act; admins own policies."""
-    reads = [route for route in RULES if route[0] == "GET" and rule_of(*route).role]
+    export = ("GET", "/export/decisions")  # the audit trail as CSV: an admin's (item 5)
+    reads = [r for r in RULES if r[0] == "GET" and rule_of(*r).role and r != export]
     assert all(rule_of(*route).allows(TRIAGE) for route in reads)
+    assert rule_of(*export).role == ADMIN
+    assert rule_of("POST", "/incidents/{incident_id}/release").allows(TRIAGE)  # its own claim
     assert rule_of("POST", "/incidents/{incident_id}/acknowledge").allows(TRIAGE)
     for route in [("POST", "/stop-stream"), ("POST", "/incidents/{incident_id}/reopen")]:
         assert not rule_of(*route).allows(TRIAGE) and rule_of(*route).allows(MODERATOR)
@@ -149,7 +152,7 @@ def test_GET_me_names_the_role_and_what_it_may_do(client, app_module, role):
 
     assert me.status_code == 200
     body = me.json_body
-    assert (body["username"], body["role"], body["roles"]) == (f"{role}-user", role, list(ROLES))
+    assert (body["username"], body["role"], body["roles"]) == ("maria", role, list(ROLES))
     assert set(body["may"]) == {f"{method} {path}" for method, path in RULES}
     for (method, path), rule in RULES.items():
         assert body["may"][f"{method} {path}"] is rule.allows_some(role)

@@ -36,6 +36,7 @@ from history_items import (
     CHAT_TO_CLEAN,
     CHAT_TO_TIME_OUT,
     CHAT_TO_UNBAN,
+    INCIDENT_HELD,
     INCIDENT_TO_ACKNOWLEDGE,
     INCIDENT_TO_REOPEN,
     INCIDENT_TO_RESOLVE,
@@ -106,6 +107,7 @@ BASES: dict[tuple[str, str], Base] = {
         }
     ),
     ("/frames", "GET"): Base(params={"key": thumbnail_key(12)}),
+    ("/export/decisions", "GET"): Base(params={**WINDOW, "kind": "incident,stop", "limit": "5"}),
     ("/static/{name}", "GET"): Base(path_params={"name": "dashboard.js"}),
     ("/incidents", "GET"): Base(params={"state": "open,acknowledged", "category": "Violence"}),
     ("/incidents/{incident_id}", "GET"): Base(path_params={"incident_id": INCIDENT_TO_ACKNOWLEDGE}),
@@ -121,6 +123,16 @@ BASES: dict[tuple[str, str], Base] = {
     ),
     ("/channels", "GET"): Base(),
     ("/stats", "GET"): Base(params=WINDOW),
+    ("/stats/backlog", "GET"): Base(),
+    ("/incidents/{incident_id}/take-over", "POST"): Base(
+        body={"note": "mine now"}, path_params={"incident_id": INCIDENT_TO_ACKNOWLEDGE}
+    ),
+    ("/incidents/{incident_id}/assign", "POST"): Base(
+        body={"to": "tom", "note": "yours"}, path_params={"incident_id": INCIDENT_TO_ACKNOWLEDGE}
+    ),
+    ("/incidents/{incident_id}/release", "POST"): Base(
+        body={"note": "not mine"}, path_params={"incident_id": INCIDENT_HELD}
+    ),
     ("/incidents/{incident_id}/ban", "POST"): Base(
         body={"note": "slurs", "everyRoom": False}, path_params={"incident_id": CHAT_TO_BAN}
     ),

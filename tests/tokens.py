@@ -77,7 +77,7 @@ GROUPS = {"triage": "triage", "moderator": "moderators", "admin": "admins"}
 def role_token(role: str | None, **overrides) -> str:
     """An ID token of a user with `role` (None: in none of the roles' groups)."""
     groups = [GROUPS[role]] if role else ["viewers"]
-    return id_token(**{"cognito:groups": groups, "cognito:username": f"{role}-user", **overrides})
+    return id_token(**{"cognito:groups": groups, **overrides})
 
 
 def signed_payload(payload: bytes, key=SIGNING_KEY, kid: str = KID) -> str:

@@ -31,6 +31,8 @@ def sign_in_config():
         "userPoolId": config.user_pool_id,
         "clientId": config.app_client_ids[0],
         "cognitoEndpoint": config.cognito_endpoint,
+        # minutes an incident may wait unacknowledged, by severity (SLA_MINUTES)
+        "slaMinutes": dict(config.sla_minutes),
     }
 
 

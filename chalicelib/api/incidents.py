@@ -57,6 +57,7 @@ class Team(OneOf):
 
 
 VERSION = Integer(0, 10**9)  # the incident's version the moderator saw
+USERNAME = Text(128)  # a colleague's user name in the user pool
 RESOLVE = {
     "resolution": Resolution(RESOLVABLE),
     "note": NOTE,
@@ -138,6 +139,46 @@ def reopen_incident(incident_id: str):
     return _answer(
         incident_id,
         lambda handling: handling.reopen(
+            incident_id, moderator.username, note=body.get("note", ""), version=body.get("version")
+        ),
+    )
+
+
+@incidents.route("/incidents/{incident_id}/take-over", methods=["POST", "OPTIONS"])
+def take_over_incident(incident_id: str):
+    moderator = signed_in(incidents)
+    body = _body({"note": NOTE, "version": VERSION})
+    return _answer(
+        incident_id,
+        lambda handling: handling.take_over(
+            incident_id, moderator.username, note=body.get("note", ""), version=body.get("version")
+        ),
+    )
+
+
+@incidents.route("/incidents/{incident_id}/assign", methods=["POST", "OPTIONS"])
+def assign_incident(incident_id: str):
+    moderator = signed_in(incidents)
+    body = _body({"to": USERNAME, "note": NOTE, "version": VERSION}, required=("to",))
+    return _answer(
+        incident_id,
+        lambda handling: handling.assign(
+            incident_id,
+            moderator.username,
+            body["to"],
+            note=body.get("note", ""),
+            version=body.get("version"),
+        ),
+    )
+
+
+@incidents.route("/incidents/{incident_id}/release", methods=["POST", "OPTIONS"])
+def release_incident(incident_id: str):
+    moderator = signed_in(incidents)
+    body = _body({"note": NOTE, "version": VERSION})
+    return _answer(
+        incident_id,
+        lambda handling: handling.release(
             incident_id, moderator.username, note=body.get("note", ""), version=body.get("version")
         ),
     )

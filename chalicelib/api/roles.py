@@ -70,11 +70,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/frames"): Rule(TRIAGE, "see frames"),
     ("GET", "/channels"): Rule(TRIAGE, "list channels"),
     ("GET", "/stats"): Rule(TRIAGE, "read the stats"),
+    ("GET", "/stats/backlog"): Rule(TRIAGE, "read the backlog"),
     ("GET", "/teams"): Rule(TRIAGE, "list the escalation teams"),
     ("GET", "/chat/bans"): Rule(TRIAGE, "list bans"),
     ("GET", "/chat/terms"): Rule(TRIAGE, "list blocked terms"),
     # triage: acknowledge, escalate, watch the room
     ("POST", "/incidents/{incident_id}/acknowledge"): Rule(TRIAGE, "acknowledge incidents"),
+    ("POST", "/incidents/{incident_id}/release"): Rule(TRIAGE, "release incidents"),
     ("POST", "/incidents/{incident_id}/resolve"): Rule(
         MODERATOR,
         "resolve incidents other than by escalating them",
@@ -91,12 +93,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     # moderators: every action on incidents, streams and the viewers' chat
     ("POST", "/incidents/{incident_id}/reopen"): Rule(MODERATOR, "reopen incidents"),
+    ("POST", "/incidents/{incident_id}/take-over"): Rule(MODERATOR, "take incidents over"),
+    ("POST", "/incidents/{incident_id}/assign"): Rule(MODERATOR, "assign incidents"),
     ("POST", "/stop-stream"): Rule(MODERATOR, "stop streams"),
     ("POST", "/incidents/{incident_id}/ban"): Rule(MODERATOR, "ban chat users"),
     ("POST", "/incidents/{incident_id}/timeout"): Rule(MODERATOR, "time chat users out"),
     ("POST", "/incidents/{incident_id}/unban"): Rule(MODERATOR, "unban chat users"),
     ("POST", "/incidents/{incident_id}/delete-messages"): Rule(MODERATOR, "delete chat messages"),
-    # admins: the policies (blocked terms) and people
+    # admins: the policies (blocked terms), people, and the audit trail's export
+    ("GET", "/export/decisions"): Rule(ADMIN, "export the history"),
     ("PUT", "/chat/terms"): Rule(ADMIN, "block terms"),
     ("DELETE", "/chat/terms"): Rule(ADMIN, "unblock terms"),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.requests import query_params
-from chalicelib.incidents.stats import incident_stats, stats_window
+from chalicelib.incidents.stats import backlog, incident_stats, stats_window
 
 stats = ApiBlueprint(__name__)
 
@@ -16,3 +16,11 @@ def team_stats():
     params = query_params(stats.current_request, ("from", "to"))
     start, end = stats_window(params, dependencies.now())
     return incident_stats(dependencies.incidents().store, start, end)
+
+
+@stats.route("/stats/backlog", methods=["GET", "OPTIONS"])
+def queue_backlog():
+    signed_in(stats)
+    query_params(stats.current_request, ())
+    now = dependencies.now()
+    return backlog(dependencies.incidents().store, now, dependencies.settings().sla_minutes)

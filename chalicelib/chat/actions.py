@@ -24,6 +24,7 @@ from chalicelib.core.dynamo import transact
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.times import iso_time
 from chalicelib.incidents.actions import resolve, seen_version
+from chalicelib.incidents.claims import must_hold
 from chalicelib.incidents.errors import IncidentConflict
 from chalicelib.incidents.model import (
     BANNED,
@@ -102,6 +103,7 @@ class ChatActions:
             raise IncidentConflict(f"{incident['userId']} is not banned nor timed out", incident)
 
         def apply(current, at):
+            must_hold(current, moderator)
             changed = next_version(current)
             add_to_trail(changed, at, moderator, "unbanned", note=note)
             return changed
@@ -118,11 +120,16 @@ class ChatActions:
         unknown = sorted(set(ids) - own)
         if unknown:
             raise BadRequest(f"not messages of this incident's user: {', '.join(unknown[:5])}")
+        try:
+            must_hold(incident, moderator)  # before IVS is asked anything
+        except Conflict as conflict:
+            raise IncidentConflict(str(conflict), incident) from None
         for message_id in ids:  # IVS first: a message marked deleted is deleted
             self._rooms.delete_message(incident["roomArn"], message_id, "removed by a moderator")
 
         def apply(current, now):
             seen_version(current, version)
+            must_hold(current, moderator)
             return _marked_deleted(current, ids, now, moderator)
 
         return self._transition(incident_id, apply, INCIDENT_UPDATED, moderator, "", [])

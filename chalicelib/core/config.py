@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from chalicelib.core.identity import ADMIN, MODERATOR, TRIAGE
+from chalicelib.core.identity import GROUP_DEFAULTS, role_groups
 from chalicelib.rules.policy import Policy, PolicyError, parse_categories, parse_thresholds
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -22,6 +22,7 @@ _USER_POOL_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$")
 _CLIENT_IDS = re.compile(r"^[\w+]+(\s*[,;]\s*[\w+]+)*$")
 _URL = re.compile(r"^(https?|wss?)://[^\s/]+(/\S*)?$")
 _ORIGINS = re.compile(r"^(https?://[^\s/,;]+(\s*[,;]\s*https?://[^\s/,;]+)*)?$")
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _GROUP = re.compile(r"^[\w\s+=,.@-]{1,128}$")
 # The botocore model's pattern for DetectModerationLabels' ProjectVersion.
 _ADAPTER_ARN = re.compile(
@@ -40,9 +41,7 @@ DEFAULTS = {
     "AUTO_STOP_REVOKE_STREAM_KEY": "false",
     "DECISION_TTL_DAYS": "30",
     "FLAGGED_DECISION_TTL_DAYS": "365",
-    "MODERATORS_GROUP": "moderators",
-    "TRIAGE_GROUP": "triage",
-    "ADMINS_GROUP": "admins",
+    **GROUP_DEFAULTS,  # MODERATORS_GROUP, TRIAGE_GROUP, ADMINS_GROUP
     "COGNITO_JWKS_URL": "",
     "COGNITO_ENDPOINT": "",
     "CHAT_MESSAGING_ENDPOINT": "",
@@ -56,6 +55,9 @@ DEFAULTS = {
     "FRAME_SKIP_ENABLED": "true",
     "FRAME_SKIP_MAX_AGE_SECONDS": "30",
     "ESCALATION_TEAMS": "Trust & Safety leads; Legal; Child safety; Law enforcement response",
+    "SLA_MINUTES": "critical=2; high=5; medium=15",
+    "SLA_ESCALATION_TEAM": "",
+    "ALERT_TOPIC_ARN": "",
 }
 MAX_TEAMS = 20
 MAX_TEAM_CHARS = 100
@@ -91,9 +93,7 @@ class Settings:
     flagged_decision_ttl_days: int
     user_pool_id: str
     app_client_ids: tuple[str, ...]
-    moderators_group: str
-    triage_group: str
-    admins_group: str
+    role_groups: dict[str, str]  # role (core/identity.py) -> its user pool group
     jwks_url: str
     cognito_endpoint: str
     chat_messaging_endpoint: str
@@ -107,6 +107,9 @@ class Settings:
     frame_skip_enabled: bool
     frame_skip_max_age_seconds: int
     escalation_teams: tuple[str, ...]
+    sla_minutes: Mapping[str, int]  # severity -> minutes an incident may wait unacknowledged
+    sla_escalation_team: str
+    alert_topic_arn: str
 
     @property
     def region(self) -> str:
@@ -118,12 +121,6 @@ class Settings:
         """The deployment's account: the moderators' room's."""
         return self.moderation_room_arn.split(":")[4]
 
-    @property
-    def role_groups(self) -> dict[str, str]:
-        """Each role's user pool group: TRIAGE_GROUP, MODERATORS_GROUP, ADMINS_GROUP."""
-        groups = (self.triage_group, self.moderators_group, self.admins_group)
-        return dict(zip((TRIAGE, MODERATOR, ADMIN), groups, strict=True))
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         env = {**DEFAULTS, **{k: v for k, v in environ.items() if k in DEFAULTS or k in _REQUIRED}}
@@ -134,7 +131,6 @@ class Settings:
             auto_stop=_policy("AUTO_STOP_THRESHOLDS", env, parse_thresholds),
             ignored=_policy("IGNORED_CATEGORIES", env, parse_categories),
         )
-        groups = _role_groups(env)
         return cls(
             recording_bucket=_required("RECORDING_BUCKET", env, _BUCKET_NAME, "an S3 bucket name"),
             decisions_table=_required("DECISIONS_TABLE", env, _TABLE_NAME, "a DynamoDB table name"),
@@ -155,9 +151,9 @@ class Settings:
             app_client_ids=_list(
                 _required("COGNITO_APP_CLIENT_IDS", env, _CLIENT_IDS, "user pool app client ids")
             ),
-            moderators_group=groups[MODERATOR],
-            triage_group=groups[TRIAGE],
-            admins_group=groups[ADMIN],
+            role_groups=role_groups(
+                lambda name: _required(name, env, _GROUP, "a user pool group name"), ConfigError
+            ),
             jwks_url=_optional("COGNITO_JWKS_URL", env, _URL, "a URL")
             or user_pool_issuer(pool_id) + "/.well-known/jwks.json",
             cognito_endpoint=_optional("COGNITO_ENDPOINT", env, _URL, "a URL")
@@ -181,7 +177,10 @@ class Settings:
             frame_skip_max_age_seconds=int(
                 _number("FRAME_SKIP_MAX_AGE_SECONDS", env, 1, 3600, integer=True)
             ),
-            escalation_teams=_teams("ESCALATION_TEAMS", env),
+            escalation_teams=(teams := _teams("ESCALATION_TEAMS", env)),
+            sla_minutes=_sla("SLA_MINUTES", env),
+            sla_escalation_team=_sla_team("SLA_ESCALATION_TEAM", env, teams),
+            alert_topic_arn=_optional("ALERT_TOPIC_ARN", env, _TOPIC_ARN, "an SNS topic ARN"),
         )
 
 
@@ -290,13 +289,22 @@ def _teams(name: str, env: Mapping[str, str]) -> tuple[str, ...]:
     return teams
 
 
-def _role_groups(env: Mapping[str, str]) -> dict[str, str]:
-    """Each role's group (core/identity.py), three different groups of the user pool."""
-    names = {TRIAGE: "TRIAGE_GROUP", MODERATOR: "MODERATORS_GROUP", ADMIN: "ADMINS_GROUP"}
-    group = "a user pool group name"
-    groups = {role: _required(name, env, _GROUP, group) for role, name in names.items()}
-    if len(set(groups.values())) != len(groups):
-        raise ConfigError(
-            "TRIAGE_GROUP, MODERATORS_GROUP and ADMINS_GROUP must name three different groups"
-        )
-    return groups
+def _sla(name: str, env: Mapping[str, str]) -> dict[str, int]:
+    """`severity=minutes; ...` (critical, high, medium; 1 to 1440); a severity left out has
+    no target. Empty: no SLA sweep."""
+    targets: dict[str, int] = {}
+    for part in (p.strip() for p in env[name].split(";") if p.strip()):
+        severity, _, minutes = (t.strip() for t in part.partition("="))
+        if severity not in ("critical", "high", "medium") or severity in targets:
+            raise ConfigError(f"{name}: {part!r} must be critical=, high= or medium=, once each")
+        targets[severity] = int(_number(name, {name: minutes}, 1, 1440, integer=True))
+    return targets
+
+
+def _sla_team(name: str, env: Mapping[str, str], teams: tuple[str, ...]) -> str:
+    """One of the escalation teams (matched ignoring case); empty: the first of them."""
+    wanted = env[name].strip()
+    for team in teams if wanted else teams[:1]:
+        if team.casefold() == wanted.casefold() or not wanted:
+            return team
+    raise ConfigError(f"{name}={wanted!r} is not one of ESCALATION_TEAMS")

@@ -1,16 +1,19 @@
 // What moderators do to an incident: acknowledge, dismiss (naming the labels judged wrong),
-// warn (a note), escalate (to a named team), stop the stream (a reason; the key revoked
-// first), reopen. One request per press; the answer, or who acted first, is shown on the
+// warn (a note), escalate (to a named team), stop the stream (a reason; revoking the key
+// first only when asked), reopen. One request per press; the answer, or who acted first, is shown on the
 // incident (and every other dashboard hears of it from the room). A chat incident's own
-// actions (ban, time out, unban, delete messages) are chatactions.js's.
+// actions (ban, time out, unban, delete messages) are chatactions.js's; taking over, assigning
+// and releasing one are claims.js's.
 
 import { get, post, reason } from './api.js';
 import { CHAT_ACTIONS, CHAT_FORMS, chatInput, chatRequest } from './chatactions.js';
-import { conflict, subject } from './describe.js';
+import { CLAIM_ACTIONS, CLAIM_FORMS, claimRequest } from './claims.js';
+import { conflict, frameCount, subject } from './describe.js';
 import { $, announce, h, replace } from './dom.js';
 import { percent } from './format.js';
-import { actionsFor, fromApi, isNewer } from './incidents.js';
+import { actionsFor } from './incidents.js';
 import { state, update } from './store.js';
+import { keep as apply } from './sync.js';
 
 export const ACTIONS = {
   acknowledge: { label: 'Acknowledge', key: 'a', busy: 'Acknowledging…', title: 'Acknowledge: it is yours' },
@@ -20,6 +23,7 @@ export const ACTIONS = {
   stop: { label: 'Stop stream', key: 's', busy: 'Stopping…', title: 'Stop the stream' },
   reopen: { label: 'Reopen', key: 'r', busy: 'Reopening…', title: 'Reopen' },
   ...CHAT_ACTIONS,
+  ...CLAIM_ACTIONS,
 };
 
 /** A press of an action's button or key: sent at once, or after its dialog. */
@@ -27,7 +31,7 @@ export function startAction(incidentId, action) {
   const incident = state.incidents.get(incidentId);
   if (!incident || state.pending.has(incidentId)) return; // one request at a time
   const detail = state.details.get(incidentId);
-  if (!actionsFor(incident, state.channels.get(incident.channelArn), detail).includes(action)) return;
+  if (!actionsFor(incident, state.channels.get(incident.channelArn), detail, state.user).includes(action)) return;
   if (['acknowledge', 'reopen', 'unban'].includes(action)) send(incident, action, {});
   else openDialog(incident, action);
 }
@@ -58,17 +62,21 @@ const FORMS = {
     field('Note (optional)', h('input', { name: 'note', maxLength: 500, autocomplete: 'off' })),
   ],
   stop: () => [
-    h('p', {}, 'Viewers see the stream end.'),
+    h('p', {}, 'Viewers see the stream end. The broadcaster can go live again with their stream key.'),
     field('Reason (required)', h('input', { name: 'reason', required: true, maxLength: 500, autocomplete: 'off' })),
-    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'revoke', checked: true }),
-      ' Revoke the stream key first, so the encoder cannot reconnect (the owner must create a new key)'),
+    h('fieldset', { class: 'choices' }, h('legend', {}, 'Stream key'),
+      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'revoke', 'aria-describedby': 'revoke-hint' }),
+        ' Also revoke the stream key'),
+      h('p', { class: 'hint', id: 'revoke-hint' },
+        'Revoking keeps the broadcaster off: their encoder cannot reconnect, and the channel cannot stream again until its owner creates a new key. Off: they can return at once.')),
   ],
   ...CHAT_FORMS,
+  ...CLAIM_FORMS,
 };
 
 function hint(incident) {
   if (incident.kind === 'chat') return `${incident.topLabel}, ${incident.messageCount} flagged, ${incident.strikes} strikes`;
-  return `${incident.topLabel} ${percent(incident.topConfidence)}, ${incident.frameCount} frames`;
+  return `${incident.topLabel} ${percent(incident.topConfidence)}, ${frameCount(incident)}`;
 }
 
 function openDialog(incident, action) {
@@ -78,10 +86,10 @@ function openDialog(incident, action) {
   const form = h('form', { method: 'dialog', class: 'action-form', dataset: { action } },
     h('h2', { id: 'action-title' }, `${spec.title}: ${name}`),
     h('p', { class: 'hint' }, hint(incident)),
-    FORMS[action](incident, state.details.get(incident.incidentId)),
+    FORMS[action](incident, state.details.get(incident.incidentId), state),
     h('div', { class: 'dialog-buttons' },
       h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
-      h('button', { type: 'submit', class: ['stop', 'ban'].includes(action) ? 'danger' : 'primary' }, spec.label)));
+      h('button', { type: 'submit', class: ['stop', 'ban'].includes(action) ? 'danger' : 'primary' }, spec.submit || spec.label)));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (!form.reportValidity() || state.pending.has(incident.incidentId)) return;
@@ -94,6 +102,7 @@ function openDialog(incident, action) {
       escalateTo: String(data.get('escalateTo') || '').trim(),
       reason: String(data.get('reason') || '').trim(),
       revoke: data.get('revoke') === 'on',
+      to: String(data.get('to') || '').trim(),
       ...chatInput(data),
     });
   });
@@ -117,11 +126,14 @@ function request(incident, action, input) {
       channelArn: incident.channelArn, reason: input.reason, revokeStreamKey: input.revoke,
       incidentId: incident.incidentId, version: incident.version,
     });
-    default: return chatRequest(incident, action, input, seen);
+    default: return action in CLAIM_ACTIONS ? claimRequest(incident, action, input, seen)
+      : chatRequest(incident, action, input, seen);
   }
 }
 
-async function send(incident, action, input) {
+/** Send one action on the incident as shown; its outcome {tone: ok | conflict | error, text}
+ * is also the incident's notice when it is not plain success. */
+export async function send(incident, action, input) {
   const id = incident.incidentId;
   update((s) => { s.pending.set(id, action); s.notices.delete(id); });
   let answer;
@@ -134,46 +146,36 @@ async function send(incident, action, input) {
   if (answer.status === 200 && action === 'stop') {
     const revoked = answer.body.streamKeysRevoked ? '; stream key revoked' : '';
     const settled = answer.body.incidentConflict ? ` The incident had been settled meanwhile: ${answer.body.incidentConflict}.` : '';
-    notice(id, 'ok', `Stream stopped by ${answer.body.stoppedBy}${revoked}.${settled}`);
     update((s) => { const c = s.channels.get(incident.channelArn); if (c) c.live = false; });
     if (answer.body.incident?.incidentId) apply(answer.body.incident);
     else await refresh(id);
+    return notice(id, 'ok', `Stream stopped by ${answer.body.stoppedBy}${revoked}.${settled}`);
   } else if (answer.status === 200) {
     apply(answer.body.incident);
-    if (answer.body.announced === false) {
-      notice(id, 'ok', 'Done. Other dashboards could not be told at once: they catch up within 30 s.');
-    }
     announce(`${ACTIONS[action].label}: done for ${name}.`);
+    if (answer.body.announced === false) {
+      return notice(id, 'ok', 'Done. Other dashboards could not be told at once: they catch up within 30 s.');
+    }
+    return { tone: 'ok', text: 'Done' };
   } else if (answer.status === 409) {
     const current = answer.body.incident ? apply(answer.body.incident) : await refresh(id);
     if (action === 'stop' && current && current.state !== 'resolved') {
-      notice(id, 'conflict', `Not stopped: ${reason(answer)}.`);
       update((s) => { const c = s.channels.get(incident.channelArn); if (c) c.live = false; });
+      return notice(id, 'conflict', `Not stopped: ${reason(answer)}.`);
     } else if (action === 'unban') { // its conflict is the user's standing, not the incident's
-      notice(id, 'conflict', `Not done: ${reason(answer)}.`);
-    } else {
-      notice(id, 'conflict', conflict(current, answer.body.Message));
+      return notice(id, 'conflict', `Not done: ${reason(answer)}.`);
     }
+    return notice(id, 'conflict', conflict(current, answer.body.Message));
   } else if (answer.status === 403) {
-    notice(id, 'error', `Not allowed: ${reason(answer)}.`);
-  } else {
-    notice(id, 'error', `Not done: ${reason(answer)}. Try again.`);
+    return notice(id, 'error', `Not allowed: ${reason(answer)}.`);
   }
+  return notice(id, 'error', `Not done: ${reason(answer)}. Try again.`);
 }
 
 function notice(id, tone, text) {
   update((s) => { s.notices.set(id, { tone, text }); });
   if (tone !== 'ok') announce(text);
-}
-
-/** Keep the API's answer if it is at least as new as what is shown; the incident shown. */
-function apply(item) {
-  const incident = fromApi(item);
-  update((s) => {
-    const previous = s.incidents.get(incident.incidentId);
-    if (isNewer(incident, previous, true)) s.incidents.set(incident.incidentId, { ...incident, seq: previous?.seq || 0 });
-  });
-  return state.incidents.get(incident.incidentId);
+  return { tone, text };
 }
 
 async function refresh(id) {

@@ -1,27 +1,29 @@
 // One incident of the queue, built from its state: channel and live state, severity, the
 // strongest labels, age against the target, frames, content types, who holds it or how it
-// ended, the latest frame (blurred), and the actions its state allows. A chat incident's
+// ended (claims.js: held by someone else), the latest frame (blurred), and the actions its
+// state allows the signed-in moderator. A chat incident's
 // card is chatcard.js's.
 
 import { chatCard, chatSignature } from './chatcard.js';
+import { claimLine } from './claims.js';
 import { age, channelName, frameCount, standing } from './describe.js';
 import { h } from './dom.js';
 import { capitalised } from './format.js';
 import { frameImage } from './frames.js';
 import { isBlind } from './sync.js';
 import { openIncident } from './lightbox.js';
-import { actionBar, labelList } from './parts.js';
+import { actionBar, labelList, pickBox } from './parts.js';
+import { ageText } from './ticker.js';
 import { update } from './store.js';
 
 /** The inputs a card is built from: when they are unchanged, so is the card. */
 export function signature(incident, s) {
   if (incident.kind === 'chat') return chatSignature(incident, s);
   const channel = s.channels.get(incident.channelArn);
-  const { text, urgent } = age(incident, s.now, s.settings.urgentMinutes);
   return JSON.stringify([
     incident.version, channel?.name, channel?.live, isBlind(channel, s.now),
     s.pending.get(incident.incidentId), s.notices.get(incident.incidentId),
-    s.settings, text, urgent,
+    s.settings.blurFrames, s.picked.has(incident.incidentId), age(incident, s.now, s.config).urgent,
   ]);
 }
 
@@ -30,8 +32,7 @@ export function incidentCard(incident, s) {
   const id = incident.incidentId;
   const channel = s.channels.get(incident.channelArn);
   const name = channelName(incident, channel);
-  const { text: ageText, urgent } = age(incident, s.now, s.settings.urgentMinutes);
-  const pending = s.pending.get(id);
+  const { text: since, urgent } = ageText(incident, Date.now(), s.config);
   const notice = s.notices.get(id);
   const resolved = incident.state === 'resolved';
   return h('li', {
@@ -53,22 +54,24 @@ export function incidentCard(incident, s) {
     : h('span', { class: 'frame missing' }, 'No frame')),
   h('div', { class: 'card-body' },
     h('header', { class: 'card-head' },
+      pickBox(incident, s, name),
       h('h2', { id: `title-${id}`, class: 'channel-name' }, name),
       liveBadge(channel),
       h('span', { class: 'severity' }, `${capitalised(incident.severity)} severity`)),
     labelList(incident),
     h('p', { class: 'facts' },
-      h('span', { class: ['age', urgent && 'urgent'] }, urgent ? 'Urgent: ' : '', ageText),
+      h('span', { class: ['age', urgent && 'urgent'], dataset: { ageOf: id } }, since),
       h('span', {}, frameCount(incident)),
       incident.contentTypes.map((type) => h('span', { class: 'content-type' }, type))),
     h('p', { class: 'standing', id: `standing-${id}` }, standing(incident, s.user),
       incident.resolutionNote ? h('q', { class: 'note' }, incident.resolutionNote) : null),
+    claimLine(incident, s.user),
     incident.autoStop === 'stop-failed' && !resolved
       ? h('p', { class: 'warning' }, 'The automatic stop failed: stop it by hand.') : null,
     isBlind(channel, s.now)
       ? h('p', { class: 'warning' }, 'Frames of this channel are failing: nobody sees them.') : null,
     notice ? h('p', { class: ['notice', `notice-${notice.tone}`] }, notice.text) : null,
-    actionBar(incident, channel, pending))));
+    actionBar(incident, s))));
 }
 
 function liveBadge(channel) {

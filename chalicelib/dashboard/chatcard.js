@@ -6,10 +6,12 @@
 
 import { ensureDetail } from './chatdetail.js';
 import { currentDetail, holdOf } from './chatmodel.js';
+import { claimLine } from './claims.js';
 import { age, channelName, standing } from './describe.js';
 import { h } from './dom.js';
 import { capitalised, channelLabel, clock, percent, RESOLUTION_WORDS } from './format.js';
-import { actionBar, labelList } from './parts.js';
+import { actionBar, labelList, pickBox } from './parts.js';
+import { ageText } from './ticker.js';
 import { update } from './store.js';
 
 /** The inputs a chat card is built from (its detail among them). */
@@ -17,11 +19,11 @@ export function chatSignature(incident, s) {
   ensureDetail(incident);
   const channel = s.channels.get(incident.channelArn);
   const detail = s.details.get(incident.incidentId);
-  const { text, urgent } = age(incident, s.now, s.settings.urgentMinutes);
   return JSON.stringify([
     incident.version, channel?.name, channel?.live, detail?.version, Boolean(detail?.error),
     holdOf(incident, detail, s.now), s.pending.get(incident.incidentId),
-    s.notices.get(incident.incidentId), text, urgent,
+    s.notices.get(incident.incidentId), s.picked.has(incident.incidentId),
+    age(incident, s.now, s.config).urgent,
   ]);
 }
 
@@ -30,7 +32,7 @@ export function chatCard(incident, s) {
   const channel = s.channels.get(incident.channelArn);
   const stored = s.details.get(id);
   const detail = currentDetail(incident, stored) || (stored?.error ? null : stored);
-  const { text: ageText, urgent } = age(incident, s.now, s.settings.urgentMinutes);
+  const { text: since, urgent } = ageText(incident, Date.now(), s.config);
   const notice = s.notices.get(id);
   const hold = holdOf(incident, stored, s.now);
   const live = typeof detail?.chat?.live === 'boolean' ? detail.chat.live : channel?.live;
@@ -46,6 +48,7 @@ export function chatCard(incident, s) {
     onfocusin: () => { if (s.selectedId !== id) update((next) => { next.selectedId = id; }); },
   }, h('div', { class: 'card-body' },
     h('header', { class: 'card-head' },
+      pickBox(incident, s, incident.userId),
       h('span', { class: 'kind' }, 'Chat'),
       h('h2', { id: `title-${id}`, class: 'chat-user' }, incident.userId),
       h('span', { class: 'where' }, 'in ', h('span', { class: 'room-name' }, roomLabel(incident)),
@@ -56,14 +59,15 @@ export function chatCard(incident, s) {
       incident.suggestion === 'ban' ? h('span', { class: 'badge suggest' }, 'Ban suggested') : null),
     labelList(incident),
     h('p', { class: 'facts' },
-      h('span', { class: ['age', urgent && 'urgent'] }, urgent ? 'Urgent: ' : '', ageText),
+      h('span', { class: ['age', urgent && 'urgent'], dataset: { ageOf: id } }, since),
       h('span', { class: 'message-count' }, plural(incident.messageCount, 'flagged message')),
       h('span', { class: 'strikes' }, strikesText(incident, detail))),
     hold ? h('p', { class: 'hold warning' }, holdText(hold, incident, s.user)) : null,
     h('p', { class: 'standing', id: `standing-${id}` }, standing(incident, s.user),
       incident.resolutionNote ? h('q', { class: 'note' }, incident.resolutionNote) : null),
+    claimLine(incident, s.user),
     notice ? h('p', { class: ['notice', `notice-${notice.tone}`] }, notice.text) : null,
-    actionBar(incident, channel, s.pending.get(id), stored),
+    actionBar(incident, s),
     messagesPart(incident, detail, stored))));
 }
 

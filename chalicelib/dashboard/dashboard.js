@@ -1,13 +1,16 @@
 // The moderators' dashboard, a triage queue: sign in, load the queue, keep it current over
 // the moderators' room, and act. Plain ES modules, no build step; the API serves them.
 // This module wires the others: session, api, live, sync, store, queue, card, lightbox,
-// actions, keyboard, history, stats, terms, settings.
+// actions, bulk, keyboard, history, stats, terms, settings, alerts, ticker, livecounts, links.
 
+import { wireAlerts } from './alerts.js';
 import { get } from './api.js';
 import { $, h, replace } from './dom.js';
 import { renderHistory, showHistory, wireHistory } from './history.js';
 import { renderLightbox, wireLightbox } from './lightbox.js';
+import { openLinked, wireLinks } from './links.js';
 import { connect } from './live.js';
+import { refreshCount, startLiveCounts } from './livecounts.js';
 import { renderQueue, wireQueue } from './queue.js';
 import { idToken, wireSession } from './session.js';
 import { wireSettings } from './settings.js';
@@ -15,6 +18,7 @@ import { renderStats, showStats, wireStats } from './stats.js';
 import { state, subscribe, update } from './store.js';
 import { applyEvent, keepCurrent, sync } from './sync.js';
 import { renderTerms, showTerms, wireTerms } from './terms.js';
+import { startTicker } from './ticker.js';
 import { wireKeyboard } from './keyboard.js';
 
 const VIEWS = { queue: null, history: showHistory, stats: showStats, terms: showTerms };
@@ -47,6 +51,8 @@ function renderFrame(s) {
   const denied = s.access === 'denied';
   $('#denied').hidden = !denied;
   $('.tabs').hidden = denied;
+  $('#keys-open').hidden = denied; // nothing to triage, nothing to set
+  $('#settings-open').hidden = denied;
   for (const tab of document.querySelectorAll('[role="tab"]')) {
     const selected = tab.dataset.view === s.view;
     tab.setAttribute('aria-selected', String(selected));
@@ -87,6 +93,8 @@ async function start() {
   wireHistory();
   wireStats();
   wireTerms();
+  wireAlerts();
+  wireLinks(selectView);
   wireSettings(() => state.settings, (settings) => update((s) => { s.settings = settings; }));
   update(() => {});
   await idToken();
@@ -97,12 +105,18 @@ async function start() {
   get('teams').then((answer) => {
     if (answer.status === 200) update((s) => { s.teams = answer.body.escalationTeams; });
   });
+  openLinked();
   connect({
-    onEvent: applyEvent,
+    onEvent: (attributes) => {
+      applyEvent(attributes);
+      if (attributes.type === 'incident-flagging') refreshCount(attributes.incidentId); // frames joined
+    },
     onOpen: () => sync().then((result) => { if (result === 'denied') deny(); }),
     onDenied: deny,
   });
   keepCurrent();
+  startTicker();
+  startLiveCounts();
 }
 
 start();

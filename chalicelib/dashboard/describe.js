@@ -1,6 +1,7 @@
 // Incidents in words: who holds it, how it was resolved, how long it has been open.
 
 import { channelLabel, clock, duration, RESOLUTION_WORDS } from './format.js';
+import { targetMinutes } from './urgency.js';
 
 export function channelName(incident, channel) {
   return channelLabel(incident.channelArn, channel?.name || incident.channelName);
@@ -12,8 +13,9 @@ export function subject(incident, channel) {
   return `${incident.userId} in ${incident.roomName || channelLabel(incident.roomArn, '')}`;
 }
 
-/** "Open for 6 min, past the 5 min target" (urgent) or "Handled in 3 min". */
-export function age(incident, now, urgentMinutes) {
+/** "Open for 6 min, past the 5 min target" (urgent) or "Handled in 3 min"; the target is
+ * its severity's (urgency.js). */
+export function age(incident, now, config) {
   const opened = new Date(incident.openedAt).getTime();
   if (incident.state === 'resolved') {
     const resolved = new Date(incident.resolvedAt).getTime();
@@ -22,8 +24,9 @@ export function age(incident, now, urgentMinutes) {
   }
   const open = now - opened;
   if (!Number.isFinite(open)) return { text: 'Open', urgent: false };
-  const urgent = open > urgentMinutes * 60_000;
-  const target = urgent ? `past the ${urgentMinutes} min target` : `target ${urgentMinutes} min`;
+  const minutes = targetMinutes(incident.severity, config);
+  const urgent = open > minutes * 60_000;
+  const target = urgent ? `past the ${minutes} min target` : `target ${minutes} min`;
   return { text: `Open for ${duration(open)}, ${target}`, urgent };
 }
 
@@ -35,8 +38,9 @@ export function frameCount(incident) {
 export function standing(incident, me = '') {
   const you = (name) => (name && name === me ? `${name} (you)` : name);
   if (incident.state === 'open') {
-    return incident.lastAction === 'reopened' && incident.lastActor
-      ? `Reopened by ${you(incident.lastActor)} at ${clock(incident.lastAt)}: nobody has it`
+    const again = { reopened: 'Reopened', released: 'Released', assigned: 'Released' }[incident.lastAction];
+    return again && incident.lastActor
+      ? `${again} by ${you(incident.lastActor)} at ${clock(incident.lastAt)}: nobody has it`
       : 'Nobody has it yet';
   }
   if (incident.state === 'acknowledged') {
@@ -68,8 +72,11 @@ export function conflict(incident, message) {
       : RESOLUTION_WORDS[incident.resolution] || incident.resolution;
     return `Not done: ${who} already resolved it (${what})${at(incident.resolvedAt)}.`;
   }
-  if (incident?.state === 'acknowledged') {
-    return `Not done: ${incident.acknowledgedBy} acknowledged it first${at(incident.acknowledgedAt)}.`;
+  const holder = incident?.state === 'acknowledged' && (incident.assignedTo || incident.acknowledgedBy);
+  if (holder && holder !== incident.acknowledgedBy) {
+    return `Not done: ${holder} holds it${at(incident.assignedAt)}: take it over to act on it.`;
+  } else if (holder) {
+    return `Not done: ${holder} acknowledged it first${at(incident.acknowledgedAt)}.`;
   }
   return `Not done: ${message || 'someone else acted first'}.`;
 }

@@ -62,3 +62,14 @@ export const RESOLUTION_WORDS = {
   banned: 'user banned',
   'timed-out': 'user timed out',
 };
+
+/** A trail entry's action in words: "resolved as dismissed", "took it over from maria"
+ * (`passive`, after "Incident": "taken over from maria", "assigned to tom"). */
+export function actionWords(action, passive = false) {
+  const text = String(action || '').replace('resolved:', 'resolved as ');
+  return passive
+    ? text.replace(/^taken-over-from:/, 'taken over from ').replace(/^taken-over$/, 'taken over')
+      .replace(/^assigned-to:/, 'assigned to ')
+    : text.replace(/^taken-over-from:/, 'took it over from ').replace(/^taken-over$/, 'took it over')
+      .replace(/^assigned-to:/, 'assigned it to ');
+}

@@ -2,11 +2,13 @@
 // one, newest first, with thumbnails and times in the moderator's zone. Clean frames only
 // for one channel (the API lists clean frames per channel). A page of the API may hold
 // fewer items than asked (its filters apply after reading): Older reads on until it has some.
+// Each row names its channel, and links to its incident when it has one (links.js).
 
 import { get, reason } from './api.js';
 import { $, h, replace } from './dom.js';
-import { capitalised, channelLabel, fullTime, percent, zoneLabel } from './format.js';
+import { actionWords, capitalised, channelLabel, fullTime, percent, zoneLabel } from './format.js';
 import { frameImage, remember } from './frames.js';
+import { incidentLink } from './links.js';
 import { state, update } from './store.js';
 
 const PAGE = 25;
@@ -128,12 +130,14 @@ function row(item, s) {
       h('p', { class: 'entry-head' },
         h('time', { dateTime: when }, fullTime(when)), ' ',
         h('span', { class: 'entry-channel' }, channel)),
-      ...describe(item)));
+      ...describe(item),
+      item.incidentId ? h('p', {}, incidentLink(item.incidentId, 'Open the incident', `Open the incident of ${channel} (${item.incidentId})`)) : null));
 }
 
 function describe(item) {
   if (item.kind === 'stop') {
-    const revoked = item.streamKeysRevoked ? ', stream key revoked' : '';
+    const revoked = item.streamKeysRevoked ? ', stream key revoked'
+      : item.revokeRequested === false ? ', stream key kept' : '';
     return [
       h('p', { class: 'what' }, h('strong', {}, `Stop: ${item.outcome || 'attempted'}`), ` by ${item.moderatorName || item.moderatorId}${revoked}`),
       item.reason ? h('p', {}, h('q', { class: 'note' }, item.reason)) : null,
@@ -142,9 +146,8 @@ function describe(item) {
   }
   if (item.kind === 'incident') {
     return [
-      h('p', { class: 'what' }, h('strong', {}, `Incident ${String(item.action || '').replace('resolved:', 'resolved as ')}`), ` by ${item.by}`),
+      h('p', { class: 'what' }, h('strong', {}, `Incident ${actionWords(item.action, true)}`), ` by ${item.by}`),
       item.note ? h('p', {}, h('q', { class: 'note' }, item.note)) : null,
-      h('p', { class: 'id' }, `Incident ${item.incidentId}`),
     ];
   }
   const labels = (item.categories || []).map((c) => `${c.label} ${percent(c.confidence)}`).join(', ');
@@ -154,6 +157,7 @@ function describe(item) {
       labels ? `: ${labels}` : ''),
     item.skipped ? h('p', { class: 'hint' }, 'Near-duplicate of an analysed frame: its decision reused') : null,
     item.error ? h('p', { class: 'hint' }, item.error) : null,
-    h('p', { class: 'id' }, item.thumbnailKey),
+    item.thumbnailKey ? h('details', { class: 'frame-key' }, h('summary', {}, 'Frame key'),
+      h('p', { class: 'id' }, item.thumbnailKey)) : null,
   ];
 }

@@ -4,7 +4,6 @@
 
 import { chatActionsFor, chatFields } from './chatmodel.js';
 
-const SEVERITY_RANK = { medium: 1, high: 2, critical: 3 };
 export const CATEGORIES = [
   'Explicit', 'Non-Explicit Nudity of Intimate parts and Kissing', 'Swimwear or Underwear',
   'Violence', 'Visually Disturbing', 'Rude Gestures', 'Drugs & Tobacco', 'Alcohol', 'Gambling',
@@ -45,6 +44,8 @@ export function fromApi(item) {
     latestFrameKey: item.latestFrameKey || '',
     acknowledgedBy: item.acknowledgedBy || '',
     acknowledgedAt: item.acknowledgedAt || '',
+    assignedTo: item.assignedTo || '',
+    assignedAt: item.assignedAt || '',
     resolvedBy: item.resolvedBy || '',
     resolvedAt: item.resolvedAt || '',
     resolutionNote: item.resolutionNote || (item.state === 'resolved' && resolved?.note) || '',
@@ -97,7 +98,12 @@ export function fromEvent(a, previous) {
     lastFrameTime: a.lastFrameTime || previous?.lastFrameTime || '',
     latestFrameKey: a.latestFrameKey || previous?.latestFrameKey || '',
     acknowledgedBy: a.acknowledgedBy || '',
-    acknowledgedAt: a.type === 'incident-acknowledged' ? acted : same('acknowledgedBy')?.acknowledgedAt || '',
+    acknowledgedAt: a.acknowledgedAt || (a.type === 'incident-acknowledged' ? acted
+      : same('acknowledgedBy')?.acknowledgedAt || ''),
+    assignedTo: a.assignedTo || '',
+    // Events carry no assignedAt: a change of holder is this event's own (claims.js).
+    assignedAt: ['incident-acknowledged', 'incident-assigned'].includes(a.type) && a.assignedTo ? acted
+      : (a.assignedTo && same('assignedTo')?.assignedAt) || '',
     resolvedBy: a.resolvedBy || '',
     resolvedAt: a.type === 'incident-resolved' ? acted
       : (state === 'resolved' && same('resolvedBy')?.resolvedAt) || '',
@@ -124,16 +130,6 @@ export function isNewer(next, previous, fromApiAnswer) {
   return fromApiAnswer ? next.version >= previous.version : next.version > previous.version;
 }
 
-/** The API's queue order: unresolved (most severe, then oldest), escalated, newest resolved. */
-export function queueOrder(a, b) {
-  const group = (i) => (i.state !== 'resolved' ? 0 : i.resolution === 'escalated' ? 1 : 2);
-  const byGroup = group(a) - group(b);
-  if (byGroup) return byGroup;
-  if (group(a) === 2) return (b.resolvedAt || '').localeCompare(a.resolvedAt || '');
-  return (SEVERITY_RANK[b.severity] || 0) - (SEVERITY_RANK[a.severity] || 0)
-    || a.openedAt.localeCompare(b.openedAt);
-}
-
 export const STATE_FILTERS = {
   all: 'Everything (with the last 24 h resolved)',
   active: 'To handle (open, acknowledged, escalated)',
@@ -147,7 +143,25 @@ export function isActive(incident) {
   return incident.state !== 'resolved' || incident.resolution === 'escalated';
 }
 
-export function matches(incident, filters, channelName) {
+export const HOLDER_FILTERS = { '': 'Anyone', mine: 'Mine', unassigned: 'Nobody (unassigned)' };
+export const KIND_FILTERS = { '': 'Frames and chat', frame: 'Frames', chat: 'Chat' };
+
+/** Who holds an incident (the server's incidents/claims.py): while it is acknowledged, whom
+ * it is assigned to (else who acknowledged it); nobody otherwise. */
+export function holderOf(incident) {
+  if (incident.state !== 'acknowledged') return '';
+  return incident.assignedTo || incident.acknowledgedBy || '';
+}
+
+/** What a search matches: the channel's name or id, the incident id, a chat user or room. */
+function found(incident, channelName, query) {
+  const q = query.trim().toLowerCase();
+  if (!q) return true;
+  return [channelName, incident.channelArn, incident.incidentId, incident.userId, incident.roomName, incident.roomArn]
+    .some((text) => String(text || '').toLowerCase().includes(q));
+}
+
+export function matches(incident, filters, channelName, me = '') {
   const byState = {
     all: true,
     active: isActive(incident),
@@ -156,15 +170,32 @@ export function matches(incident, filters, channelName) {
     escalated: incident.resolution === 'escalated',
     resolved: incident.state === 'resolved' && incident.resolution !== 'escalated',
   }[filters.state] ?? true;
-  return byState
+  const holder = holderOf(incident);
+  const byHolder = {
+    mine: Boolean(me) && holder === me,
+    unassigned: incident.state !== 'resolved' && !holder,
+  }[filters.holder] ?? true;
+  const kind = incident.kind === 'chat' ? 'chat' : 'frame';
+  return byState && byHolder
+    && (!filters.kind || filters.kind === kind)
     && (!filters.channel || channelName === filters.channel)
-    && (!filters.category || incident.categories.some((entry) => entry.category === filters.category));
+    && (!filters.category || incident.categories.some((entry) => entry.category === filters.category))
+    && found(incident, channelName, filters.q || '');
 }
 
-/** What a moderator can do with it now. No Stop on a channel known to be offline. A chat
- * incident's depend on its detail (GET /incidents/{id}): its user's ban, their messages. */
-export function actionsFor(incident, channel, detail) {
-  if (incident.kind === 'chat') return chatActionsFor(incident, detail);
+/** What moderator `me` can do with it now. An incident someone else holds can only be taken
+ * over (anything else is a 409 naming them); the holder may also assign or release it. No
+ * Stop on a channel known to be offline. A chat incident's depend on its detail (GET
+ * /incidents/{id}): its user's ban, their messages. */
+export function actionsFor(incident, channel, detail, me = '') {
+  const holder = holderOf(incident);
+  if (holder && holder !== me) return ['takeover'];
+  const actions = incident.kind === 'chat' ? chatActionsFor(incident, detail) : frameActionsFor(incident, channel);
+  if (holder) actions.push('assign', 'release');
+  return actions;
+}
+
+function frameActionsFor(incident, channel) {
   const escalated = incident.state === 'resolved' && incident.resolution === 'escalated';
   // The team an incident was escalated to settles it directly (dismiss, warn, stop).
   if (incident.state === 'resolved' && !escalated) return ['reopen'];

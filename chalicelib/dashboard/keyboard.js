@@ -1,5 +1,5 @@
-// Triage without the mouse: j/k move through the queue, a d w e s r act on the selected
-// incident (or the one open large), o or Enter opens it, ←/→ and v in the large view,
+// Triage without the mouse: j/k move through the queue, a d w e s r (h take over, g assign,
+// l release; a chat incident's t b u x) act on the selected incident (or the one open large), o or Enter opens it, ←/→ and v in the large view,
 // Esc closes, ? lists the keys.
 
 import { ACTIONS, startAction } from './actions.js';

@@ -4,9 +4,11 @@
 
 import { get, reason } from './api.js';
 import { actionBar, labelList } from './parts.js';
-import { age, channelName, frameCount, standing } from './describe.js';
+import { claimLine } from './claims.js';
+import { channelName, frameCount, standing } from './describe.js';
+import { ageText } from './ticker.js';
 import { $, h, replace } from './dom.js';
-import { capitalised, clock, percent } from './format.js';
+import { actionWords, capitalised, clock, percent } from './format.js';
 import { frameImage, remember } from './frames.js';
 import { state, update } from './store.js';
 
@@ -127,11 +129,13 @@ export function renderLightbox(s) {
       h('p', { class: 'severity' }, `${capitalised(incident.severity)} severity`,
         channel?.live === true ? ', channel live' : channel?.live === false ? ', channel offline' : ''),
       labelList(incident),
-      h('p', {}, age(incident, s.now, s.settings.urgentMinutes).text, `, ${frameCount(incident)}`,
+      h('p', {}, h('span', { dataset: { ageOf: incident.incidentId } }, ageText(incident, Date.now(), s.config).text),
+        `, ${frameCount(incident)}`,
         incident.contentTypes.length ? `, ${incident.contentTypes.join(', ')}` : ''),
       h('p', { class: 'standing' }, standing(incident, s.user)),
+      claimLine(incident, s.user),
       notice ? h('p', { class: ['notice', `notice-${notice.tone}`] }, notice.text) : null,
-      actionBar(incident, channel, s.pending.get(incident.incidentId)),
+      actionBar(incident, s),
       h('h3', {}, 'What happened'),
       trail(detail?.trail || []))));
   if (!hadFocus) return; // an action's dialog is open over it
@@ -151,6 +155,6 @@ function strip(frames, index, blurred, name) {
 function trail(entries) {
   return h('ol', { class: 'trail' }, [...entries].reverse().map((entry) => h('li', {},
     h('time', { dateTime: entry.at }, clock(entry.at)), ' ',
-    h('strong', {}, entry.by), ' ', entry.action.replace('resolved:', 'resolved as '),
+    h('strong', {}, entry.by), ' ', actionWords(entry.action),
     entry.note ? h('q', { class: 'note' }, entry.note) : null)));
 }

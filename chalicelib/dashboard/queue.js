@@ -1,14 +1,19 @@
-// The queue view: filters (state, channel by name, category), the channels whose frames are
-// failing, and the incidents in the API's order. Cards are rebuilt only when what they show
+// The queue view: its order (urgency.js), filters (state, whose, kind, channel by name,
+// category), a search, the compact density, the bulk bar (bulk.js), the channels whose
+// frames are failing, and the incidents. Cards are rebuilt only when what they show
 // changed, and moved only when the order changed, so focus and images stay put.
 
+import { renderBulk, wireBulk } from './bulk.js';
 import { incidentCard, signature } from './card.js';
 import { channelName } from './describe.js';
 import { $, h, replace } from './dom.js';
 import { channelLabel, clock } from './format.js';
-import { CATEGORIES, isActive, matches, queueOrder, STATE_FILTERS } from './incidents.js';
+import { CATEGORIES, HOLDER_FILTERS, isActive, KIND_FILTERS, matches, STATE_FILTERS } from './incidents.js';
+import { unwatchCard, watchCard } from './livecounts.js';
+import { saveSettings } from './settings.js';
 import { update } from './store.js';
 import { isBlind } from './sync.js';
+import { queueSort, SORTS } from './urgency.js';
 
 const cards = new Map(); // incidentId -> {signature, element}
 let order = []; // the incident ids as last shown
@@ -19,23 +24,40 @@ let blindShown = '';
 /** The incidents shown, in order (the keyboard moves through these). */
 export function visibleIncidents(s) {
   return [...s.incidents.values()]
-    .filter((incident) => matches(incident, s.filters, channelName(incident, s.channels.get(incident.channelArn))))
-    .sort(queueOrder);
+    .filter((incident) => matches(incident, s.filters, channelName(incident, s.channels.get(incident.channelArn)), s.user))
+    .sort(queueSort(s.sort, s.now, s.config));
+}
+
+function options(select, choices) {
+  for (const [value, label] of Object.entries(choices)) select.append(h('option', { value }, label));
 }
 
 export function wireQueue() {
-  const stateSelect = $('#filter-state');
-  for (const [value, label] of Object.entries(STATE_FILTERS)) stateSelect.append(h('option', { value }, label));
-  const category = $('#filter-category');
-  for (const name of CATEGORIES) category.append(h('option', { value: name }, name));
-  $('#queue-filters').addEventListener('change', () => update((s) => {
+  options($('#queue-sort'), SORTS);
+  options($('#filter-state'), STATE_FILTERS);
+  options($('#filter-holder'), HOLDER_FILTERS);
+  options($('#filter-kind'), KIND_FILTERS);
+  options($('#filter-category'), Object.fromEntries(CATEGORIES.map((name) => [name, name])));
+  const form = $('#queue-filters');
+  const read = () => update((s) => {
+    s.sort = $('#queue-sort').value;
     s.filters = {
-      state: stateSelect.value,
+      state: $('#filter-state').value,
+      holder: $('#filter-holder').value,
+      kind: $('#filter-kind').value,
       channel: $('#filter-channel').value,
-      category: category.value,
+      category: $('#filter-category').value,
+      q: $('#filter-search').value,
     };
+  });
+  form.addEventListener('change', read);
+  form.addEventListener('input', read);
+  form.addEventListener('submit', (event) => event.preventDefault());
+  $('#density').addEventListener('click', () => update((s) => {
+    s.settings = { ...s.settings, compact: !s.settings.compact };
+    saveSettings(s.settings);
   }));
-  $('#queue-filters').addEventListener('submit', (event) => event.preventDefault());
+  wireBulk(visibleIncidents);
 }
 
 export function renderQueue(s) {
@@ -50,6 +72,7 @@ export function renderQueue(s) {
   const keep = new Set(shown.map((incident) => incident.incidentId));
   for (const [id, card] of cards) {
     if (!keep.has(id)) {
+      unwatchCard(card.element);
       card.element.remove();
       cards.delete(id);
     }
@@ -60,7 +83,11 @@ export function renderQueue(s) {
     let card = cards.get(id);
     if (!card || card.signature !== sig) {
       const element = incidentCard(incident, s);
-      if (card) card.element.replaceWith(element);
+      if (card) {
+        unwatchCard(card.element);
+        card.element.replaceWith(element);
+      }
+      watchCard(element);
       card = { signature: sig, element };
       cards.set(id, card);
     }
@@ -83,6 +110,9 @@ export function renderQueue(s) {
     const element = cards.get(focusedId).element;
     (element.querySelector(`[data-action="${focusedAction}"]:not(:disabled)`) || element.firstElementChild).focus();
   }
+  list.classList.toggle('compact', s.settings.compact);
+  $('#density').setAttribute('aria-pressed', String(s.settings.compact));
+  renderBulk(s, shown);
   const active = [...s.incidents.values()].filter(isActive).length;
   $('#queue-count').textContent = s.synced ? String(active) : '';
   $('#tab-queue').setAttribute('aria-label', `Queue, ${active} to handle`);

@@ -4,7 +4,7 @@
 import { loadSettings } from './settings.js';
 
 export const state = {
-  config: null, // GET /config: region, userPoolId, clientId, cognitoEndpoint
+  config: null, // GET /config: region, userPoolId, clientId, cognitoEndpoint (slaMinutes, when set)
   teams: [], // GET /teams: the teams an incident may be escalated to
   user: '', // the signed-in username
   access: 'unknown', // 'moderator' once the API agreed; 'denied' for a non-moderator
@@ -15,14 +15,17 @@ export const state = {
   synced: null, // when GET /incidents last answered (ms)
   syncError: '',
   truncated: false,
-  filters: { state: 'all', channel: '', category: '' },
+  filters: { state: 'all', channel: '', category: '', holder: '', kind: '', q: '' },
+  sort: 'urgency', // urgency.js SORTS
+  picked: new Set(), // incidentIds ticked for a bulk action
+  bulk: null, // {action, running, results: [{incidentId, name, tone, text}]} (bulk.js)
   selectedId: null, // the incident the keyboard acts on
   pending: new Map(), // incidentId -> the action in flight (one at a time)
   notices: new Map(), // incidentId -> {tone: 'ok' | 'conflict' | 'error', text}
   details: new Map(), // incidentId -> GET /incidents/{id} (frames with links, trail)
   lightbox: null, // {incidentId, frame (index), revealed}
   settings: loadSettings(),
-  now: Date.now(), // ticks, for "open for" and urgency
+  now: Date.now(), // ticks every 15 s, for the order by urgency (ages tick on their own: ticker.js)
   seq: 0, // counts applied live events (a sync keeps what arrived while it was in flight)
   history: {
     filters: {

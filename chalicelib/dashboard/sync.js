@@ -2,7 +2,9 @@
 // (re)connection and every SYNC_SECONDS (events are best effort), and each schema-v2
 // STREAM_MODERATION event applied as it arrives.
 
+import { alertNew } from './alerts.js';
 import { get } from './api.js';
+import { handover } from './claims.js';
 import { subject } from './describe.js';
 import { announce } from './dom.js';
 import { channelLabel, percent } from './format.js';
@@ -48,14 +50,18 @@ async function load() {
       const incident = fromApi(item);
       listed.add(incident.incidentId);
       const previous = s.incidents.get(incident.incidentId);
-      if (isNewer(incident, previous, true)) s.incidents.set(incident.incidentId, { ...incident, seq: previous?.seq || 0 });
+      if (isNewer(incident, previous, true)) {
+        s.incidents.set(incident.incidentId, { ...incident, seq: previous?.seq || 0 });
+        tellHandover(s, previous, incident); // its event was missed
+      }
       noteChannel(s, incident);
+      if (s.synced && !previous && incident.state !== 'resolved') alertNew(incident); // its event was missed
     }
     s.truncated = Boolean(incidents.body.truncated);
     if (!s.truncated) {
       // Gone from the queue (resolved over 24 h ago), unless an event told of it meanwhile.
       for (const [id, incident] of s.incidents) {
-        if (!listed.has(id) && incident.seq <= since) s.incidents.delete(id);
+        if (!listed.has(id) && incident.seq <= since && s.lightbox?.incidentId !== id) s.incidents.delete(id);
       }
     }
     s.synced = Date.now();
@@ -67,6 +73,17 @@ function noteChannel(s, incident) {
   const known = s.channels.get(incident.channelArn);
   if (!known) s.channels.set(incident.channelArn, { channelArn: incident.channelArn, name: incident.channelName });
   else if (!known.name && incident.channelName) known.name = incident.channelName;
+}
+
+/** Keep an API answer's incident (an action's, GET /incidents/{id}) if it is at least as
+ * new as the one shown; the incident shown. */
+export function keep(item) {
+  const incident = fromApi(item);
+  update((s) => {
+    const previous = s.incidents.get(incident.incidentId);
+    if (isNewer(incident, previous, true)) s.incidents.set(incident.incidentId, { ...incident, seq: previous?.seq || 0 });
+  });
+  return state.incidents.get(incident.incidentId);
 }
 
 /** One STREAM_MODERATION event's attributes. */
@@ -89,12 +106,22 @@ function incidentEvent(s, attributes) {
   s.seq += 1;
   s.incidents.set(incident.incidentId, { ...incident, seq: s.seq });
   noteChannel(s, incident);
+  tellHandover(s, previous, incident);
   if (!previous && incident.state !== 'resolved') {
     const name = subject(incident, s.channels.get(incident.channelArn));
     const what = incident.kind === 'chat' ? 'chat incident' : 'incident';
     announce(`New ${what} on ${name}: ${incident.topLabel} ${percent(incident.topConfidence)}, ${incident.severity} severity.`);
+    alertNew(incident);
   }
   if (previous?.version !== incident.version) s.details.delete(incident.incidentId);
+}
+
+/** An incident of mine taken over (or given to me) by someone else: said on its card at once. */
+function tellHandover(s, previous, incident) {
+  const told = handover(previous, incident, s.user);
+  if (!told) return;
+  s.notices.set(incident.incidentId, { tone: 'conflict', text: told });
+  announce(`${subject(incident, s.channels.get(incident.channelArn))}: ${told}`);
 }
 
 function channelState(s, attributes) {

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core.times import iso_time
+from chalicelib.incidents.claims import holder, must_hold
 from chalicelib.incidents.model import (
     ACKNOWLEDGED,
     ESCALATED,
@@ -58,16 +59,24 @@ def last_change(incident: Mapping[str, Any]) -> str:
 
 
 def acknowledge(incident: Mapping[str, Any], moderator: str, now: datetime, note: str = ""):
+    """Acknowledged, and assigned to the moderator (claims.py): theirs to act on."""
     _must_not_be_stopping(incident, now)
     _must_not_be_resolved(incident)
     if incident["state"] == ACKNOWLEDGED:
-        if incident["acknowledgedBy"] == moderator:
+        held_by = holder(incident)
+        if held_by == moderator:
             return None  # already theirs: nothing changes
-        raise Conflict(
-            f"already acknowledged by {incident['acknowledgedBy']} at {incident['acknowledgedAt']}"
-        )
+        since = incident.get("assignedAt") or incident["acknowledgedAt"]
+        raise Conflict(f"already acknowledged by {held_by} at {since}: take it over to act on it")
     changed = next_version(incident)
-    changed.update(state=ACKNOWLEDGED, acknowledgedBy=moderator, acknowledgedAt=iso_time(now))
+    at = iso_time(now)
+    changed.update(
+        state=ACKNOWLEDGED,
+        acknowledgedBy=moderator,
+        acknowledgedAt=at,
+        assignedTo=moderator,
+        assignedAt=at,
+    )
     add_to_trail(changed, now, moderator, "acknowledged", note=note)
     return changed
 
@@ -84,6 +93,7 @@ def resolve(
     """Resolve it; an escalated incident is settled by the team it went to (it cannot be
     escalated again), and a stop settles the incident it claimed (`stopAuditId`)."""
     _must_not_be_stopping(incident, now, unless=details.get("stopAuditId"))
+    must_hold(incident, moderator)
     if incident.get("resolution") == ESCALATED:
         if resolution == ESCALATED:
             raise Conflict(
@@ -105,8 +115,8 @@ def reopen(incident: Mapping[str, Any], moderator: str, now: datetime, note: str
     for name in RESOLUTION_DETAILS:
         changed.pop(name, None)
     changed.update(state=OPEN, activeQueue="active")
-    changed.pop("acknowledgedBy", None)
-    changed.pop("acknowledgedAt", None)
+    for name in ("acknowledgedBy", "acknowledgedAt", "assignedTo", "assignedAt"):
+        changed.pop(name, None)
     add_to_trail(changed, now, moderator, "reopened", note=note)
     return changed
 
@@ -117,6 +127,7 @@ def claim_for_stop(
     """The incident held by a stop under way (`stopping`), so that no other action can
     settle it differently; the stop resolves it, or `release_stop` lets it go."""
     _must_not_be_stopping(incident, now)
+    must_hold(incident, moderator)
     if incident.get("resolution") != ESCALATED:
         _must_not_be_resolved(incident)
     changed = next_version(incident)

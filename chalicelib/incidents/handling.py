@@ -16,11 +16,13 @@ from chalicelib.channels.store import ChannelStore
 from chalicelib.core.dynamo import transact
 from chalicelib.core.errors import BadRequest
 from chalicelib.incidents.actions import acknowledge, reopen, resolve, seen_version
+from chalicelib.incidents.claims import assign, release, take_over
 from chalicelib.incidents.errors import IncidentConflict
 from chalicelib.incidents.model import CHAT, DISMISSED, Conflict, is_current, quiet_after_dismissal
 from chalicelib.incidents.service import Incidents
 from chalicelib.room.announcements import (
     INCIDENT_ACKNOWLEDGED,
+    INCIDENT_ASSIGNED,
     INCIDENT_REOPENED,
     INCIDENT_RESOLVED,
 )
@@ -94,6 +96,24 @@ class IncidentHandling:
                 claim = self._channels.claim_incident(channel_arn, incident["incidentId"], current)
                 transact(self._channels.table.client, [claim])  # a newer incident won: it stays
         return incident, announced
+
+    def take_over(self, incident_id: str, moderator: str, *, note: str = "", version=None):
+        def apply(incident, now):
+            return take_over(incident, moderator, now, note)
+
+        return self._act(incident_id, apply, INCIDENT_ASSIGNED, moderator, note, version)
+
+    def assign(self, incident_id: str, moderator: str, to: str, *, note: str = "", version=None):
+        def apply(incident, now):
+            return assign(incident, moderator, to, now, note)
+
+        return self._act(incident_id, apply, INCIDENT_ASSIGNED, moderator, note, version)
+
+    def release(self, incident_id: str, moderator: str, *, note: str = "", version=None):
+        def apply(incident, now):
+            return release(incident, moderator, now, note)
+
+        return self._act(incident_id, apply, INCIDENT_ASSIGNED, moderator, note, version)
 
     def _act(
         self,

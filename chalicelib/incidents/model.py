@@ -43,6 +43,7 @@ MAX_FRAMES = 30  # frames kept on the incident: the first and the latest (all ar
 MAX_TRAIL = 50  # transitions kept on the incident: the first and the latest (all in the log)
 POLICY = "policy"  # the actor of an auto-stop
 SYSTEM = "system"  # the actor of a stream end
+SLA = "sla"  # the actor of an escalation for want of anyone acting in time
 
 
 # What a resolution adds to an incident, and a reopening takes away.
@@ -61,7 +62,7 @@ RESOLUTION_DETAILS = (
 
 # What a moderator decides on: a change to any of these makes an earlier view of the
 # incident stale (`changedAtVersion`); frames joining it and notes of the stream's end do not.
-DECIDED = ("state", "resolution", "acknowledgedBy", "escalatedTo", STOPPING)
+DECIDED = ("state", "resolution", "acknowledgedBy", "assignedTo", "escalatedTo", STOPPING)
 
 
 def mark_changes(previous: Mapping[str, Any] | None, incident: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -47,6 +47,13 @@ from chalicelib.room.chat import ModerationRoom
 
 logger = logging.getLogger(__name__)
 
+
+class Publisher(Protocol):
+    """Told of every committed change (alerts/publisher.py); never raises."""
+
+    def publish(self, previous, incident, entries, announce=None) -> None: ...
+
+
 # What an audit entry copies of the incident, beside who did what, when and why.
 AUDITED = ("resolution", "escalatedTo", "dismissedLabels", "stopAuditId", "acknowledgedBy")
 ATTEMPTS = 8  # optimistic-locking rounds before giving up (the invoke then retries)
@@ -73,8 +80,10 @@ class Incidents:
         quiet_for: timedelta,
         ttl_days: int,
         clock: Callable[[], datetime],
+        publisher: Publisher | None = None,
     ) -> None:
         self.store = store
+        self._publisher = publisher
         self._channels = channels
         self._decisions = decisions
         self._room = room
@@ -209,7 +218,7 @@ class Incidents:
     ) -> bool:
         """Write the changed incident if it is still `previous` (None: new), with an audit
         entry for each transition it made (its new trail entries; `audit` adds to the last)
-        and the channel's `claim` on it, in one transaction."""
+        and the channel's `claim` on it, in one transaction; once committed, published."""
         incident = change.incident
         incident["expiresAt"] = self.expiry()
         mark_changes(previous, incident)
@@ -226,7 +235,10 @@ class Incidents:
         for n, entry in enumerate(entries):
             extra = audit if audit and n == len(entries) - 1 else {}
             writes.append(self._audit(incident, {**_without(entry, "at"), **extra}, order=n))
-        return transact(self.store.table.client, writes)
+        committed = transact(self.store.table.client, writes)
+        if committed and self._publisher is not None:
+            self._publisher.publish(previous, incident, entries, change.announce)
+        return committed
 
     def _audit(self, incident: Mapping[str, Any], entry: Mapping[str, Any], order: int) -> Put:
         now = self._clock()

@@ -29,6 +29,7 @@ INCIDENT_FLAGGING = "incident-flagging"  # still flagging: frame count and lates
 INCIDENT_ACKNOWLEDGED = "incident-acknowledged"
 INCIDENT_RESOLVED = "incident-resolved"  # with `resolution`
 INCIDENT_REOPENED = "incident-reopened"
+INCIDENT_ASSIGNED = "incident-assigned"  # taken over, assigned to a colleague, or released
 CHANNEL_STATE = "channel-state"  # live or offline
 FRAMES_FAILED = "frames-failed"  # frames that could not be moderated: the room is blind there
 
@@ -37,6 +38,7 @@ _CORE = ("schemaVersion", "type", "eventTime", "incidentId", "incidentVersion", 
 # Shortened (longest first) when the event is too long, in this order of preference.
 _SHORTENABLE = (
     "note",
+    "assignedTo",
     "categories",
     "channelName",
     "topLabel",
@@ -106,6 +108,9 @@ def incident_event(
         "latestFrameKey": incident.get("latestFrameKey", ""),
         "sessionId": incident.get("sessionId", ""),
         "acknowledgedBy": incident.get("acknowledgedBy", ""),
+        "assignedTo": incident.get("assignedTo", "")
+        if incident.get("state") == "acknowledged"
+        else "",
         "acknowledgedAt": incident.get("acknowledgedAt", ""),
         "resolvedBy": incident.get("resolvedBy", ""),
         "resolvedAt": incident.get("resolvedAt", ""),
@@ -120,6 +125,13 @@ def incident_event(
         "categories": json.dumps(categories, separators=(",", ":"), ensure_ascii=False),
     }
     return fit(fields)
+
+
+def _holder(incident: Mapping[str, Any]) -> str:
+    """Who holds it (incidents/claims.py): its assignee while acknowledged, else nobody."""
+    if incident.get("state") != "acknowledged":
+        return ""
+    return incident.get("assignedTo") or incident.get("acknowledgedBy", "")
 
 
 def channel_event(

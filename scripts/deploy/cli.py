@@ -50,6 +50,13 @@ STAGE_OPTIONS = (
     ),
 )
 
+# Alert e-mails (scripts/deploy/alerts.py), repeatable; the stage's subscriptions become these.
+ALERT_OPTIONS = (
+    ("--alert-email", "[high-severity=|sla-breach=]ADDRESS: high-severity incidents and/or SLA "
+     "breaches (none: both)"),
+    ("--team-email", "TEAM=ADDRESS: escalations to that team (one of ESCALATION_TEAMS)"),
+)  # fmt: skip
+
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m scripts.deploy", description=__doc__)
@@ -73,6 +80,9 @@ def parser() -> argparse.ArgumentParser:
         sub = command(name, what, aws_access=name == "deploy")
         for option, kind, default, help in STAGE_OPTIONS:
             sub.add_argument(option, type=kind, default=default, help=help)
+        if name == "deploy":
+            for option, help in ALERT_OPTIONS:
+                sub.add_argument(option, action="append", default=[], help=help)
         if name == "package":
             sub.add_argument("--out", type=pathlib.Path, default=None, help="default: build/STAGE")
     sub = command("destroy", "remove a stage")
@@ -234,6 +244,8 @@ def _options(args: argparse.Namespace) -> Options:
         alarm_email=args.alarm_email.strip(),
         adapter_arn=args.adapter_arn.strip(),
         chat_allowed_hosts=args.chat_allowed_hosts,
+        alert_emails=tuple(getattr(args, "alert_email", ())),
+        team_emails=tuple(getattr(args, "team_email", ())),
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import botocore.exceptions
 
-from scripts.deploy import channels, naming, operations, policies, steps, templates
+from scripts.deploy import alerts, channels, naming, operations, policies, steps, templates
 from scripts.deploy.aws import Target
 from scripts.deploy.naming import Refusal
 from scripts.deploy.settings import ProjectConfig, placeholder
@@ -51,6 +51,9 @@ class Options:
     adapter_arn: str = ""
     # None: the stage's current CHAT_ALLOWED_HOSTS (none on a first deploy).
     chat_allowed_hosts: str | None = None
+    # Alert e-mails (scripts/deploy/alerts.py); none given: the subscriptions stay as they are.
+    alert_emails: tuple[str, ...] = ()
+    team_emails: tuple[str, ...] = ()
 
 
 def preflight(project: pathlib.Path, options: Options) -> None:
@@ -58,6 +61,8 @@ def preflight(project: pathlib.Path, options: Options) -> None:
     naming.check_stage(options.stage)
     ProjectConfig(project).check(options.stage)
     check_options(options)
+    teams = chosen_teams(ProjectConfig(project).environment(options.stage))
+    alerts.subscriptions(options.alert_emails, options.team_emails, teams)  # refused early
 
 
 def deploy(
@@ -138,6 +143,10 @@ def deploy(
 
     say(f"[4/{STEPS}] Retries, on-failure destination, API throttling and access logs")
     operations.apply(target.client, deployed, outputs, say)
+    if options.alert_emails or options.team_emails:
+        teams = chosen_teams(config.environment(stage))
+        wanted = alerts.subscriptions(options.alert_emails, options.team_emails, teams)
+        alerts.subscribe(target.client("sns"), outputs["AlertTopicArn"], wanted, say)
 
     say(f"[5/{STEPS}] The first moderator")
     if parameters["DashboardUrl"] != dashboard or parameters["ModeratorEmail"] != moderator_email:
@@ -160,6 +169,14 @@ def deploy(
         f"stage's recording configuration):  make channels STAGE={stage} CHANNELS='arn:aws:ivs:...'"
     )
     say(f"  (or CHANNELS=all).  Remove everything with:  make destroy STAGE={stage}")
+
+
+def chosen_teams(environment) -> tuple[str, ...]:
+    """The stage's escalation teams (ESCALATION_TEAMS, or the service's default)."""
+    from chalicelib.core.config import DEFAULTS
+
+    text = environment.get("ESCALATION_TEAMS") or DEFAULTS["ESCALATION_TEAMS"]
+    return tuple(team.strip() for team in text.split(";") if team.strip())
 
 
 def check_options(options: Options) -> None:

@@ -15,6 +15,8 @@ FUNCTIONS = (
     "chat_log_received",
     "moderate_chat_messages",
     "chat_ban_lookup",
+    "sla_sweep",
+    "send_alerts",
 )
 # Their logical ids in `chalice package`'s SAM template.
 LOGICAL_IDS = {
@@ -26,6 +28,8 @@ LOGICAL_IDS = {
     "chat_log_received": "ChatLogReceived",
     "moderate_chat_messages": "ModerateChatMessages",
     "chat_ban_lookup": "ChatBanLookup",
+    "sla_sweep": "SlaSweep",
+    "send_alerts": "SendAlerts",
 }
 # The stage the local stack runs (`make local`); it is never deployed.
 LOCAL_STAGE = "local"

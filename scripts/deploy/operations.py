@@ -35,6 +35,9 @@ RESERVED_CONCURRENCY = {
     "chat_log_received": 5,
     "moderate_chat_messages": 10,
     "chat_ban_lookup": 5,
+    # Two sweeps at once escalate once (chalicelib/alerts/sla.py); more buy nothing.
+    "sla_sweep": 2,
+    "send_alerts": 2,
 }
 # Chat logging -> chat_log_received: only the MESSAGE records (EVENT records are ours).
 CHAT_LOG_FUNCTION = "chat_log_received"

@@ -36,6 +36,7 @@ OUTPUT_SETTINGS = {
     "ChatTable": "CHAT_TABLE",
     "ChatMessagesQueueName": "CHAT_MESSAGES_QUEUE",
     "ChatMessagesQueueUrl": "CHAT_MESSAGES_QUEUE_URL",
+    "AlertTopicArn": "ALERT_TOPIC_ARN",
 }
 RECORDED = frozenset(OUTPUT_SETTINGS.values())
 # Chalice settings the deploy gives a function in the stage's entry (deploy's own: rewritten

@@ -43,6 +43,37 @@ async def _send(stack: dict, room: str, user: str, content: str) -> dict:
         return json.loads((await ws.receive(timeout=5)).data)
 
 
+async def _held_out(stack: dict, room: str, user: str, content: str, wait: float) -> bool:
+    token = aws(stack, "ivschat").create_chat_token(
+        roomIdentifier=room, userId=user, capabilities=["SEND_MESSAGE"]
+    )["token"]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(stack["chat_ws_url"], protocols=[token]) as ws,
+    ):
+        action = {"Action": "SEND_MESSAGE", "RequestId": "held", "Content": content}
+        await ws.send_str(json.dumps(action))
+        first = json.loads((await ws.receive(timeout=5)).data)
+        if first.get("Type") == "ERROR":
+            return first.get("ErrorCode") == 406
+        deadline = time.monotonic() + wait
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                frame = json.loads((await ws.receive(timeout=left)).data)
+            except (TimeoutError, TypeError):
+                return False
+            if frame.get("EventName") == "aws:DELETE_MESSAGE":
+                return frame["Attributes"].get("MessageId") == first.get("Id")
+        return False
+
+
+def held_out(stack: dict, room: str, user: str, content: str, wait: float = 5.0) -> bool:
+    """Whether the user's message never stays in the room: refused by the review handler
+    (406), or, when IVS applied the room's fallback (the handler was late: a loaded
+    machine), delivered and then deleted by the deep pass within `wait` seconds."""
+    return asyncio.run(_held_out(stack, room, user, content, wait))
+
+
 def send(stack: dict, room: str, user: str, content: str) -> dict:
     """What the sender's WebSocket got back: its MESSAGE, or an ERROR."""
     return asyncio.run(_send(stack, room, user, content))

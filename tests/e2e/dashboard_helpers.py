@@ -193,3 +193,38 @@ def standing(page: Page, name: str) -> Locator:
 
 def horizontal_overflow(page: Page) -> int:
     return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+
+
+def token_of(stack: dict, user: dict) -> str:
+    """An ID token of a moderator made by `create_moderator`, for the API as them."""
+    result = aws(stack, "cognito-idp").initiate_auth(
+        ClientId=stack["client_id"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user["username"], "PASSWORD": user["password"]},
+    )
+    return result["AuthenticationResult"]["IdToken"]
+
+
+def fake_incident(name: str, severity: str, minutes_ago: float, **fields) -> dict:
+    """An incident of GET /incidents as the API lists it, opened `minutes_ago`, of a channel
+    `name` that only the page knows (a test adds it to the API's answer)."""
+    opened = datetime.now(UTC).timestamp() - minutes_ago * 60
+    at = datetime.fromtimestamp(opened, UTC).isoformat(timespec="milliseconds")
+    category = fields.pop("category", "Violence")
+    return {
+        "incidentId": secrets.token_hex(16),
+        "version": 1,
+        "channelArn": f"arn:aws:ivs:us-east-1:123456789012:channel/{secrets.token_hex(6)}",
+        "channelName": name,
+        "state": "open",
+        "severity": severity,
+        "topLabel": "Weapon Violence",
+        "topCategory": category,
+        "topConfidence": 94.0,
+        "categories": {category: {"label": "Weapon Violence", "confidence": 94.0}},
+        "contentTypes": [],
+        "frameCount": 1,
+        "openedAt": at.replace("+00:00", "Z"),
+        "trail": [{"at": at, "by": "system", "action": "opened"}],
+        **fields,
+    }

@@ -407,6 +407,7 @@ def test_a_stop_after_another_moderators_stop_shows_who_stopped_it(
     # WHEN A stops it first (double-clicking the confirmation: one request)
     card(a, channel.name).get_by_role("button", name="Stop stream").click()
     a.get_by_label("Reason (required)").fill("Weapon shown on stream")
+    a.get_by_label("Also revoke the stream key").check()  # off unless asked
     a.get_by_role("dialog").get_by_role("button", name="Stop stream").dblclick()
     expect(card(a, channel.name).locator(".notice")).to_have_text(
         "Stream stopped by moderator; stream key revoked."

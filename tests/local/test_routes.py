@@ -61,6 +61,9 @@ def test_the_apps_pure_functions_and_the_chat_queue_are_routed_as_deployed(moto)
     )
     assert review.timeout_seconds > 0 and review.memory_mb > 0
     assert routes.unserved == ()
+    # and the SLA sweep runs on its rate (local/schedules.py)
+    [sweep] = routes.schedules
+    assert (sweep.function.handler, sweep.seconds) == ("sla_sweep", 60)
     # and the deep pass reads the chat messages queue, with a dead-letter queue of its own
     [deep] = [r for r in routes.queues if r.function.handler == "moderate_chat_messages"]
     assert deep.queue_url.endswith(f"/{CHAT_MESSAGES_QUEUE}")
@@ -72,7 +75,7 @@ def test_the_apps_pure_functions_and_the_chat_queue_are_routed_as_deployed(moto)
     assert served == {
         "review_chat_message", "chat_log_received", "chat_ban_lookup",
         "moderate_chat_messages", "moderate_thumbnail", "stream_state_changed",
-        "record_failed_frames",
+        "record_failed_frames", "send_alerts",
     }  # fmt: skip
     Invoker(
         app.app.handler_map,
