@@ -8,15 +8,18 @@ from urllib.parse import urlencode
 
 import pytest
 from history_items import WINDOW, seed_history
-from tokens import signed_in
+from tokens import role_token, signed_in
 
 from chalicelib.api.export import as_csv
 
 pytestmark = pytest.mark.usefixtures("jwks")
 
 
-def export(client, **params):
-    return client.http.get(f"/export/decisions?{urlencode(params)}", headers=signed_in())
+ADMIN = role_token("admin")  # exporting is for admins (the roles table)
+
+
+def export(client, token: str = ADMIN, **params):
+    return client.http.get(f"/export/decisions?{urlencode(params)}", headers=signed_in(token))
 
 
 def rows(response) -> list[dict[str, str]]:
@@ -62,3 +65,4 @@ def test_values_a_spreadsheet_would_run_are_written_inert():
 def test_a_bad_parameter_is_a_400(client):
     assert export(client, kind="nonsense").status_code == 400
     assert client.http.get("/export/decisions").status_code == 401
+    assert export(client, token=role_token("moderator"), **WINDOW).status_code == 403
