@@ -31,7 +31,7 @@ export function startAction(incidentId, action) {
   const incident = state.incidents.get(incidentId);
   if (!incident || state.pending.has(incidentId)) return; // one request at a time
   const detail = state.details.get(incidentId);
-  if (!actionsFor(incident, state.channels.get(incident.channelArn), detail, state.user).includes(action)) return;
+  if (!actionsFor(incident, state.channels.get(incident.channelArn), detail, state.user, state.me).includes(action)) return;
   if (['acknowledge', 'reopen', 'unban'].includes(action)) send(incident, action, {});
   else openDialog(incident, action);
 }

@@ -72,7 +72,7 @@ async function one(id, action, input) {
   const incident = state.incidents.get(id);
   const result = { incidentId: id, name: subject(incident, state.channels.get(incident.channelArn)) };
   if (state.pending.has(id)) return { ...result, tone: 'error', text: 'Not done: another action on it is on its way' };
-  const actions = actionsFor(incident, state.channels.get(incident.channelArn), state.details.get(id), state.user);
+  const actions = actionsFor(incident, state.channels.get(incident.channelArn), state.details.get(id), state.user, state.me);
   if (!actions.includes(action)) return { ...result, tone: 'conflict', text: `Not done: ${standing(incident, state.user)}` };
   const labels = action === 'dismiss' ? incident.categories.map((entry) => entry.label) : [];
   const outcome = await send(incident, action, { labels, note: input.note || '' });

@@ -3,6 +3,7 @@
 // incidents have fields of their own (chatmodel.js).
 
 import { chatActionsFor, chatFields } from './chatmodel.js';
+import { permitted } from './roles.js';
 
 export const CATEGORIES = [
   'Explicit', 'Non-Explicit Nudity of Intimate parts and Kissing', 'Swimwear or Underwear',
@@ -187,12 +188,12 @@ export function matches(incident, filters, channelName, me = '') {
  * over (anything else is a 409 naming them); the holder may also assign or release it. No
  * Stop on a channel known to be offline. A chat incident's depend on its detail (GET
  * /incidents/{id}): its user's ban, their messages. */
-export function actionsFor(incident, channel, detail, me = '') {
+export function actionsFor(incident, channel, detail, me = '', role = null) {
   const holder = holderOf(incident);
-  if (holder && holder !== me) return ['takeover'];
+  if (holder && holder !== me) return permitted(['takeover'], role);
   const actions = incident.kind === 'chat' ? chatActionsFor(incident, detail) : frameActionsFor(incident, channel);
   if (holder) actions.push('assign', 'release');
-  return actions;
+  return permitted(actions, role); // what the signed-in role may do (roles.js)
 }
 
 function frameActionsFor(incident, channel) {

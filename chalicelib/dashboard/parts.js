@@ -27,7 +27,7 @@ export function actionBar(incident, s) {
   const id = incident.incidentId;
   const pending = s.pending.get(id);
   return h('div', { class: 'actions', role: 'group', 'aria-label': 'Actions' },
-    actionsFor(incident, s.channels.get(incident.channelArn), s.details.get(id), s.user).map((action) => {
+    actionsFor(incident, s.channels.get(incident.channelArn), s.details.get(id), s.user, s.me).map((action) => {
       const spec = ACTIONS[action];
       return h('button', {
         type: 'button',
@@ -44,7 +44,7 @@ export function actionBar(incident, s) {
 
 /** Whether a bulk action (acknowledge, dismiss) applies to the incident now. */
 export function bulkable(incident, s) {
-  const actions = actionsFor(incident, s.channels.get(incident.channelArn), s.details.get(incident.incidentId), s.user);
+  const actions = actionsFor(incident, s.channels.get(incident.channelArn), s.details.get(incident.incidentId), s.user, s.me);
   return BULK_ACTIONS.some((action) => actions.includes(action));
 }
 

@@ -7,6 +7,7 @@ export const state = {
   config: null, // GET /config: region, userPoolId, clientId, cognitoEndpoint (slaMinutes, when set)
   teams: [], // GET /teams: the teams an incident may be escalated to
   user: '', // the signed-in username
+  me: null, // GET /me: {username, role, may, limits} (roles.js); null until it answers
   access: 'unknown', // 'moderator' once the API agreed; 'denied' for a non-moderator
   view: 'queue', // queue | history | stats
   connection: { state: 'offline', text: 'Not connected' },

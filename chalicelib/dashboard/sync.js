@@ -23,10 +23,11 @@ export function sync() {
 
 async function load() {
   const since = state.seq;
-  const [incidents, channels] = await Promise.all([get('incidents'), get('channels')]);
+  const [incidents, channels, me] = await Promise.all([get('incidents'), get('channels'), get('me')]);
   if (incidents.status === 403 || channels.status === 403) return 'denied';
   update((s) => {
     s.access = 'moderator';
+    if (me.status === 200) s.me = me.body;
     if (channels.status === 200) {
       for (const item of channels.body.items) {
         const known = s.channels.get(item.channelArn) || {};

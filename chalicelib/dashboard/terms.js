@@ -5,6 +5,7 @@
 import { api, get, reason } from './api.js';
 import { $, h, replace } from './dom.js';
 import { channelLabel, clock } from './format.js';
+import { may } from './roles.js';
 import { state, update } from './store.js';
 
 const EVERY_ROOM = '*';
@@ -80,9 +81,11 @@ let shown = '';
 
 export function renderTerms(s) {
   const choices = rooms(s);
-  const key = JSON.stringify([s.terms, [...choices]]);
+  const editable = may(s.me, 'PUT /chat/terms'); // admins keep the list; everyone reads it
+  const key = JSON.stringify([s.terms, [...choices], editable]);
   if (key === shown) return;
   shown = key;
+  $('#term-form').hidden = !editable;
   replace($('#terms-room'), [...choices].map(([value, text]) => h('option', { value, selected: value === s.terms.roomArn }, text)));
   $('#terms-status').textContent = s.terms.error || s.terms.message || (s.terms.loading ? 'Loading…' : '');
   $('#terms-empty').hidden = s.terms.loading || Boolean(s.terms.error) || s.terms.items.length > 0;
@@ -90,5 +93,5 @@ export function renderTerms(s) {
     h('span', { class: 'term-word' }, item.term),
     h('span', { class: 'hint' }, item.action === 'mask' ? 'starred out' : 'refused', ', ',
       item.until ? `until ${clock(item.until)}` : 'until removed', `, by ${item.by} at ${clock(item.at)}`),
-    h('button', { type: 'button', 'aria-label': `Remove ${item.term}`, onclick: () => remove(item) }, 'Remove'))));
+    editable ? h('button', { type: 'button', 'aria-label': `Remove ${item.term}`, onclick: () => remove(item) }, 'Remove') : null)));
 }
