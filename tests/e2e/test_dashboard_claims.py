@@ -167,7 +167,7 @@ def test_a_chat_incident_held_by_another_is_taken_over_with_its_key(
 ):
     channel = Channel(stack, "claim-chat")
     room = ViewerRoom(stack, channel.arn, "claim")
-    word = block_term(stack, token)
+    word = block_term(stack)
     user = f"viewer-claim-{secrets.token_hex(3)}"
     room.send(user, f"a {word} here")
     incident = room.incident(token, user)
