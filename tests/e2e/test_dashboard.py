@@ -153,7 +153,7 @@ def test_a_signed_in_non_moderator_is_told_how_to_get_access(page, stack, consol
     denied = page.locator("#denied")
     expect(denied).to_contain_text("signed in as viewer")
     expect(denied).to_contain_text(
-        "ask an administrator of the user pool to add you to the moderators group"
+        "ask an administrator of the user pool to add you to the group of your role"
     )
     expect(denied.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.get_by_role("tab", name="Queue")).to_be_hidden()
