@@ -91,14 +91,7 @@ def get_incident(incident_id: str):
 
 @incidents.route("/incidents/{incident_id}/acknowledge", methods=["POST", "OPTIONS"])
 def acknowledge_incident(incident_id: str):
-    moderator = signed_in(incidents)
-    body = _body({"note": NOTE, "version": VERSION})
-    return _answer(
-        incident_id,
-        lambda handling: handling.acknowledge(
-            incident_id, moderator.username, note=body.get("note", ""), version=body.get("version")
-        ),
-    )
+    return _noted(incident_id, "acknowledge")
 
 
 @incidents.route("/incidents/{incident_id}/resolve", methods=["POST", "OPTIONS"])
@@ -134,26 +127,12 @@ def resolve_incident(incident_id: str):
 
 @incidents.route("/incidents/{incident_id}/reopen", methods=["POST", "OPTIONS"])
 def reopen_incident(incident_id: str):
-    moderator = signed_in(incidents)
-    body = _body({"note": NOTE, "version": VERSION})
-    return _answer(
-        incident_id,
-        lambda handling: handling.reopen(
-            incident_id, moderator.username, note=body.get("note", ""), version=body.get("version")
-        ),
-    )
+    return _noted(incident_id, "reopen")
 
 
 @incidents.route("/incidents/{incident_id}/take-over", methods=["POST", "OPTIONS"])
 def take_over_incident(incident_id: str):
-    moderator = signed_in(incidents)
-    body = _body({"note": NOTE, "version": VERSION})
-    return _answer(
-        incident_id,
-        lambda handling: handling.take_over(
-            incident_id, moderator.username, note=body.get("note", ""), version=body.get("version")
-        ),
-    )
+    return _noted(incident_id, "take_over")
 
 
 @incidents.route("/incidents/{incident_id}/assign", methods=["POST", "OPTIONS"])
@@ -174,17 +153,22 @@ def assign_incident(incident_id: str):
 
 @incidents.route("/incidents/{incident_id}/release", methods=["POST", "OPTIONS"])
 def release_incident(incident_id: str):
+    return _noted(incident_id, "release")
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _noted(incident_id: str, action: str) -> dict[str, Any]:
+    """An action that takes only a note and the version seen: IncidentHandling's `action`."""
     moderator = signed_in(incidents)
     body = _body({"note": NOTE, "version": VERSION})
     return _answer(
         incident_id,
-        lambda handling: handling.release(
+        lambda handling: getattr(handling, action)(
             incident_id, moderator.username, note=body.get("note", ""), version=body.get("version")
         ),
     )
-
-
-# --- helpers --------------------------------------------------------------------------------
 
 
 def _answer(incident_id: str, act) -> dict[str, Any]:
