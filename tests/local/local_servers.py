@@ -11,8 +11,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import boto3
 from aiohttp import web
 from moto.server import ThreadedMotoServer
+from support import REGION
 
 
 @contextmanager
@@ -25,6 +27,18 @@ def moto_server() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+def aws(service: str, endpoint: str, config=None):
+    """A boto3 client of the test account on one of these servers (any credentials do)."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=config,
+    )
 
 
 @contextmanager

@@ -26,10 +26,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from local_servers import aws as local_aws
 from local_servers import moto_server, serve_app
 from PIL import Image
 from support import ACCOUNT, REGION, ROOT
@@ -62,14 +62,7 @@ def emulator(s3_endpoint: str) -> Iterator[str]:
 
 
 def aws(service: str, endpoint: str, config: Config = NO_RETRIES):
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=config,
-    )
+    return local_aws(service, endpoint, config)
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,11 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import boto3
 import pytest
 import requests
 from botocore.config import Config
 from chalice import Chalice
-from local_servers import moto_server
+from local_servers import aws as local_aws
 from support import ACCOUNT, REGION
 
 from local.invoke import Invoker, serve
@@ -33,21 +32,8 @@ from local.routes import Function, Routes
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
 def aws(service: str, endpoint: str):
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    return local_aws(service, endpoint, Config(retries={"max_attempts": 1}))
 
 
 def unique(prefix: str) -> str:

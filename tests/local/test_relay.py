@@ -19,11 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from chalice import Chalice
-from local_servers import moto_server, serve_app
+from local_servers import aws, serve_app
 from support import ACCOUNT, REGION
 
 from local.emulator import create_app
@@ -32,22 +31,6 @@ from local.resources import create_recording_bucket, create_routes
 from local.routes import Function, Routes
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-def aws(service: str, endpoint: str):
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def unique(prefix: str) -> str:

@@ -7,33 +7,13 @@ moto server, and names each function as `chalice deploy --stage local` would
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import boto3
-import pytest
-from local_servers import moto_server
+from local_servers import aws
 from support import ACCOUNT, CHAT_MESSAGES_QUEUE, FAILED_FRAMES_QUEUE, REGION
 
 from local.invoke import Invoker, functions_of
 from local.resources import create_routes
 from local.routes import Routes
 from local.stage import lambda_function
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-def aws(service: str, endpoint: str):
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def test_the_apps_pure_functions_and_the_chat_queue_are_routed_as_deployed(moto):
