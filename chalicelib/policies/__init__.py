@@ -1,0 +1,2 @@
+"""Moderation policies kept as data: documents, versions, which applies, watchlists, backtests
+(docs/policies.md)."""
