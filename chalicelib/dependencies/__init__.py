@@ -169,13 +169,15 @@ def alert_sender() -> AlertSender:
 
 @cache
 def incident_handling() -> IncidentHandling:
+    from chalicelib.dependencies.policies import watchlist
     from chalicelib.incidents.handling import IncidentHandling
 
-    return IncidentHandling(incidents=incidents(), channels=channel_store())
+    return IncidentHandling(incidents=incidents(), channels=channel_store(), watchlist=watchlist())
 
 
 @cache
 def stops() -> Stops:
+    from chalicelib.dependencies.policies import watchlist
     from chalicelib.streams.stops import Stops
 
     return Stops(
@@ -184,6 +186,7 @@ def stops() -> Stops:
         channels=channel_store(),
         incidents=incidents(),
         clock=now,
+        watchlist=watchlist(),  # a stopped channel goes on the watchlist
     )
 
 
