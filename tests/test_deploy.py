@@ -529,6 +529,7 @@ def test_GIVEN_the_stacks_outputs_WHEN_recorded_THEN_the_app_has_every_setting_i
         "AdminsGroup": "admins",
         "ThumbnailStorage": "SEQUENTIAL,LATEST",
         "ChatTable": "ivs-moderation-qa-chat",
+        "PoliciesTable": "ivs-moderation-qa-policies",
         "ChatMessagesQueueName": "ivs-moderation-qa-chat-messages",
         "ChatMessagesQueueUrl": "https://sqs.us-west-2.amazonaws.com/210987654321/ivs-moderation-qa-chat-messages",
         "AlertTopicArn": "arn:aws:sns:us-west-2:210987654321:ivs-moderation-qa-alerts",

@@ -139,6 +139,7 @@ VALID = {
     "IDEMPOTENCY_TABLE": "idempotency",
     "INCIDENTS_TABLE": "incidents",
     "CHANNELS_TABLE": "channels",
+    "POLICIES_TABLE": "policies",
     "MODERATION_ROOM_ARN": "arn:aws:ivschat:us-west-2:123456789012:room/Moderators01",
     "COGNITO_USER_POOL_ID": "us-west-2_AbCdEf123",
     "COGNITO_APP_CLIENT_IDS": "1example23456789, 2example23456789",
