@@ -17,11 +17,12 @@ if TYPE_CHECKING:
 
 @once
 def watchlist() -> Watchlist:
+    from chalicelib.policies.model import WATCH_HOURS
     from chalicelib.policies.watching import Watchlist
 
     return Watchlist(
         store=dependencies.policy_store(),
-        hours=lambda: dependencies.policy_book().watch_hours(),
+        hours=lambda: dependencies.policy_book().watchlist().watch_hours or WATCH_HOURS,
         clock=dependencies.now,
     )
 
@@ -47,6 +48,8 @@ def policy_service() -> PolicyService:
         book=dependencies.policy_book,
         settings=dependencies.settings(),
         watchlist=watchlist(),
+        channels=dependencies.channel_store(),
+        backtests=backtests(),
         channel_names=channel_names,
         clock=dependencies.now,
     )

@@ -25,6 +25,8 @@ from chalicelib.core.errors import BadRequest
 from chalicelib.core.times import iso_time, parse_time
 from chalicelib.decisions.store import DecisionStore
 from chalicelib.policies.backtest import Evaluates, Tally, honesty
+from chalicelib.policies.defaults import overlay
+from chalicelib.policies.model import PolicyDocument
 
 BOOK_QUERIES = 3  # heads, channel assignments, watchlist (policies/book.py)
 MAX_QUERIES_PER_REQUEST = 8  # as GET /decisions (decisions/history.py)
@@ -48,6 +50,23 @@ class Draft:
     watched: Evaluates  # the watchlist's overlay of the draft
     needs_content_types: bool = False
     lowest_threshold: float | None = None
+
+    @classmethod
+    def of(
+        cls, name: str, raw: Mapping[str, Any], hours: int, document: PolicyDocument, watch
+    ) -> Draft:
+        """The draft `document` (validated), the watchlist policy `watch` laid over it."""
+        maps = [document.rules, *document.content_types.values()]
+        thresholds = [v for rules in maps for v in (*rules.alert.values(), *rules.auto_stop.values())]
+        return cls(
+            name=name,
+            document=raw,
+            hours=hours,
+            policy=document.compile(),
+            watched=overlay(document, watch).compile(),
+            needs_content_types=bool(document.content_types),
+            lowest_threshold=min(thresholds) if thresholds else None,
+        )
 
     @property
     def fingerprint(self) -> str:

@@ -14,6 +14,9 @@ from chalicelib.core.config import Settings
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.times import iso_time
 from chalicelib.core.validation import shown
+from chalicelib.channels.store import ChannelStore
+from chalicelib.policies.backtest_run import Backtests, Draft
+from chalicelib.policies.book import Applied
 from chalicelib.policies.defaults import default_watchlist, stage_default
 from chalicelib.policies.model import DEFAULT, NAME, WATCHLIST, PolicyDocument, check_name
 from chalicelib.policies.store import PolicyStore
@@ -25,8 +28,8 @@ RESERVED = {
     "AUTO_STOP_THRESHOLDS, IGNORED_CATEGORIES, FRAME_SKIP_ENABLED): it cannot be saved here",
     BACKTEST: "backtest is the name of the backtest's route: choose another name",
 }
+MAX_CHANNELS = 1000  # channels a backtest looks at (one Scan page, as GET /channels lists)
 NOT_SET = {
-    DEFAULT: "default applies when nothing else does: send null to remove the channel's policy",
     WATCHLIST: "watchlist is laid over the channels on the watchlist: PUT /watchlist/{channel}",
 }
 
@@ -51,9 +54,13 @@ class PolicyService:
         book: Callable[[], Any],
         settings: Settings,
         watchlist: Watchlist,
+        channels: ChannelStore,
+        backtests: Backtests,
         channel_names: Callable[[list[str]], dict[str, str]],
         clock: Callable[[], datetime],
     ) -> None:
+        self._channels = channels
+        self._backtests = backtests
         self._store = store
         self._book = book
         self._settings = settings
@@ -124,10 +131,18 @@ class PolicyService:
 
     # --- channels and the watchlist --------------------------------------------------------
 
+    def resolved(self, channel_arn: str, known: Mapping[str, Any] | None = None) -> Applied:
+        """The policy that applies to the channel now (its name and tags as the channels
+        table keeps them)."""
+        item = known if known is not None else self._channels.get(channel_arn)
+        return self._book().resolve(
+            channel_arn, item.get("name", ""), item.get("tags") or {}, self._clock()
+        )
+
     def applied(self, channel_arn: str) -> dict[str, Any]:
         """GET /channels/{channel_arn}/policy: which policy applies, why, and the effective
         document (the watchlist's overlay included)."""
-        applied = self._book().resolve(channel_arn)
+        applied = self.resolved(channel_arn)
         return {
             "channelArn": channel_arn,
             "policy": applied.name,
@@ -143,7 +158,7 @@ class PolicyService:
         if name is not None:
             if name in NOT_SET:
                 raise BadRequest(f"policy: {NOT_SET[name]}")
-            if not valid_name(name) or self._store.head(name) is None:
+            if name != DEFAULT and (not valid_name(name) or self._store.head(name) is None):
                 raise NotFound(f"policy: no such policy: {shown(name)}")
         self._store.assign(channel_arn, name, by=by, at=self._clock())
         self._book_forget()
@@ -178,12 +193,40 @@ class PolicyService:
         self._book_forget()
         return {"channelArn": channel_arn, "watchlisted": None, "removed": removed}
 
+    def backtest(
+        self, name: str, raw: Mapping[str, Any], *, hours: int, cursor: str | None
+    ) -> dict[str, Any]:
+        """POST /policies/backtest: what the draft would have decided (policies/backtest.py)."""
+        if name == WATCHLIST:
+            raise BadRequest(
+                "name: the watchlist policy is laid over the others: backtest a policy it is "
+                "laid over (its frames recorded as watchlisted are decided with it)"
+            )
+        if name != DEFAULT:
+            writable_name(name)
+        document = PolicyDocument.parse(raw, name)
+        policy_book = self._book()
+        book = policy_book.book()
+        drafted = book.with_draft(name, document) if name != DEFAULT else book
+        draft = Draft.of(name, raw, hours, document, policy_book.watchlist(book))
+
+        def governed() -> list[tuple[str, str]]:
+            items, _ = self._channels.page(limit=MAX_CHANNELS)
+            now = self._clock()
+            found = []
+            for item in items:
+                arn, title = item["channelArn"], item.get("name", "")
+                applied = policy_book.resolve(arn, title, item.get("tags") or {}, now, book=drafted)
+                if applied.name == name:
+                    found.append((arn, title))
+            return sorted(found)
+
+        return self._backtests.run(draft, cursor, governed)
+
     def _book_forget(self) -> None:
         """This container's book sees its own change at once (the others within the refresh
         time)."""
-        forget = getattr(self._book(), "forget", None)
-        if forget is not None:
-            forget()
+        self._book().invalidate()
 
 
 def watch_answer(watch: Mapping[str, Any] | None, now: datetime) -> dict[str, str] | None:
