@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from chalicelib.frames.moderator import ThumbnailModerator
     from chalicelib.incidents.handling import IncidentHandling
     from chalicelib.incidents.service import Incidents
+    from chalicelib.policies.book import PolicyBook
+    from chalicelib.policies.store import PolicyStore
     from chalicelib.room.blind import BlindNotices
     from chalicelib.room.chat import ModerationRoom
     from chalicelib.streams.state import StreamStates
@@ -97,6 +99,21 @@ def channel_names() -> ChannelNames:
     from chalicelib.channels.store import ChannelNames
 
     return ChannelNames(aws_client("ivs"), channel_store(), now)
+
+
+@cache
+def policy_store() -> PolicyStore:
+    from chalicelib.policies.store import PolicyStore
+
+    return PolicyStore(aws_client("dynamodb"), settings().policies_table)
+
+
+@cache
+def policy_book() -> PolicyBook:
+    from chalicelib.core.observability import metrics
+    from chalicelib.policies.book import PolicyBook
+
+    return PolicyBook.of_stage(policy_store(), settings(), clock=now, metrics=metrics())
 
 
 @cache
