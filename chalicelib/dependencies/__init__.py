@@ -220,6 +220,7 @@ def thumbnail_moderator() -> ThumbnailModerator:
         names=channel_names(),
         blind=blind_notices(),
         metrics=metrics(),
+        book=policy_book(),
         clock=now,
     )
 
