@@ -359,3 +359,66 @@ def test_a_backtest_refused_names_the_field(logged, body, words):
     else:
         assert response.status_code == 400
         assert response.json_body["Message"].startswith(words), response.json_body
+
+
+# --- the live moderator path, then the backtest of the same policy ------------------------
+
+
+def test_frames_moderated_live_backtest_to_the_same_decisions_and_a_stricter_draft_flips(
+    client, jwks, rekognition
+):
+    """Frames decided by the thumbnail handler (Rekognition stubbed: confidences with more
+    digits than the log keeps, content types, a watchlisted channel), then backtested with
+    the policy that decided them: every frame recomputes to its live decision."""
+    from datetime import UTC, datetime, timedelta
+
+    from support import CHANNEL_ARN, POLICIES_TABLE, decisions, detect_params, thumbnail_key
+    from support import written as write
+
+    from chalicelib import dependencies
+    from chalicelib.policies.store import PolicyStore
+
+    raw = {
+        "alert": {"Violence": 80},
+        "contentTypes": {"Animated": {"alert": {"Violence": 70}}},
+        "frameSkipping": False,
+    }
+    store = PolicyStore(boto3.client("dynamodb"), POLICIES_TABLE)
+    now = datetime.now(UTC)
+    store.save("arena", PolicyDocument.parse(raw, "arena"), expected_version=0, by="ana", at=now)
+    store.assign(CHANNEL_ARN, "arena", by="ana", at=now)
+    answers = [
+        ([("Violence", 79.99951)], []),
+        ([("Violence", 75.5123)], [("Animated", 88.1234)]),
+        ([("Violence", 61.0)], []),
+        ([("Violence", 65.25)], []),  # watchlisted by then: the watchlist's 60 decides
+    ]
+    for n, (labels, kinds) in enumerate(answers):
+        if n == 3:
+            store.put_watch(CHANNEL_ARN, hours=1, reason="warned", by="tom", at=now)
+            dependencies.policy_book().invalidate()
+        response = {
+            "ModerationLabels": [rekognition_label(name, c) for name, c in labels],
+            "ModerationModelVersion": "7.0",
+            "ContentTypes": [{"Name": k, "Confidence": c} for k, c in kinds],
+        }
+        rekognition.add_response("detect_moderation_labels", response, detect_params())
+        at = now - timedelta(minutes=10 - n)
+        event = write(
+            thumbnail_key(n + 1), sequencer=f"00{n:04d}", time=at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
+        client.lambda_.invoke("moderate_thumbnail", event)
+    live = {item["decisionId"]: item["decision"] for item in decisions() if item["kind"] == "frame"}
+    assert sorted(live.values()) == ["alert", "alert", "alert", "clean"]
+    assert [i.get("watchlisted") for i in decisions() if i.get("policy") == "arena"].count(
+        True
+    ) == 1
+
+    same = backtest(client, {"name": "arena", "draft": raw, "hours": 1}).json_body
+    stricter = {**raw, "alert": {"Violence": 60}}
+    flipped = backtest(client, {"name": "arena", "draft": stricter, "hours": 1}).json_body
+
+    assert (same["frames"], same["recomputed"], same["flips"]) == (4, 4, {})
+    assert flipped["flips"] == {"clean->alert": 1}
+    [example] = flipped["examples"]
+    assert live[example["decisionId"]] == "clean" and example["confidence"] == 61.0
