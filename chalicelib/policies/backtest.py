@@ -251,8 +251,9 @@ def honesty(tally: Tally, *, min_confidence: float, lowest_threshold: float | No
         )
     if tally.watchlisted:
         lines.append(
-            f"{_frames(tally.watchlisted)} {'was' if tally.watchlisted == 1 else 'were'} decided under the watchlist: the watchlist policy is "
-            "laid over the draft for them, as it would be live."
+            f"{_frames(tally.watchlisted)} {'was' if tally.watchlisted == 1 else 'were'} decided "
+            "under the watchlist: the watchlist policy is laid over the draft for them, as it "
+            "would be live."
         )
     if tally.frames:
         lines.append(
