@@ -665,6 +665,18 @@ def test_preflight_from_the_dashboard_origin_is_allowed(client, monkeypatch):
     assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
 
 
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/policies/kids"), ("DELETE", "/chat/terms")])
+def test_preflight_allows_the_dashboards_puts_and_deletes(client, monkeypatch, method, path):
+    monkeypatch.setenv("DASHBOARD_ORIGINS", DASHBOARD)
+
+    response = client.http.request(
+        "OPTIONS", path, headers={"Origin": DASHBOARD, "Access-Control-Request-Method": method}
+    )
+
+    assert response.status_code == 204
+    assert method in response.headers["Access-Control-Allow-Methods"].split(",")
+
+
 def test_other_origins_get_no_cors_headers(client, monkeypatch):
     monkeypatch.setenv("DASHBOARD_ORIGINS", DASHBOARD)
 

@@ -28,7 +28,7 @@ def api_errors_and_cors(event, get_response: Callable) -> Response:
     return with_security_headers(response)
 
 
-CORS_METHODS = "GET,POST,OPTIONS"
+CORS_METHODS = "GET,POST,PUT,DELETE,OPTIONS"  # PUT, DELETE: blocked terms, policies
 CORS_HEADERS = "Authorization,Content-Type"
 
 
