@@ -11,6 +11,19 @@ export const CATEGORIES = [
   'Hate Symbols',
 ];
 
+/** The policy that decided its frames (docs/policies.md), and the channel's watchlist standing;
+ * an event that does not carry them keeps what was known. */
+function policyFields(item, previous) {
+  let watchlisted = item.watchlisted ?? previous?.watchlisted ?? null;
+  if (typeof watchlisted === 'string') watchlisted = watchlisted ? { until: watchlisted } : null; // an event's attribute
+  return {
+    policy: item.policy || previous?.policy || '',
+    policyVersion: item.policyVersion ?? previous?.policyVersion ?? '',
+    policyWhy: item.policyWhy || previous?.policyWhy || '',
+    watchlisted,
+  };
+}
+
 const list = (text) => String(text || '').split(',').map((part) => part.trim()).filter(Boolean);
 
 function strongestFirst(categories) {
@@ -58,6 +71,7 @@ export function fromApi(item) {
     lastAction: last.action || '',
     lastAt: last.at || '',
     lastNote: last.note || '',
+    ...policyFields(item),
     ...chatFields(item),
   };
 }
@@ -120,6 +134,7 @@ export function fromEvent(a, previous) {
     lastAction: a.actor ? a.type.replace('incident-', '') : previous?.lastAction || '',
     lastAt: a.actor ? acted : previous?.lastAt || '',
     lastNote: a.actor ? a.note || '' : previous?.lastNote || '',
+    ...policyFields(a, previous),
     ...chatFields(a, previous),
   };
 }

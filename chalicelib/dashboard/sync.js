@@ -40,6 +40,11 @@ async function load() {
           // An event that arrived while this answer was on its way is newer than it.
           live: typeof item.live === 'boolean' && !(known.seq > since) ? item.live : known.live,
           activeIncidents: item.activeIncidents,
+          // the policy that applies to it, and its watchlist standing (docs/policies.md)
+          policy: item.policy || '',
+          policyVersion: item.policyVersion ?? '',
+          policyWhy: item.policyWhy || '',
+          watchlisted: item.watchlisted || null,
         });
       }
     }
