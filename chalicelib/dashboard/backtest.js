@@ -98,11 +98,12 @@ function channels(rows) {
       h('td', { class: 'autostops-pair', dataset: { label: 'Auto-stops' } }, pair(row.autoStops))))));
 }
 
-function examples(items) {
+function examples(items, rows) {
   if (!items?.length) return null;
+  const names = new Map((rows || []).map((row) => [row.channelArn, row.name]));
   return [h('h4', {}, 'Examples'), h('ul', { class: 'backtest-examples' }, items.map((example) => {
-    const name = channelLabel(example.channelArn, state.channels.get(example.channelArn)?.name);
-    return h('li', {}, h('button', { type: 'button', class: 'example', onclick: () => openExample(example) },
+    const name = channelLabel(example.channelArn, names.get(example.channelArn) || state.channels.get(example.channelArn)?.name);
+    return h('li', {}, h('button', { type: 'button', class: 'example', onclick: () => openExample({ ...example, name }) },
       `${clock(example.frameTime)} ${name}: ${flipText(`${example.before}->${example.after}`)}`,
       example.label ? ` (${example.label} ${percent(example.confidence)})` : ''));
   }))];
@@ -118,7 +119,7 @@ function show(answer, partial) {
     h('h4', {}, 'Frames that would be decided otherwise'),
     flipList(answer.flips, 'backtest-flips'),
     answer.byChannel?.length ? channels(answer.byChannel) : null,
-    examples(answer.examples),
+    examples(answer.examples, answer.byChannel),
     answer.honesty?.length ? [h('h4', {}, 'What a backtest cannot know'),
       h('ul', { class: 'honesty' }, answer.honesty.map((line) => h('li', {}, line)))] : null);
 }

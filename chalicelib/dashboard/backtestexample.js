@@ -29,7 +29,7 @@ async function decisionOf(example) {
 
 export async function openExample(example) {
   const dialog = $('#example-dialog');
-  const name = channelLabel(example.channelArn, state.channels.get(example.channelArn)?.name);
+  const name = example.name || channelLabel(example.channelArn, state.channels.get(example.channelArn)?.name);
   const body = h('div', { class: 'example-frame' }, h('p', { class: 'hint' }, 'Loading the frame…'));
   replace(dialog,
     h('h2', { id: 'example-title' }, `${name}, ${fullTime(example.frameTime)}`),

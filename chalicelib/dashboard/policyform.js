@@ -43,7 +43,7 @@ function thresholdRow(category, alert, autoStop, editable) {
 function thresholds(prefix, part, editable, caption) {
   const categories = [...new Set([...Object.keys(part.alert || {}), ...Object.keys(part.autoStop || {})])];
   const body = h('tbody', {}, categories.map((c) => thresholdRow(c, part.alert?.[c], part.autoStop?.[c], editable)));
-  return h('div', { class: 'thresholds', dataset: { prefix } },
+  return h('div', { class: 'thresholds', dataset: { prefix, path: `${prefix}alert` } },
     h('table', { class: 'threshold-table' },
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Category'), h('th', { scope: 'col' }, 'Alert at (%)'),
@@ -93,7 +93,7 @@ export function policyFields(doc, editable, name) {
       'Never on a watchlisted channel, nor after a flagged frame.'),
     name === 'watchlist' ? field('Keep a channel on the watchlist for (hours)', 'watchHours',
       h('input', { type: 'number', min: 1, max: 720, value: String(doc.watchHours ?? 24), disabled: off })) : null,
-    h('fieldset', { class: 'applies' }, h('legend', {}, 'Applies to channels'),
+    name === 'watchlist' ? null : h('fieldset', { class: 'applies' }, h('legend', {}, 'Applies to channels'),
       field('With all these IVS tags (key=value, one a line)', 'appliesTo.tags', h('textarea', { rows: 2, disabled: off }, tags)),
       field('Or a name matching (one pattern a line, e.g. kids-*)', 'appliesTo.namePatterns',
         h('textarea', { rows: 2, disabled: off }, (applies.namePatterns || []).join('\n'))),
@@ -147,6 +147,7 @@ export function readPolicy(root, base = {}) {
   doc.frameSkipping = at('frameSkipping').checked;
   doc.minFrameIntervalSeconds = number(at('minFrameIntervalSeconds').value) ?? 0;
   if (at('watchHours')) doc.watchHours = number(at('watchHours').value);
+  if (!at('appliesTo.tags')) return doc; // the watchlist policy applies to watched channels
   const tags = Object.fromEntries(lines(at('appliesTo.tags').value).map((line) => {
     const [key, ...value] = line.split('=');
     return [key.trim(), value.join('=').trim()];

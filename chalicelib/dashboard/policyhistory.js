@@ -8,7 +8,7 @@ import { get, post, reason } from './api.js';
 import { $, h, replace } from './dom.js';
 import { clock } from './format.js';
 
-const shown = (value) => (value === undefined ? '(not set)' : JSON.stringify(value));
+const shown = (value) => (value === undefined || value === null ? '(not set)' : JSON.stringify(value));
 
 function diffTable(diff) {
   if (!diff?.length) return h('p', { class: 'hint' }, 'No field changed.');
