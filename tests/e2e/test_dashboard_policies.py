@@ -16,6 +16,7 @@ from urllib.parse import quote
 import pytest
 from dashboard_helpers import VIOLENCE, Channel, card, sign_in_as
 from playwright.sync_api import Locator, Page, expect
+from stack_helpers import wait_for
 from test_dashboard import (  # noqa: F401 (the browser tests' fixtures)
     browser,
     console,
@@ -90,6 +91,11 @@ def wait_for_quietly(condition, seconds: float):
             return result
         time.sleep(0.3)
     return None
+
+
+def decisions(stack: dict, token: str, channel: Channel, kinds: str = "clean,alert") -> list:
+    params = f"channelArn={quote(channel.arn, safe='')}&decision={kinds}"
+    return api(stack, "GET", f"/decisions?{params}", token).json()["items"]
 
 
 def versions(editor: Locator) -> Locator:
@@ -249,7 +255,7 @@ def test_a_card_shows_the_policy_that_applied_and_a_moderator_watchlists_its_cha
 
 
 def test_which_policy_applies_names_it_and_why(page, stack, admin_token):
-    channel = Channel(stack, "which")
+    channel = Channel(stack, "which", live=True)  # live: known to the service
     name = policy_name("which")
     save_policy(stack, admin_token, name, {"alert": {"*": 75}})
     set_on_channel(stack, admin_token, channel, name)
@@ -267,13 +273,16 @@ def test_which_policy_applies_names_it_and_why(page, stack, admin_token):
 # --- the issue's "Done when" --------------------------------------------------------------
 
 
-def new_policy_in_the_editor(page: Page, name: str, star: str, comment: str) -> Locator:
+def new_policy_in_the_editor(
+    page: Page, name: str, star: str, comment: str, *, for_name: str = ""
+) -> Locator:
     tab = policies_tab(page)
     tab.get_by_role("button", name="New policy").click()
     editor = page.locator("#policy-editor")
     editor.get_by_label("Name", exact=True).fill(name)
     everything = editor.locator('.thresholds[data-prefix=""] tr[data-category="*"]')
     everything.get_by_label("Alert at, *").fill(star)
+    editor.get_by_label(re.compile("^Or a name matching")).fill(for_name)
     editor.get_by_label("Comment (why)").fill(comment)
     return editor
 
@@ -290,18 +299,26 @@ def set_in_the_tab(page: Page, channel: Channel, name: str) -> None:
 def test_an_admin_makes_one_channel_stricter_and_another_laxer_and_the_next_frames_obey(
     page, stack, admin_token
 ):
-    strict_channel, lax_channel = Channel(stack, "stricter"), Channel(stack, "laxer")
+    # (live: the service knows a channel with no incident by its state changes)
+    strict_channel, lax_channel = Channel(stack, "stricter", live=True), Channel(stack, "laxer")
     strict_channel.flag(BORDERLINE)  # clean under the stage default (*=80)
     lax_channel.flag(VIOLENCE)  # flagged under it
     lax_channel.incident(admin_token)
+    wait_for(lambda: decisions(stack, admin_token, strict_channel), 30, "the borderline frame")
     strict, lax = policy_name("strict"), policy_name("lax")
     sign_in_as(page, stack, stack["admin"])
 
-    # The stricter policy, backtested as a draft before it is saved
-    editor = new_policy_in_the_editor(page, strict, "50", "Stricter for this channel")
+    # The stricter policy (for the channel's name, too), backtested before it is saved: its
+    # borderline frame would have been flagged
+    editor = new_policy_in_the_editor(
+        page, strict, "50", "Stricter for this channel", for_name=strict_channel.name
+    )
     editor.get_by_label("Over").select_option("1")
     editor.get_by_role("button", name="Backtest", exact=True).click()
     expect(editor.locator("#backtest-progress")).to_have_text(re.compile(r"^Done: \d+ frames read"))
+    mine = editor.locator(f'.backtest-channels tr[data-channel="{strict_channel.arn}"]')
+    expect(mine.locator('td[data-label="Flips"]')).to_contain_text("clean → alert 1")
+    expect(mine.locator(".incidents-pair")).to_have_text("0 → 1")
     editor.get_by_role("button", name="Save", exact=True).click()
     expect(editor.locator("#policy-save-status")).to_have_text(f"Saved: {strict}, version 1.")
     # The laxer one
@@ -324,8 +341,7 @@ def test_an_admin_makes_one_channel_stricter_and_another_laxer_and_the_next_fram
 
     # AND the lax channel's next violating frame is clean, decided by its new policy
     def lax_clean():
-        params = f"channelArn={quote(lax_channel.arn, safe='')}&decision=clean,alert"
-        items = api(stack, "GET", f"/decisions?{params}", admin_token).json()["items"]
+        items = decisions(stack, admin_token, lax_channel)
         return next((i for i in items if i.get("policy") == lax), None)
 
     decision = frames_until(lambda: lax_channel.flag(VIOLENCE), lax_clean, f"clean by {lax}")
