@@ -66,7 +66,9 @@ async function start({ name, document }) {
     answer = result.body;
     cursor = answer.cursor || null;
     frames = answer.frames;
-    progress(cursor ? `Read ${answer.frames} frames so far…` : `Done: ${answer.frames} frames read.`);
+    const of = answer.channels ? ` of ${answer.channels.counted} ${answer.channels.counted === 1 ? 'channel' : 'channels'}` : '';
+    progress(cursor ? `Read ${answer.frames} frames so far (${answer.channels?.done ?? '…'} channels${of} done)…`
+      : `Done: ${answer.frames} frames read${of}.`);
     show(answer, Boolean(cursor));
   } while (cursor);
   running(false);

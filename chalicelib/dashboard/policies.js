@@ -40,6 +40,7 @@ export async function load() {
     }
     s.policies.items = answer.body.items || [];
     s.policies.default = answer.body.default || null;
+    s.policies.watchPolicy = answer.body.watchlist || null;
     s.policies.refreshSeconds = answer.body.refreshSeconds ?? null;
   });
   loadWatchlist();
@@ -119,10 +120,11 @@ export function renderPolicies(s) {
   replace($('#policy-rows'), items.map(policyRow));
   $('#policies-empty').hidden = !p.loaded || items.length > 0;
   const fallback = p.default?.document || p.default;
+  const watchlist = p.watchPolicy?.document || watchlistFallback(fallback);
   replace($('#policy-builtins'),
     h('li', {}, h('button', { type: 'button', disabled: !fallback, onclick: () => openDefault(fallback) }, 'The stage default'),
       ' ', h('span', { class: 'hint' }, 'read-only: from the stage\'s environment; applies where no other does')),
-    h('li', {}, h('button', { type: 'button', onclick: () => openPolicy('watchlist', watchlistFallback(fallback)) }, 'The watchlist policy'),
+    h('li', {}, h('button', { type: 'button', onclick: () => openPolicy('watchlist', watchlist) }, 'The watchlist policy'),
       ' ', h('span', { class: 'hint' }, 'laid over a watchlisted channel\'s policy: the lower threshold wins, no skipping, no sampling')));
   const select = $('#applies-channel');
   const chosen = select.value || p.applies.channelArn;

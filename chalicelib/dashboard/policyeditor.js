@@ -68,10 +68,11 @@ function show(detail, isNew) {
   editor.hidden = false;
   editor.dataset.policy = detail.name;
   $('#policy-editor-title').textContent = isNew ? 'New policy' : `${detail.name}, version ${detail.version}`;
+  const readOnly = editable ? '' : ' Read-only: only an admin edits policies.';
   $('#policy-editor-meta').textContent = detail.readOnly
     ? 'The stage default: built from the stage\'s environment (ALERT_THRESHOLDS, …); change it there.'
-    : detail.savedBy ? `Saved by ${detail.savedBy} at ${clock(detail.savedAt)}.${editable ? '' : ' Read-only: only an admin edits policies.'}`
-      : editable ? '' : 'Read-only: only an admin edits policies.';
+    : detail.savedBy === 'stage' ? `The stage's own, never saved: saving makes it a policy of its own.${readOnly}`
+      : detail.savedBy ? `Saved by ${detail.savedBy} at ${clock(detail.savedAt)}.${readOnly}` : readOnly.trim();
   $('#policy-name-field').hidden = !isNew;
   $('#policy-name').value = '';
   replace($('#policy-fields'), policyFields(detail.document || {}, editable, detail.name));

@@ -38,7 +38,7 @@ export const state = {
   stats: { hours: 168, data: null, loading: false, error: '' },
   terms: { roomArn: '*', items: [], loading: false, loaded: false, error: '', message: '' },
   policies: { // policies.js, watchlist.js (the editor keeps its own form: policyeditor.js)
-    items: [], default: null, refreshSeconds: null, loading: false, loaded: false, error: '',
+    items: [], default: null, watchPolicy: null, refreshSeconds: null, loading: false, loaded: false, error: '',
     watchlist: [], watchlistLoaded: false, message: '',
     applies: { channelArn: '', answer: null, error: '' }, // "which policy applies to …?"
   },
