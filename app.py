@@ -53,9 +53,11 @@ if FUNCTION.rsplit("-", 1)[-1] not in EVENT_HANDLERS:  # the API function, or no
     from chalicelib.api.http import api_errors_and_cors
     from chalicelib.api.incidents import incidents
     from chalicelib.api.me import me
+    from chalicelib.api.policies import policies
     from chalicelib.api.stats import stats
     from chalicelib.api.streams import streams
     from chalicelib.api.viewer_chat import viewer_chat
+    from chalicelib.api.watchlist import watchlist
 
     for blueprint in (
         streams,
@@ -67,6 +69,8 @@ if FUNCTION.rsplit("-", 1)[-1] not in EVENT_HANDLERS:  # the API function, or no
         channels,
         stats,
         me,
+        policies,
+        watchlist,
         dashboard,
     ):
         app.register_blueprint(blueprint)

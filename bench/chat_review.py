@@ -60,7 +60,13 @@ def _measure(endpoint: str, reviews: int) -> dict:
 
     dynamodb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
     table = os.environ["CHAT_TABLE"]
-    names = ("DecisionsTable", "IdempotencyTable", "IncidentsTable", "ChannelsTable")
+    names = (
+        "DecisionsTable",
+        "IdempotencyTable",
+        "IncidentsTable",
+        "ChannelsTable",
+        "PoliciesTable",
+    )
     create_tables(dynamodb, {**{n: f"bench-unused-{n.lower()}" for n in names}, "ChatTable": table})
     queue_url = sqs.create_queue(QueueName=os.environ["CHAT_MESSAGES_QUEUE"])["QueueUrl"]
     os.environ.update(CHAT_MESSAGES_QUEUE_URL=queue_url, CHAT_ALLOWED_HOSTS="images.bench")

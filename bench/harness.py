@@ -31,6 +31,7 @@ SETTINGS = {
     "IDEMPOTENCY_TABLE": "bench-idempotency",
     "INCIDENTS_TABLE": "bench-incidents",
     "CHANNELS_TABLE": "bench-channels",
+    "POLICIES_TABLE": "bench-policies",
     "FAILED_FRAMES_QUEUE": "bench-failed-frames",
     "CHAT_TABLE": "bench-chat",
     "CHAT_MESSAGES_QUEUE": "bench-chat-messages",

@@ -47,6 +47,7 @@ def create_resources(
             "IncidentsTable": stage["INCIDENTS_TABLE"],
             "ChannelsTable": stage["CHANNELS_TABLE"],
             "ChatTable": stage["CHAT_TABLE"],
+            "PoliciesTable": stage["POLICIES_TABLE"],
         },
     )
     app = load_app(stage)

@@ -202,6 +202,7 @@ class Stack:
             "incidents_table": self.stage["INCIDENTS_TABLE"],
             "channels_table": self.stage["CHANNELS_TABLE"],
             "chat_table": self.stage["CHAT_TABLE"],
+            "policies_table": self.stage["POLICIES_TABLE"],
             "moderation_room_arn": resources["environment"]["MODERATION_ROOM_ARN"],
             "invoke_url": self.invoke_url,
             "functions": {f.handler: f.arn for f in routes.functions},

@@ -267,3 +267,41 @@ def seed_terms() -> None:
     ChatStore(boto3.client("dynamodb"), CHAT_TABLE).put_term(
         "*", "spoiler", by="maria", now=datetime.now(UTC), until=""
     )
+
+
+# Policies for the routes that act on one (docs/policies.md): one to read, one with two
+# versions to restore, one to delete; a channel on the watchlist to take off.
+POLICY_TO_READ = "kids"
+POLICY_TO_RESTORE = "teens"
+POLICY_TO_DELETE = "old-rules"
+WATCHED_CHANNEL = OTHER_CHANNEL
+KIDS = {
+    "description": "Children's channels: stricter on everything",
+    "alert": {"*": 60, "Weapons": 50},
+    "autoStop": {"Explicit": 80},
+    "appliesTo": {"tags": {"moderation-policy": "kids"}, "priority": 10},
+}
+
+
+def seed_policies() -> None:
+    """POLICY_TO_READ (v1), POLICY_TO_RESTORE (v1, v2), POLICY_TO_DELETE (v1), and
+    WATCHED_CHANNEL on the watchlist, saved as the API saves them."""
+    from datetime import UTC, datetime
+
+    from support import POLICIES_TABLE
+
+    from chalicelib.policies.model import PolicyDocument
+    from chalicelib.policies.store import PolicyStore
+
+    policies = PolicyStore(boto3.client("dynamodb"), POLICIES_TABLE)
+    now = datetime.now(UTC)
+
+    def save(name: str, raw: dict, expected: int = 0) -> None:
+        document = PolicyDocument.parse(raw, name)
+        policies.save(name, document, expected_version=expected, by="alice", at=now)
+
+    save(POLICY_TO_READ, KIDS)
+    save(POLICY_TO_RESTORE, {"alert": {"*": 70}})
+    save(POLICY_TO_RESTORE, {"alert": {"*": 65}}, expected=1)
+    save(POLICY_TO_DELETE, {"alert": {"Violence": 90}})
+    policies.put_watch(WATCHED_CHANNEL, hours=24, reason="warned by tom", by="tom", at=now)

@@ -27,6 +27,7 @@ IDEMPOTENCY_TABLE = "test-idempotency"
 INCIDENTS_TABLE = "test-incidents"
 CHANNELS_TABLE = "test-channels"
 CHAT_TABLE = "test-chat"
+POLICIES_TABLE = "test-policies"
 CHAT_MESSAGES_QUEUE = "test-chat-messages"
 FAILED_FRAMES_QUEUE = "test-failed-frames"
 TABLES = {
@@ -35,6 +36,7 @@ TABLES = {
     "IncidentsTable": INCIDENTS_TABLE,
     "ChannelsTable": CHANNELS_TABLE,
     "ChatTable": CHAT_TABLE,
+    "PoliciesTable": POLICIES_TABLE,
 }
 ROOM_ARN = f"arn:aws:ivschat:{REGION}:{ACCOUNT}:room/Moderators01"
 CHANNEL_ID = "AbCdEfGh1234"
@@ -56,6 +58,7 @@ TEST_ENV = {
     "INCIDENTS_TABLE": INCIDENTS_TABLE,
     "CHANNELS_TABLE": CHANNELS_TABLE,
     "CHAT_TABLE": CHAT_TABLE,
+    "POLICIES_TABLE": POLICIES_TABLE,
     "CHAT_MESSAGES_QUEUE": CHAT_MESSAGES_QUEUE,
     "FAILED_FRAMES_QUEUE": FAILED_FRAMES_QUEUE,
     "MODERATION_ROOM_ARN": ROOM_ARN,

@@ -81,6 +81,18 @@ PROTECTED = [
     ("GET", "/stats/backlog"),
     ("GET", "/teams"),
     ("GET", "/me"),
+    ("GET", "/policies"),
+    ("GET", "/policies/{name}"),
+    ("GET", "/policies/{name}/versions/{version}"),
+    ("PUT", "/policies/{name}"),
+    ("POST", "/policies/{name}/restore"),
+    ("DELETE", "/policies/{name}"),
+    ("POST", "/policies/backtest"),
+    ("GET", "/channels/{channel_arn}/policy"),
+    ("PUT", "/channels/{channel_arn}/policy"),
+    ("GET", "/watchlist"),
+    ("PUT", "/watchlist/{channel_arn}"),
+    ("DELETE", "/watchlist/{channel_arn}"),
 ]
 
 

@@ -31,6 +31,7 @@ OUTPUTS = {
     "AdminsGroup": "admins",
     "ThumbnailStorage": "SEQUENTIAL",
     "ChatTable": "ivs-moderation-prod-chat",
+    "PoliciesTable": "ivs-moderation-prod-policies",
     "ChatMessagesQueueName": "ivs-moderation-prod-chat-messages",
     "ChatMessagesQueueUrl": "https://sqs.eu-west-1.amazonaws.com/210987654321/ivs-moderation-prod-chat-messages",
     "AlertTopicArn": "arn:aws:sns:eu-west-1:210987654321:ivs-moderation-prod-alerts",

@@ -32,6 +32,7 @@ from support import (
     FAILED_FRAMES_QUEUE,
     IDEMPOTENCY_TABLE,
     INCIDENTS_TABLE,
+    POLICIES_TABLE,
     REGION,
     ROOM_ARN,
     VIOLENCE,
@@ -71,6 +72,7 @@ DEPLOYMENT = policies.Deployment(
         "ModerationRoomArn": ROOM_ARN,
         "FailedFramesQueueArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{FAILED_FRAMES_QUEUE}",
         "ChatTable": CHAT_TABLE,
+        "PoliciesTable": POLICIES_TABLE,
         "ChatMessagesQueueArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{CHAT_MESSAGES_QUEUE}",
     },
 )
@@ -124,6 +126,7 @@ TABLE_ROLES = {
     INCIDENTS_TABLE: "incidents",
     CHANNELS_TABLE: "channels",
     CHAT_TABLE: "chat",
+    POLICIES_TABLE: "policies",
 }
 
 
@@ -236,6 +239,7 @@ def grants(function: str, deployment: policies.Deployment = DEPLOYMENT) -> set[t
         f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{log_group}:*": "logs",
         env["FailedFramesQueueArn"]: "failed-frames",
         f"{table}/{env['ChatTable']}": "chat",
+        f"{table}/{env['PoliciesTable']}": "policies",
         env["ChatMessagesQueueArn"]: "chat-messages",
         f"arn:aws:ivschat:{region}:{account}:room/*": "rooms",
         f"arn:aws:events:{region}:{account}:event-bus/default": "incident-events",

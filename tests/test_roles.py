@@ -10,7 +10,13 @@ needs. Routes whose rule lets a lower role send some bodies are also sent such a
 from __future__ import annotations
 
 import pytest
-from history_items import INCIDENT_TO_RESOLVE, seed_chat_incidents, seed_incidents, seed_terms
+from history_items import (
+    INCIDENT_TO_RESOLVE,
+    seed_chat_incidents,
+    seed_incidents,
+    seed_policies,
+    seed_terms,
+)
 from test_route_fuzzing import Base, answer, base_of, request_of
 from tokens import GROUPS, id_token, role_token
 
@@ -53,6 +59,7 @@ def seeded(client):
     seed_incidents()
     seed_chat_incidents()
     seed_terms()
+    seed_policies()
 
 
 def sent(client, app_module, route, role, base: Base | None = None):

@@ -40,12 +40,18 @@ from history_items import (
     INCIDENT_TO_ACKNOWLEDGE,
     INCIDENT_TO_REOPEN,
     INCIDENT_TO_RESOLVE,
+    KIDS,
+    POLICY_TO_DELETE,
+    POLICY_TO_READ,
+    POLICY_TO_RESTORE,
     VIEWER_ROOM,
+    WATCHED_CHANNEL,
     WINDOW,
     counted_queries,
     seed_chat_incidents,
     seed_history,
     seed_incidents,
+    seed_policies,
     seed_terms,
 )
 from hypothesis import HealthCheck, given, settings
@@ -149,6 +155,32 @@ BASES: dict[tuple[str, str], Base] = {
     ("/chat/terms", "GET"): Base(params={"roomArn": "*"}),
     ("/chat/terms", "PUT"): Base(body={"roomArn": VIEWER_ROOM, "term": "sc*m", "minutes": 60}),
     ("/chat/terms", "DELETE"): Base(params={"roomArn": "*", "term": "spoiler"}),
+    ("/policies", "GET"): Base(),
+    ("/policies/{name}", "GET"): Base(path_params={"name": POLICY_TO_READ}),
+    ("/policies/{name}/versions/{version}", "GET"): Base(
+        path_params={"name": POLICY_TO_READ, "version": "1"}
+    ),
+    ("/policies/{name}", "PUT"): Base(
+        body={"document": KIDS, "expectedVersion": 0, "comment": "new"},
+        path_params={"name": "new-rules"},
+    ),
+    ("/policies/{name}/restore", "POST"): Base(
+        body={"version": 1, "expectedVersion": 2}, path_params={"name": POLICY_TO_RESTORE}
+    ),
+    ("/policies/{name}", "DELETE"): Base(
+        params={"expectedVersion": "1"}, path_params={"name": POLICY_TO_DELETE}
+    ),
+    ("/policies/backtest", "POST"): Base(body={"name": POLICY_TO_READ, "draft": KIDS, "hours": 6}),
+    ("/channels/{channel_arn}/policy", "GET"): Base(path_params={"channel_arn": CHANNEL_ARN}),
+    ("/channels/{channel_arn}/policy", "PUT"): Base(
+        body={"policy": POLICY_TO_READ}, path_params={"channel_arn": CHANNEL_ARN}
+    ),
+    ("/watchlist", "GET"): Base(),
+    ("/watchlist/{channel_arn}", "PUT"): Base(
+        body={"hours": 12, "reason": "stopped twice today"},
+        path_params={"channel_arn": CHANNEL_ARN},
+    ),
+    ("/watchlist/{channel_arn}", "DELETE"): Base(path_params={"channel_arn": WATCHED_CHANNEL}),
 }
 
 # Canned AWS answers by service and operation, after botocore has validated the request.
@@ -432,6 +464,7 @@ def history(client):
     seed_incidents()
     seed_chat_incidents()
     seed_terms()
+    seed_policies()
 
 
 # --- the properties: each runs on every route of the app, and on every field of its base ------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint, signed_in
+from chalicelib.api.policy_notes import channel_policies
 from chalicelib.api.requests import query_params
 from chalicelib.incidents.queries import IncidentQuery, queue
 
@@ -24,11 +25,13 @@ def list_channels():
             counts[incident["channelArn"]] = counts.get(incident["channelArn"], 0) + 1
     items, more = dependencies.channel_store().page(limit=MAX_CHANNELS)
     fields = ("channelArn", "name", "live", "liveAt", "openIncidentId", "failureNoticeAt")
+    policies = channel_policies(items)  # the policy that applies now, and the watchlist
     return {
         "items": [
             {
                 **{k: item[k] for k in fields if k in item},
                 "activeIncidents": counts.get(item["channelArn"], 0),
+                **policies[item["channelArn"]],
             }
             for item in sorted(items, key=lambda c: (c.get("name", ""), c["channelArn"]))
         ],

@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib import dependencies
 from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.history import frame
+from chalicelib.api.policy_notes import frames_with_policies, with_incident_policies
 from chalicelib.api.requests import json_body, query_params, valid_incident_id
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.schema import Field, Integer, ListOf, OneOf, Text, fields
@@ -73,7 +74,8 @@ def list_incidents():
     query = IncidentQuery.from_params(query_params(incidents.current_request, PARAMS), now)
     store = dependencies.incidents().store
     page = queue(store, query, now) if query.start is None else window(store, query)
-    return {**page, "items": [public(item) for item in page["items"]]}
+    items = with_incident_policies(page["items"])  # the policy that applied, the watchlist
+    return {**page, "items": [public(item) for item in items]}
 
 
 @incidents.route("/incidents/{incident_id}", methods=["GET", "OPTIONS"])
@@ -86,7 +88,8 @@ def get_incident(incident_id: str):
 
         return {**public(incident), "frames": [], "chat": chat_detail(incident)}
     frames = [{**f, **frame(f["key"])} for f in incident.get("frames", [])]
-    return {**public(incident), "frames": frames}
+    [incident] = with_incident_policies([incident])
+    return {**public(incident), "frames": frames_with_policies(incident, frames)}
 
 
 @incidents.route("/incidents/{incident_id}/acknowledge", methods=["POST", "OPTIONS"])

@@ -74,6 +74,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/teams"): Rule(TRIAGE, "list the escalation teams"),
     ("GET", "/chat/bans"): Rule(TRIAGE, "list bans"),
     ("GET", "/chat/terms"): Rule(TRIAGE, "list blocked terms"),
+    ("GET", "/policies"): Rule(TRIAGE, "list policies"),
+    ("GET", "/policies/{name}"): Rule(TRIAGE, "read policies"),
+    ("GET", "/policies/{name}/versions/{version}"): Rule(TRIAGE, "read policies' versions"),
+    ("GET", "/channels/{channel_arn}/policy"): Rule(TRIAGE, "see which policy applies"),
+    ("GET", "/watchlist"): Rule(TRIAGE, "read the watchlist"),
     # triage: acknowledge, escalate, watch the room
     ("POST", "/incidents/{incident_id}/acknowledge"): Rule(TRIAGE, "acknowledge incidents"),
     ("POST", "/incidents/{incident_id}/release"): Rule(TRIAGE, "release incidents"),
@@ -100,10 +105,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/incidents/{incident_id}/timeout"): Rule(MODERATOR, "time chat users out"),
     ("POST", "/incidents/{incident_id}/unban"): Rule(MODERATOR, "unban chat users"),
     ("POST", "/incidents/{incident_id}/delete-messages"): Rule(MODERATOR, "delete chat messages"),
+    ("PUT", "/watchlist/{channel_arn}"): Rule(MODERATOR, "put channels on the watchlist"),
+    ("DELETE", "/watchlist/{channel_arn}"): Rule(MODERATOR, "take channels off the watchlist"),
     # admins: the policies (blocked terms), people, and the audit trail's export
     ("GET", "/export/decisions"): Rule(ADMIN, "export the history"),
     ("PUT", "/chat/terms"): Rule(ADMIN, "block terms"),
     ("DELETE", "/chat/terms"): Rule(ADMIN, "unblock terms"),
+    ("PUT", "/policies/{name}"): Rule(ADMIN, "save policies"),
+    ("POST", "/policies/{name}/restore"): Rule(ADMIN, "restore policies"),
+    ("DELETE", "/policies/{name}"): Rule(ADMIN, "delete policies"),
+    ("POST", "/policies/backtest"): Rule(ADMIN, "backtest policies"),
+    ("PUT", "/channels/{channel_arn}/policy"): Rule(ADMIN, "set a channel's policy"),
 }
 UNLISTED = Rule(ADMIN, "use a route the roles table does not list yet")
 

@@ -11,18 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chalicelib.core.config import ConfigError
+from chalicelib.rules.toxicity import ANY_LABEL, TOXIC_LABELS
 
-# Amazon Comprehend DetectToxicContent's labels (botocore model, ToxicContentType).
-TOXIC_LABELS = (
-    "GRAPHIC",
-    "HARASSMENT_OR_ABUSE",
-    "HATE_SPEECH",
-    "INSULT",
-    "PROFANITY",
-    "SEXUAL",
-    "VIOLENCE_OR_THREAT",
-)
-ANY_LABEL = "*"
 DEFAULTS = {
     "CHAT_TABLE": "",
     "CHAT_MESSAGES_QUEUE_URL": "",

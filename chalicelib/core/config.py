@@ -11,6 +11,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from chalicelib.core.env import ConfigError
+from chalicelib.core.env import boolean as _boolean
+from chalicelib.core.env import listed as _list
+from chalicelib.core.env import number as _number
+from chalicelib.core.env import optional as _optional
+from chalicelib.core.env import required as _required
 from chalicelib.core.identity import GROUP_DEFAULTS, role_groups
 from chalicelib.rules.policy import Policy, PolicyError, parse_categories, parse_thresholds
 
@@ -58,6 +64,7 @@ DEFAULTS = {
     "SLA_MINUTES": "critical=2; high=5; medium=15",
     "SLA_ESCALATION_TEAM": "",
     "ALERT_TOPIC_ARN": "",
+    "POLICY_REFRESH_SECONDS": "30",
 }
 MAX_TEAMS = 20
 MAX_TEAM_CHARS = 100
@@ -74,10 +81,6 @@ def messaging_endpoint(room_arn: str) -> str:
     return f"wss://edge.ivschat.{room_arn.split(':')[3]}.amazonaws.com"
 
 
-class ConfigError(ValueError):
-    """A setting is missing or malformed; the message starts with its variable name."""
-
-
 @dataclass(frozen=True)
 class Settings:
     recording_bucket: str
@@ -85,6 +88,7 @@ class Settings:
     idempotency_table: str
     incidents_table: str
     channels_table: str
+    policies_table: str
     moderation_room_arn: str
     min_confidence: float
     policy: Policy
@@ -110,6 +114,7 @@ class Settings:
     sla_minutes: Mapping[str, int]  # severity -> minutes an incident may wait unacknowledged
     sla_escalation_team: str
     alert_topic_arn: str
+    policy_refresh_seconds: int  # how long a function keeps the policy book (policies/book.py)
 
     @property
     def region(self) -> str:
@@ -139,6 +144,7 @@ class Settings:
             ),
             incidents_table=_required("INCIDENTS_TABLE", env, _TABLE_NAME, "a DynamoDB table name"),
             channels_table=_required("CHANNELS_TABLE", env, _TABLE_NAME, "a DynamoDB table name"),
+            policies_table=_required("POLICIES_TABLE", env, _TABLE_NAME, "a DynamoDB table name"),
             moderation_room_arn=room_arn,
             min_confidence=_number("MIN_CONFIDENCE", env, 0, 100),
             policy=policy,
@@ -181,6 +187,9 @@ class Settings:
             sla_minutes=_sla("SLA_MINUTES", env),
             sla_escalation_team=_sla_team("SLA_ESCALATION_TEAM", env, teams),
             alert_topic_arn=_optional("ALERT_TOPIC_ARN", env, _TOPIC_ARN, "an SNS topic ARN"),
+            policy_refresh_seconds=int(
+                _number("POLICY_REFRESH_SECONDS", env, 5, 300, integer=True)
+            ),
         )
 
 
@@ -190,6 +199,7 @@ _REQUIRED = (
     "IDEMPOTENCY_TABLE",
     "INCIDENTS_TABLE",
     "CHANNELS_TABLE",
+    "POLICIES_TABLE",
     "MODERATION_ROOM_ARN",
     "COGNITO_USER_POOL_ID",
     "COGNITO_APP_CLIENT_IDS",
@@ -209,49 +219,6 @@ def failed_frames_queue_from_env(environ: Mapping[str, str]) -> str:
 def chat_messages_queue_from_env(environ: Mapping[str, str]) -> str:
     """The chat deep pass's queue: its handler needs it when app.py is imported."""
     return _required("CHAT_MESSAGES_QUEUE", environ, _QUEUE_NAME, "an SQS queue name")
-
-
-def _required(name: str, env: Mapping[str, str], pattern: re.Pattern[str], what: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigError(f"{name} is not set: it must be {what}")
-    if not pattern.match(value):
-        raise ConfigError(f"{name}={value!r} is not {what}")
-    return value
-
-
-def _optional(name: str, env: Mapping[str, str], pattern: re.Pattern[str], what: str) -> str:
-    value = env.get(name, "").strip()
-    if value and not pattern.match(value):
-        raise ConfigError(f"{name}={value!r} is not {what}")
-    return value
-
-
-def _list(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in re.split(r"[,;]", value) if part.strip())
-
-
-def _number(
-    name: str, env: Mapping[str, str], low: float, high: float, integer: bool = False
-) -> float:
-    raw = env[name].strip()
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        kind = "a whole number" if integer else "a number"
-        raise ConfigError(f"{name}={raw!r} is not {kind}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name}={raw!r} must be between {low:g} and {high:g}")
-    return value
-
-
-def _boolean(name: str, env: Mapping[str, str]) -> bool:
-    raw = env[name].strip().lower()
-    if raw in ("true", "1", "yes"):
-        return True
-    if raw in ("false", "0", "no", ""):
-        return False
-    raise ConfigError(f"{name}={env[name]!r} must be true or false")
 
 
 def _adapter(env: Mapping[str, str], room_arn: str) -> str:

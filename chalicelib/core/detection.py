@@ -41,6 +41,11 @@ class Detection:
     adapter: str | None = None
 
 
+# Confidences are decided as the decision log keeps them (frames/record.py): a backtest that
+# recomputes a frame from its record then decides exactly as the live frame was decided.
+RECORDED_DIGITS = 3
+
+
 class UnscannableImage(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
@@ -74,12 +79,12 @@ def detect_moderation_labels(
             name=item["Name"],
             parent=item.get("ParentName", ""),
             level=int(item.get("TaxonomyLevel", 1 if not item.get("ParentName") else 2)),
-            confidence=float(item["Confidence"]),
+            confidence=round(float(item["Confidence"]), RECORDED_DIGITS),
         )
         for item in response.get("ModerationLabels", [])
     )
     content_types = tuple(
-        ContentType(item["Name"], float(item.get("Confidence", 0.0)))
+        ContentType(item["Name"], round(float(item.get("Confidence", 0.0)), RECORDED_DIGITS))
         for item in response.get("ContentTypes", [])
         if item.get("Name")
     )

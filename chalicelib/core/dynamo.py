@@ -163,7 +163,18 @@ class Set:
     remove: tuple[str, ...] = ()
 
 
-def transact(dynamodb, writes: Sequence[Put | Set]) -> bool:
+@dataclass(frozen=True)
+class Delete:
+    """One conditional write of a transaction: the item removed."""
+
+    table: Table
+    key: Mapping[str, Any]
+    condition: str
+    values: Mapping[str, Any] | None = None
+    names: Mapping[str, str] | None = None
+
+
+def transact(dynamodb, writes: Sequence[Put | Set | Delete]) -> bool:
     """All the writes or none (TransactWriteItems); False when a condition did not hold."""
     items = []
     for write in writes:
@@ -176,6 +187,9 @@ def transact(dynamodb, writes: Sequence[Put | Set]) -> bool:
         if isinstance(write, Put):
             request["Item"] = to_dynamo(write.item)
             kind = "Put"
+        elif isinstance(write, Delete):
+            request["Key"] = to_dynamo(write.key)
+            kind = "Delete"
         else:
             changed = {f"#s{i}": name for i, name in enumerate(write.changes)}
             removed = {f"#r{i}": name for i, name in enumerate(write.remove)}

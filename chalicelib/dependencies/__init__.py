@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from chalicelib.frames.moderator import ThumbnailModerator
     from chalicelib.incidents.handling import IncidentHandling
     from chalicelib.incidents.service import Incidents
+    from chalicelib.policies.book import PolicyBook
+    from chalicelib.policies.store import PolicyStore
     from chalicelib.room.blind import BlindNotices
     from chalicelib.room.chat import ModerationRoom
     from chalicelib.streams.state import StreamStates
@@ -100,6 +102,21 @@ def channel_names() -> ChannelNames:
 
 
 @cache
+def policy_store() -> PolicyStore:
+    from chalicelib.policies.store import PolicyStore
+
+    return PolicyStore(aws_client("dynamodb"), settings().policies_table)
+
+
+@cache
+def policy_book() -> PolicyBook:
+    from chalicelib.core.observability import metrics
+    from chalicelib.policies.book import PolicyBook
+
+    return PolicyBook.of_stage(policy_store(), settings(), clock=now, metrics=metrics())
+
+
+@cache
 def incidents() -> Incidents:
     from chalicelib.incidents.service import Incidents
     from chalicelib.incidents.store import IncidentStore
@@ -169,13 +186,15 @@ def alert_sender() -> AlertSender:
 
 @cache
 def incident_handling() -> IncidentHandling:
+    from chalicelib.dependencies.policies import watchlist
     from chalicelib.incidents.handling import IncidentHandling
 
-    return IncidentHandling(incidents=incidents(), channels=channel_store())
+    return IncidentHandling(incidents=incidents(), channels=channel_store(), watchlist=watchlist())
 
 
 @cache
 def stops() -> Stops:
+    from chalicelib.dependencies.policies import watchlist
     from chalicelib.streams.stops import Stops
 
     return Stops(
@@ -184,6 +203,7 @@ def stops() -> Stops:
         channels=channel_store(),
         incidents=incidents(),
         clock=now,
+        watchlist=watchlist(),  # a stopped channel goes on the watchlist
     )
 
 

@@ -18,8 +18,16 @@ from chalicelib.core.errors import BadRequest
 from chalicelib.incidents.actions import acknowledge, reopen, resolve, seen_version
 from chalicelib.incidents.claims import assign, release, take_over
 from chalicelib.incidents.errors import IncidentConflict
-from chalicelib.incidents.model import CHAT, DISMISSED, Conflict, is_current, quiet_after_dismissal
+from chalicelib.incidents.model import (
+    CHAT,
+    DISMISSED,
+    WARNED,
+    Conflict,
+    is_current,
+    quiet_after_dismissal,
+)
 from chalicelib.incidents.service import Incidents
+from chalicelib.policies.watching import Cause, Watchlist
 from chalicelib.room.announcements import (
     INCIDENT_ACKNOWLEDGED,
     INCIDENT_ASSIGNED,
@@ -31,9 +39,12 @@ Transition = Callable[[dict[str, Any], datetime], dict[str, Any] | None]
 
 
 class IncidentHandling:
-    def __init__(self, *, incidents: Incidents, channels: ChannelStore) -> None:
+    def __init__(
+        self, *, incidents: Incidents, channels: ChannelStore, watchlist: Watchlist | None = None
+    ) -> None:
         self._incidents = incidents
         self._channels = channels
+        self._watchlist = watchlist
 
     def acknowledge(
         self, incident_id: str, moderator: str, *, note: str = "", version: int | None = None
@@ -72,6 +83,8 @@ class IncidentHandling:
                 incident, labels, self._incidents.now(), self._incidents.quiet_for
             )
             self._channels.set_quiet(incident["channelArn"], quiet)
+        if resolution == WARNED and incident.get("kind") != CHAT and self._watchlist is not None:
+            self._watchlist.after(warned(incident, moderator, note))  # a warned channel is watched
         return incident, announced
 
     def reopen(
@@ -135,6 +148,19 @@ class IncidentHandling:
         except Conflict as conflict:
             current = self._incidents.store.get(incident_id) or {}
             raise IncidentConflict(str(conflict), current) from None
+
+
+def warned(incident: dict[str, Any], moderator: str, note: str) -> Cause:
+    """A warning's cause to watch the channel: one per resolution (its time names it)."""
+    return Cause(
+        channel_arn=incident["channelArn"],
+        action=WARNED,
+        by=moderator,
+        at=incident.get("resolvedAt", ""),
+        action_id=f"{incident['incidentId']}-warned-{incident.get('resolvedAt', '')}",
+        incident_id=incident["incidentId"],
+        note=note,
+    )
 
 
 def _labels_of(incident: dict[str, Any]) -> set[str]:

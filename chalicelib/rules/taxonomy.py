@@ -85,3 +85,29 @@ def top_level_category(name: str, parent: str = "") -> str:
             return current
     # A label from a newer taxonomy: its parent is the best category we know.
     return parent or name
+
+
+CATEGORIES = frozenset(TOP_LEVEL) | frozenset(PARENT)  # every name of every level
+
+
+def category_path(name: str, parent: str = "") -> tuple[str, ...]:
+    """The label and the categories above it, most specific first, ending at its L1 category:
+    ``("Weapon Violence", "Graphic Violence", "Violence")``. A label the table does not know
+    (a newer taxonomy) goes under its parent's path, or its parent alone if that is unknown too."""
+    if name in CATEGORIES:
+        return _chain(name)
+    if parent in CATEGORIES:
+        return (name, *_chain(parent))
+    return (name, parent) if parent and parent != name else (name,)
+
+
+def _chain(name: str) -> tuple[str, ...]:
+    path = [name]
+    while path[-1] in PARENT and PARENT[path[-1]] not in path:
+        path.append(PARENT[path[-1]])
+    return tuple(path)
+
+
+def category_level(name: str) -> int:
+    """A known category's level in the taxonomy: 1 for L1, 2, 3."""
+    return len(_chain(name))

@@ -9,7 +9,8 @@ settled — exactly once, however many moderators press Stop at the same moment.
    or escalation loses that race whole: a 409 that names the winner, with the incident.
 3. IVS: revoke the stream keys when asked (first), then StopStream; one call each.
 4. The outcome: the audit says it; the incident resolves as stopped (the room hears it),
-   or is released when IVS refused; the channel's claim holds, or is released.
+   or is released when IVS refused; the channel's claim holds, or is released; a stopped
+   channel goes on the watchlist (policies/watching.py), once per stop.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from chalicelib.incidents.errors import IncidentConflict
 from chalicelib.incidents.model import STOPPED, is_current, public
 from chalicelib.incidents.model import Conflict as TransitionConflict
 from chalicelib.incidents.service import ATTEMPTS, Incidents
+from chalicelib.policies.watching import Cause, Watchlist
 from chalicelib.room.announcements import INCIDENT_RESOLVED
 from chalicelib.streams.enforcement import ALREADY_OFFLINE, revoke_then_stop, stop_outcome
 from chalicelib.streams.stop_request import StopRequest, stop_audit
@@ -55,12 +57,14 @@ class Stops:
         channels: ChannelStore,
         incidents: Incidents,
         clock: Callable[[], datetime],
+        watchlist: Watchlist | None = None,
     ) -> None:
         self._ivs = ivs
         self._decisions = decisions
         self._channels = channels
         self._incidents = incidents
         self._clock = clock
+        self._watchlist = watchlist
 
     def stop(self, request: StopRequest, moderator: Moderator) -> dict[str, Any]:
         """Stop the stream (revoking its keys first when asked); every attempt is audited."""
@@ -96,6 +100,17 @@ class Stops:
         }
         if incident is not None:
             answer["incident"] = public(incident)
+        if self._watchlist is not None:  # a stopped channel is watched (docs/policies.md)
+            cause = Cause(
+                channel_arn=request.channel_arn,
+                action=STOPPED,
+                by=moderator.username,
+                at=audit["at"],
+                action_id=audit["auditId"],
+                incident_id=incident["incidentId"] if incident else None,
+                note=request.reason,
+            )
+            answer["watchlisted"] = self._watchlist.after(cause)
         return answer
 
     def _incident_to_stop(self, request: StopRequest) -> dict[str, Any] | None:

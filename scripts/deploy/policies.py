@@ -51,6 +51,7 @@ class Deployment:
             "ModerationRoom.Arn": out["ModerationRoomArn"],
             "FailedFramesQueue.Arn": out["FailedFramesQueueArn"],
             "ChatTable": out["ChatTable"],
+            "PoliciesTable": out["PoliciesTable"],
             "ChatMessagesQueue.Arn": out["ChatMessagesQueueArn"],
         }
 

@@ -34,6 +34,7 @@ OUTPUT_SETTINGS = {
     "AdminsGroup": "ADMINS_GROUP",
     "ThumbnailStorage": "THUMBNAIL_STORAGE",
     "ChatTable": "CHAT_TABLE",
+    "PoliciesTable": "POLICIES_TABLE",
     "ChatMessagesQueueName": "CHAT_MESSAGES_QUEUE",
     "ChatMessagesQueueUrl": "CHAT_MESSAGES_QUEUE_URL",
     "AlertTopicArn": "ALERT_TOPIC_ARN",
