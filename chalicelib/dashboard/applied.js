@@ -5,12 +5,23 @@
 import { h } from './dom.js';
 import { clock } from './format.js';
 
+/** An answer's policy as {policy, policyVersion, policyWhy}: the decision log's fields, or
+ * the incidents' and channels' `policy: {name, version, why}` (api/policy_notes.py). */
+export function appliedOf(item) {
+  const policy = item?.policy;
+  if (policy && typeof policy === 'object') {
+    return { policy: policy.name || '', policyVersion: policy.version ?? '', policyWhy: policy.why || '' };
+  }
+  return { policy: policy || '', policyVersion: item?.policyVersion ?? '', policyWhy: item?.policyWhy || '' };
+}
+
 /** The policy that applied to `item` (an incident or a channel); null when not known. */
 export function policyLine(item) {
-  if (!item?.policy) return null;
-  const version = item.policyVersion === undefined || item.policyVersion === '' ? '' : ` v${item.policyVersion}`;
+  const { policy, policyVersion, policyWhy } = appliedOf(item);
+  if (!policy) return null;
+  const version = policyVersion === undefined || policyVersion === null || policyVersion === '' ? '' : ` v${policyVersion}`;
   return h('span', { class: 'policy-applied', title: 'The policy that applied' },
-    `Policy: ${item.policy}${version}`, item.policyWhy ? ` — ${item.policyWhy}` : '');
+    `Policy: ${policy}${version}`, policyWhy ? ` — ${policyWhy}` : '');
 }
 
 /** `watch`: {until, reason} or null. */

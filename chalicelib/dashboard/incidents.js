@@ -3,6 +3,7 @@
 // incidents have fields of their own (chatmodel.js).
 
 import { chatActionsFor, chatFields } from './chatmodel.js';
+import { appliedOf } from './applied.js';
 import { permitted } from './roles.js';
 
 export const CATEGORIES = [
@@ -16,10 +17,11 @@ export const CATEGORIES = [
 function policyFields(item, previous) {
   let watchlisted = item.watchlisted ?? previous?.watchlisted ?? null;
   if (typeof watchlisted === 'string') watchlisted = watchlisted ? { until: watchlisted } : null; // an event's attribute
+  const applied = appliedOf(item);
   return {
-    policy: item.policy || previous?.policy || '',
-    policyVersion: item.policyVersion ?? previous?.policyVersion ?? '',
-    policyWhy: item.policyWhy || previous?.policyWhy || '',
+    policy: applied.policy || previous?.policy || '',
+    policyVersion: applied.policy ? applied.policyVersion : previous?.policyVersion ?? '',
+    policyWhy: applied.policy ? applied.policyWhy : previous?.policyWhy || '',
     watchlisted,
   };
 }
