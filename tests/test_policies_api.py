@@ -153,7 +153,6 @@ def test_a_refused_save_names_the_field_and_saves_nothing(seeded, body, message)
     ("name", "words"),
     [
         ("default", "name: default is the stage's own policy"),
-        ("backtest", "name: backtest is the name of the backtest's route"),
         ("Kids", "name: must be 1-40 of a-z"),
     ],
 )
@@ -162,6 +161,16 @@ def test_reserved_and_malformed_names_are_refused_in_words(seeded, name, words):
 
     assert response.status_code == 400
     assert response.json_body["Message"].startswith(words), response.json_body
+
+
+def test_no_policy_can_be_named_backtest_the_backtests_route(seeded):
+    assert save(seeded, "backtest", {"alert": {}}, 0).status_code == 405  # the route's path
+    body = {"name": "backtest", "draft": {"alert": {}}}
+
+    response = call(seeded, "POST", "/policies/backtest", body)
+
+    assert response.status_code == 400
+    assert response.json_body["Message"].startswith("name: backtest is the name of")
 
 
 def test_a_save_on_a_stale_version_is_409_naming_who_saved_since(seeded):
@@ -235,7 +244,11 @@ def test_a_channel_follows_the_stage_default_until_a_policy_is_set_on_it(seeded)
     after = call(seeded, "GET", f"/channels/{ARN_PATH}/policy").json_body
     unset = call(seeded, "PUT", f"/channels/{ARN_PATH}/policy", {"policy": None})
 
-    assert (before["policy"], before["version"], before["why"]) == ("default", 0, "the stage default")
+    assert (before["policy"], before["version"], before["why"]) == (
+        "default",
+        0,
+        "the stage default",
+    )
     assert before["watchlisted"] is None
     assert set_on.status_code == 200, set_on.body
     assert (after["policy"], after["version"], after["why"]) == ("kids", 1, "set on the channel")

@@ -24,6 +24,7 @@ def watchlist() -> Watchlist:
         store=dependencies.policy_store(),
         hours=lambda: dependencies.policy_book().watchlist().watch_hours or WATCH_HOURS,
         clock=dependencies.now,
+        changed=lambda: dependencies.policy_book().invalidate(),
     )
 
 

@@ -57,7 +57,9 @@ class Draft:
     ) -> Draft:
         """The draft `document` (validated), the watchlist policy `watch` laid over it."""
         maps = [document.rules, *document.content_types.values()]
-        thresholds = [v for rules in maps for v in (*rules.alert.values(), *rules.auto_stop.values())]
+        thresholds = [
+            v for rules in maps for v in (*rules.alert.values(), *rules.auto_stop.values())
+        ]
         return cls(
             name=name,
             document=raw,

@@ -10,11 +10,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from chalicelib.channels.store import ChannelStore
 from chalicelib.core.config import Settings
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.times import iso_time
 from chalicelib.core.validation import shown
-from chalicelib.channels.store import ChannelStore
 from chalicelib.policies.backtest_run import Backtests, Draft
 from chalicelib.policies.book import Applied
 from chalicelib.policies.defaults import default_watchlist, stage_default
@@ -115,6 +115,7 @@ class PolicyService:
         head = self._store.save(
             name, document, expected_version=expected, by=by, at=self._clock(), comment=comment
         )
+        self._book_forget()
         return _head(head)
 
     def restore(self, name: str, version: int, *, expected: int, by: str) -> dict[str, Any]:
@@ -122,11 +123,13 @@ class PolicyService:
         head = self._store.restore(
             name, version, expected_version=expected, by=by, at=self._clock()
         )
+        self._book_forget()
         return {**_head(head), "restoredFrom": version}
 
     def delete(self, name: str, expected: int, *, by: str) -> dict[str, Any]:
         """DELETE /policies/{name}: a last version (deleted) written, the head removed."""
         version = self._store.delete(name, expected_version=expected, by=by, at=self._clock())
+        self._book_forget()
         return {"name": name, "deleted": True, "version": version}
 
     # --- channels and the watchlist --------------------------------------------------------
@@ -182,7 +185,6 @@ class PolicyService:
     def watch(self, channel_arn: str, *, hours: int | None, reason: str, by: str):
         """PUT /watchlist/{channel_arn}: on the watchlist by hand, audited."""
         watch = self._watchlist.put(channel_arn, hours=hours, reason=reason, by=by)
-        self._book_forget()
         return {"channelArn": channel_arn, "watchlisted": watch}
 
     def unwatch(self, channel_arn: str, *, by: str) -> dict[str, Any]:
@@ -190,7 +192,6 @@ class PolicyService:
         removed = self._watchlist.remove(channel_arn, by=by)
         if removed is None:
             raise NotFound(f"{channel_arn} is not on the watchlist")
-        self._book_forget()
         return {"channelArn": channel_arn, "watchlisted": None, "removed": removed}
 
     def backtest(

@@ -52,11 +52,17 @@ class Watchlist:
     """Puts channels on the watchlist and takes them off, audited (POLICIES_TABLE)."""
 
     def __init__(
-        self, *, store: PolicyStore, hours: Callable[[], int], clock: Callable[[], datetime]
+        self,
+        *,
+        store: PolicyStore,
+        hours: Callable[[], int],
+        clock: Callable[[], datetime],
+        changed: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._hours = hours  # the watchlist policy's watchHours, now
         self._clock = clock
+        self._changed = changed  # this container's policy book reads the change at once
 
     def after(self, cause: Cause) -> dict[str, str] | None:
         """Watch the channel after a moderator's action, once for that action; the watch in
@@ -65,6 +71,7 @@ class Watchlist:
             for _ in range(ATTEMPTS):
                 watch = self._once(cause)
                 if watch is not None:
+                    self._changed()
                     return watch
             raise ConditionFailed(f"the watchlist entry of {cause.channel_arn} kept changing")
         except (ClientError, BotoCoreError, ConditionFailed) as error:
@@ -79,11 +86,14 @@ class Watchlist:
         watch = self._store.put_watch(
             channel_arn, hours=hours or self._hours(), reason=reason, by=by, at=self._clock()
         )
+        self._changed()
         return {"until": watch["until"], "reason": watch["reason"]}
 
     def remove(self, channel_arn: str, *, by: str) -> dict[str, Any] | None:
         """Take the channel off (DELETE /watchlist/{channel_arn}); the entry removed, or None."""
-        return self._store.delete_watch(channel_arn, by=by, at=self._clock())
+        removed = self._store.delete_watch(channel_arn, by=by, at=self._clock())
+        self._changed()
+        return removed
 
     def _once(self, cause: Cause) -> dict[str, str] | None:
         """The watch and its audit line in one transaction, the line keyed by the action;
