@@ -224,14 +224,18 @@ def written(key: str, body: bytes = FRAME, **event) -> dict:
     return object_created(key, **{"etag": etag.strip('"'), **event})
 
 
-def seed_channel(channel_arn: str = CHANNEL_ARN, name: str = CHANNEL_NAME) -> None:
-    """A channel whose name the service looked up a moment ago (no GetChannel needed)."""
+def seed_channel(
+    channel_arn: str = CHANNEL_ARN, name: str = CHANNEL_NAME, tags: dict | None = None
+) -> None:
+    """A channel whose name and tags the service looked up a moment ago (no GetChannel
+    needed)."""
     boto3.client("dynamodb").put_item(
         TableName=CHANNELS_TABLE,
         Item={
             "channelArn": {"S": channel_arn},
             "name": {"S": name},
             "nameCheckedAt": {"S": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")},
+            "tags": {"M": {k: {"S": v} for k, v in (tags or {}).items()}},
         },
     )
 

@@ -1,7 +1,8 @@
 """What the service knows of each channel: name, live state, current incident, quiet time.
 
 One item per channel in CHANNELS_TABLE, keyed `channelArn`:
-- `name` (from IVS GetChannel, or from a stream-state event) and `nameCheckedAt`;
+- `name` (from IVS GetChannel, or from a stream-state event) and `nameCheckedAt`; `tags`, the
+  channel's IVS tags from the same GetChannel (what policies match on, docs/policies.md);
 - `live`, `liveAt` (the time of the stream-state event that set it: an older event never
   overrides a newer one; IVS's events are best effort and may come out of order),
   `streamId`;
@@ -134,10 +135,13 @@ class ChannelStore:
             values={":at": iso_time(at)},
         )
 
-    def set_name(self, channel_arn: str, name: str, at: datetime) -> None:
-        self.table.update(
-            {"channelArn": channel_arn}, {"name": name, "nameCheckedAt": iso_time(at)}
-        )
+    def set_name(
+        self, channel_arn: str, name: str, at: datetime, tags: Mapping[str, str] | None = None
+    ) -> None:
+        changes: dict[str, Any] = {"name": name, "nameCheckedAt": iso_time(at)}
+        if tags is not None:
+            changes["tags"] = dict(tags)
+        self.table.update({"channelArn": channel_arn}, changes)
 
     def note_failure_notice(self, channel_arn: str, at: datetime) -> None:
         """The room was told of this channel's failed frames at `at`."""
@@ -150,35 +154,46 @@ class ChannelStore:
 
 
 class ChannelNames:
-    """Channel names from IVS (GetChannel), remembered in the channel's item and in memory."""
+    """Channel names and IVS tags from IVS (GetChannel, one call for both), remembered in the
+    channel's item (a day) and in memory (MEMORY_SECONDS)."""
 
     def __init__(self, ivs, store: ChannelStore, clock) -> None:
         self._ivs = ivs
         self._store = store
         self._clock = clock
-        self._memory: dict[str, tuple[str, float]] = {}
+        self._memory: dict[str, tuple[str, dict[str, str], float]] = {}
 
     def name(self, channel_arn: str, known: Mapping[str, Any] | None = None) -> str:
         """The channel's name ("" when IVS cannot say: a name is never worth a failure)."""
+        return self._known(channel_arn, known)[0]
+
+    def tags(self, channel_arn: str) -> dict[str, str]:
+        """The channel's IVS tags ({} when IVS cannot say)."""
+        return self._known(channel_arn, None)[1]
+
+    def _known(self, channel_arn: str, known: Mapping[str, Any] | None) -> tuple[str, dict]:
         remembered = self._memory.get(channel_arn)
-        if remembered and time.monotonic() - remembered[1] < MEMORY_SECONDS:
-            return remembered[0]
+        if remembered and time.monotonic() - remembered[2] < MEMORY_SECONDS:
+            return remembered[0], remembered[1]
         now = self._clock()
         item = known if known is not None else self._store.get(channel_arn)
         checked = item.get("nameCheckedAt")
-        if checked and now - parse_time(checked) < NAME_FRESH_FOR:
-            name = item.get("name", "")
+        if checked and now - parse_time(checked) < NAME_FRESH_FOR and "tags" in item:
+            name, tags = item.get("name", ""), dict(item["tags"])
         else:
-            name = self._look_up(channel_arn)
-            if name is not None:
-                self._store.set_name(channel_arn, name, now)
-            name = name or item.get("name", "")
-        self._memory[channel_arn] = (name, time.monotonic())
-        return name
+            channel = self._look_up(channel_arn)
+            if channel is not None:
+                self._store.set_name(channel_arn, channel.get("name", ""), now, channel["tags"])
+            channel = channel or {}
+            name = channel.get("name") or item.get("name", "")
+            tags = channel.get("tags", item.get("tags", {}))
+        self._memory[channel_arn] = (name, tags, time.monotonic())
+        return name, tags
 
-    def _look_up(self, channel_arn: str) -> str | None:
+    def _look_up(self, channel_arn: str) -> dict[str, Any] | None:
         try:
-            return self._ivs.get_channel(arn=channel_arn)["channel"].get("name", "")
+            channel = self._ivs.get_channel(arn=channel_arn)["channel"]
         except (ClientError, BotoCoreError) as error:
             logger.warning("channel name unknown", extra={"error": str(error)})
             return None
+        return {"name": channel.get("name", ""), "tags": dict(channel.get("tags") or {})}

@@ -223,6 +223,7 @@ def thumbnail_moderator() -> ThumbnailModerator:
         names=channel_names(),
         blind=blind_notices(),
         metrics=metrics(),
+        book=policy_book(),
         clock=now,
     )
 

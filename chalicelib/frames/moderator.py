@@ -24,6 +24,7 @@ from chalicelib.core.ivs import Thumbnail
 from chalicelib.core.times import expiry, iso_time
 from chalicelib.decisions.store import DecisionStore, sort_key
 from chalicelib.frames.event import Gone, ObjectCreated, Superseded, read_written
+from chalicelib.frames.policy_step import FramePolicy
 from chalicelib.frames.record import (
     ACTION_NONE,
     ACTION_STOP_FAILED,
@@ -45,6 +46,7 @@ from chalicelib.frames.record import (
 )
 from chalicelib.frames.skipping import FrameSkipper
 from chalicelib.incidents.service import Incidents, flagged_frame
+from chalicelib.policies.book import Applied, PolicyBook
 from chalicelib.room.blind import BlindNotices
 from chalicelib.room.chat import ModerationRoom
 from chalicelib.rules.policy import CLEAN, UNSCANNABLE
@@ -73,14 +75,18 @@ class ThumbnailModerator:
         names: ChannelNames,
         blind: BlindNotices,
         metrics,
+        book: PolicyBook,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
-        self._skipper = FrameSkipper(
+        self._skipper = FrameSkipper(  # whether it applies is the channel's policy's say
             store,
-            enabled=settings.frame_skip_enabled,
+            enabled=True,
             max_age_seconds=settings.frame_skip_max_age_seconds,
             metrics=metrics,
+        )
+        self._policies = FramePolicy(
+            book=book, names=names, store=store, skipper=self._skipper, metrics=metrics
         )
         self._rekognition = rekognition
         self._s3 = s3
@@ -180,28 +186,35 @@ class ThumbnailModerator:
         return {k: v for k, v in item.items() if v is not None}
 
     def _analyse(self, frame: ObjectCreated, channel_arn: str, now: datetime) -> dict[str, Any]:
-        """The decision's fields: from Rekognition, or reused for a near-duplicate frame."""
-        settings = self._settings
+        """The decision's fields (with the policy that made them): from Rekognition, reused for
+        a near-duplicate frame, or sampled (frames/policy_step.py)."""
+        applied = self._policies.applied(channel_arn, now)
+        fields = self._policies.sampled(applied, frame) or self._analysed(frame, now, applied)
+        days = self._settings.decision_ttl_days
+        return {"expiresAt": expiry(now, days), **fields, **self._policies.recorded(applied)}
+
+    def _analysed(self, frame: ObjectCreated, now: datetime, applied: Applied) -> dict[str, Any]:
+        settings, channel_arn = self._settings, frame.thumbnail.channel_arn
         fingerprint = None
         try:
             data = read_written(self._s3, frame)
-            fingerprint = self._skipper.fingerprint(data)
+            fingerprint = self._policies.fingerprint(applied, data)
             if fingerprint is not None:
                 reused = self._skipper.reuse(channel_arn, fingerprint, frame.created_at)
                 if reused is not None:
-                    return {**reused, "expiresAt": expiry(now, settings.decision_ttl_days)}
+                    return reused
             detection = detect_moderation_labels(
                 self._rekognition, data, settings.min_confidence, settings.adapter_arn
             )
         except Superseded:
             logger.info("superseded: the write was overwritten before it was read")
             self._metrics.add_metric(name="FramesSuperseded", unit=MetricUnit.Count, value=1)
-            return {"decision": SUPERSEDED, "expiresAt": expiry(now, settings.decision_ttl_days)}
+            return {"decision": SUPERSEDED}
         except (UnscannableImage, Gone) as error:
             logger.warning("unscannable frame", extra={"key": frame.key, "error": str(error)})
             self._metrics.add_metric(name="FramesUnscannable", unit=MetricUnit.Count, value=1)
-            if fingerprint is not None:  # the next frame is analysed, never a reuse
-                self._remember(channel_arn, fingerprint, frame, UNSCANNABLE, now)
+            # the next frame is analysed, never a reuse nor sampled
+            self._policies.remember(applied, fingerprint, frame, UNSCANNABLE, now)
             return {
                 "decision": UNSCANNABLE,
                 "delivery": DELIVERY_PENDING,  # the team is blind on this frame: tell them
@@ -212,26 +225,16 @@ class ThumbnailModerator:
         self._metrics.add_metric(
             name="RekognitionLatency", unit=MetricUnit.Milliseconds, value=detection.latency_ms
         )
-        verdict = settings.policy.evaluate(detection.labels)
+        verdict = applied.policy.evaluate(detection.labels, detection.content_types)
         fields = decision_fields(verdict, detection, settings.adapter_arn)
         flagged = verdict.decision != CLEAN
         days = settings.flagged_decision_ttl_days if flagged else settings.decision_ttl_days
         fields["expiresAt"] = expiry(now, days)
         if flagged:
             self._metrics.add_metric(name="FramesFlagged", unit=MetricUnit.Count, value=1)
-        if fingerprint is not None:
-            self._remember(channel_arn, fingerprint, frame, verdict.decision, now)
+        self._policies.remember(applied, fingerprint, frame, verdict.decision, now)
+        self._policies.after_verdict(applied, verdict, channel_arn, now)
         return fields
-
-    def _remember(self, channel_arn, fingerprint, frame: ObjectCreated, decision: str, now) -> None:
-        self._skipper.remember(
-            channel_arn,
-            fingerprint,
-            decision_id=frame.decision_id,
-            frame_time=frame.created_at,
-            decision=decision,
-            now=now,
-        )
 
     def _auto_stop(self, item: Mapping[str, Any], failures: list[Exception]) -> dict[str, Any]:
         # Keys are revoked once: a retry after a failed StopStream does not list them again.

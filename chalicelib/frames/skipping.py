@@ -88,21 +88,26 @@ class FrameSkipper:
     def remember(
         self,
         channel_arn: str,
-        fingerprint: Fingerprint,
+        fingerprint: Fingerprint | None,
         *,
         decision_id: str,
         frame_time: datetime,
         decision: str,
         now: datetime,
+        recording_id: str = "",
     ) -> None:
-        """Make this analysed frame the channel's reference (an older one never replaces it)."""
+        """Make this analysed frame the channel's reference (an older one never replaces it).
+        Without a fingerprint (skipping is off for the channel) no later frame reuses it; it
+        still tells sampling (frames/policy_step.py) which frame was analysed last."""
         item: Mapping[str, Any] = {
             "channelArn": channel_arn,
             "sortKey": REFERENCE_FRAME,
-            "signature": fingerprint.signature,  # stored as DynamoDB binary
+            # stored as DynamoDB binary; None is left out
+            "signature": fingerprint.signature if fingerprint else None,
             "decisionId": decision_id,
             "frameTime": iso_time(frame_time),
             "decision": decision,
+            "recordingId": recording_id or None,
             "expiresAt": expiry(now, 1),
         }
         self._store.put_if_newer(item, "frameTime")

@@ -88,7 +88,7 @@ class PolicyBook:
         clock: Callable[[], datetime],
         metrics=None,
     ) -> None:
-        self._store = store
+        self.store = store
         self.default = default
         self.refresh = timedelta(seconds=refresh_seconds)
         self._clock = clock
@@ -124,9 +124,9 @@ class PolicyBook:
     def _read(self, now: datetime) -> None:
         try:
             self._book = Book(
-                heads=_heads(self._store.heads()),
-                channels={a["channelArn"]: a["policy"] for a in self._store.assignments()},
-                watches={w["channelArn"]: w for w in self._store.watches(now)},
+                heads=_heads(self.store.heads()),
+                channels={a["channelArn"]: a["policy"] for a in self.store.assignments()},
+                watches={w["channelArn"]: w for w in self.store.watches(now)},
             )
             self._next_read = now + self.refresh
         except (ClientError, BotoCoreError) as error:
