@@ -47,10 +47,14 @@ export async function load() {
 }
 
 /** "Which policy applies to this channel?" */
+let asked = 0; // the latest question: an older answer arriving later is not shown
+
 export async function ask(channelArn) {
   if (!channelArn) return;
+  const mine = ++asked;
   update((s) => { s.policies.applies = { channelArn, answer: null, error: '', loading: true }; });
   const answer = await get(`channels/${encodeURIComponent(channelArn)}/policy`);
+  if (mine !== asked) return;
   update((s) => {
     s.policies.applies = answer.status === 200 ? { channelArn, answer: answer.body, error: '' }
       : { channelArn, answer: null, error: `Not answered: ${reason(answer)}.` };
@@ -63,7 +67,7 @@ async function setOnChannel(channelArn, policy) {
     update((s) => { s.policies.applies.error = `Not set: ${reason(answer)}.`; });
     return;
   }
-  await ask(channelArn);
+  if (state.policies.applies.channelArn === channelArn) await ask(channelArn); // not if another was chosen since
   sync(); // the channels' answers name the policy that applies
 }
 
@@ -91,11 +95,12 @@ function appliedAnswer(s) {
   if (error && !answer) return [h('p', { class: 'error' }, error)];
   const watch = answer.watchlisted;
   const admin = may(s.me, 'PUT /channels/{channel_arn}/policy');
+  const assigned = answer.assigned?.policy || '';
   const choice = h('select', { id: 'applies-set', 'aria-label': 'The policy set on this channel' },
     h('option', { value: '' }, 'None (resolve by tags, names, then the default)'),
-    s.policies.items.map((item) => h('option', { value: item.name }, item.name)));
+    s.policies.items.map((item) => h('option', { value: item.name, selected: item.name === assigned }, item.name)));
   return [
-    h('p', { class: 'applies-policy' }, h('strong', {}, `${answer.policy} v${answer.version}`), ` — ${answer.why}`),
+    h('p', { class: 'applies-policy', dataset: { channel: channelArn } }, h('strong', {}, `${answer.policy} v${answer.version}`), ` — ${answer.why}`),
     h('p', { class: 'applies-watch' }, watch ? `Watchlisted until ${clock(watch.until)}: ${watch.reason || 'no reason given'} (the watchlist policy is laid over it)` : 'Not on the watchlist.'),
     admin ? h('p', { class: 'applies-set' }, choice, ' ',
       h('button', { type: 'button', onclick: () => setOnChannel(channelArn, choice.value) }, 'Set on this channel')) : null,

@@ -300,9 +300,10 @@ def set_in_the_tab(page: Page, channel: Channel, name: str) -> None:
     tab = policies_tab(page)
     tab.get_by_label("Channel", exact=True).select_option(channel.arn)
     tab.get_by_role("button", name="Ask").click()
+    expect(tab.locator(f'.applies-policy[data-channel="{channel.arn}"]')).to_be_visible()
     tab.locator("#applies-set").select_option(name)
     tab.get_by_role("button", name="Set on this channel").click()
-    expect(tab.locator(".applies-policy")).to_contain_text(f"{name} v1")
+    expect(tab.locator(".applies-policy")).to_have_text(f"{name} v1 — set on the channel")
 
 
 def test_an_admin_makes_one_channel_stricter_and_another_laxer_and_the_next_frames_obey(
