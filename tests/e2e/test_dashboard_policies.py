@@ -8,6 +8,7 @@ laxer, and the next frames decided by the new policies."""
 # ruff: noqa: F811 (the browser tests' fixtures are imported, and named as the tests' arguments)
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -188,6 +189,72 @@ def test_an_admin_is_told_which_field_is_wrong_backtests_saves_and_restores(
     restored = editor.locator('.thresholds[data-prefix=""] tr[data-category="*"]')
     expect(restored.get_by_label("Alert at, *")).to_have_value("80")
     expect(editor.locator('tr[data-category="Weapon Violence"]')).to_have_count(0)
+
+
+def test_a_save_over_another_admins_is_refused_naming_them_and_offers_to_reload(
+    page, stack, admin_token, console
+):
+    console.expect(409, "/policies/")
+    name = policy_name("conflict")
+    save_policy(stack, admin_token, name, {"alert": {"*": 80}})
+    sign_in_as(page, stack, stack["admin"])
+    editor = open_policy(page, name)
+
+    # WHEN someone else saves a version meanwhile, and this admin saves theirs
+    save_policy(stack, admin_token, name, {"alert": {"*": 65}}, version=1)
+    editor.locator('tr[data-category="*"]').get_by_label("Alert at, *").fill("70")
+    editor.get_by_role("button", name="Save", exact=True).click()
+
+    # THEN they are told who saved since, and reloading shows that version
+    status = editor.locator("#policy-save-status")
+    expect(status).to_contain_text("Not saved:")
+    expect(status).to_contain_text("by admin")
+    status.get_by_role("button", name=re.compile("^Reload the saved version")).click()
+    expect(editor.locator("#policy-editor-title")).to_have_text(f"{name}, version 2")
+    expect(editor.locator('tr[data-category="*"]').get_by_label("Alert at, *")).to_have_value("65")
+
+
+def test_a_backtest_asks_again_with_the_cursor_shows_progress_and_can_be_cancelled(
+    page, stack, admin_token
+):
+    """The local log is read in one request: the first answer is given a cursor here, to
+    see the dashboard ask again with it and show the frames read so far."""
+    name = policy_name("progress")
+    save_policy(stack, admin_token, name, {"alert": {"*": 80}})
+    sign_in_as(page, stack, stack["admin"])
+    editor = open_policy(page, name)
+    held: list = []
+
+    def answer(route):
+        body = route.request.post_data_json
+        if "cursor" not in body:  # the first page: the real answer, as if more were to read
+            real = route.fetch()
+            route.fulfill(response=real, json={**real.json(), "frames": 7, "cursor": "page-2"})
+        else:
+            held.append(route)  # answered below, once the progress was seen
+
+    page.route("**/policies/backtest", answer)
+    editor.get_by_role("button", name="Backtest", exact=True).click()
+
+    progress = editor.locator("#backtest-progress")
+    expect(progress).to_contain_text("Read 7 frames so far")
+    expect(editor.get_by_role("button", name="Cancel")).to_be_visible()
+    wait_for(lambda: held, 10, "the second request")
+    assert held[0].request.post_data_json["cursor"] == "page-2"
+    assert held[0].request.post_data_json["name"] == name
+    editor.get_by_role("button", name="Cancel").click()
+    expect(progress).to_have_text("Cancelled after 7 frames read.")
+    # its answer, arriving after the cancel, is not shown
+    body = {k: v for k, v in held[0].request.post_data_json.items() if k != "cursor"}
+    held[0].fulfill(response=held[0].fetch(post_data=json.dumps(body)))
+    page.wait_for_timeout(500)
+    expect(progress).to_have_text("Cancelled after 7 frames read.")
+    expect(editor.get_by_role("button", name="Cancel")).to_be_hidden()
+
+    # WHEN it is run again to the end, THEN it says so
+    page.unroute("**/policies/backtest")
+    editor.get_by_role("button", name="Backtest", exact=True).click()
+    expect(progress).to_have_text(re.compile(r"^Done: \d+ frames read"))
 
 
 # --- everyone else reads ------------------------------------------------------------------
