@@ -2,7 +2,8 @@
 // the editor saw (PUT /policies/{name} {document, expectedVersion, comment}); a 400 is shown
 // beside the field its message names, a 409 says who saved since and offers to reload. Its
 // backtest (backtest.js) and its versions (policyhistory.js) are below it. Admins edit;
-// everyone else reads. The form is built when a policy is opened, not on every render.
+// everyone else reads; an admin may delete one (DELETE, with the version seen). The form is
+// built when a policy is opened, not on every render.
 
 import { api, get, reason } from './api.js';
 import { clearBacktest, wireBacktest } from './backtest.js';
@@ -23,6 +24,9 @@ export function wirePolicyEditor(onChanged) {
     save();
   });
   $('#policy-close').addEventListener('click', closePolicy);
+  $('#policy-delete').addEventListener('click', () => { $('#policy-delete-confirm').hidden = false; });
+  $('#policy-delete-no').addEventListener('click', () => { $('#policy-delete-confirm').hidden = true; });
+  $('#policy-delete-yes').addEventListener('click', remove);
   $('#policy-json-show').addEventListener('click', () => { $('#policy-json').value = JSON.stringify(draft().document, null, 2); });
   $('#policy-json-use').addEventListener('click', useJson);
   wireBacktest(draft);
@@ -77,6 +81,8 @@ function show(detail, isNew) {
   $('#policy-name').value = '';
   replace($('#policy-fields'), policyFields(detail.document || {}, editable, detail.name));
   $('#policy-save').hidden = !editable;
+  $('#policy-delete').hidden = !editable || isNew || !detail.version || !may(state.me, 'DELETE /policies/{name}');
+  $('#policy-delete-confirm').hidden = true;
   $('#policy-json-use').hidden = !editable;
   $('#policy-json').value = '';
   $('#backtest').hidden = !may(state.me, 'POST /policies/backtest') || detail.readOnly;
@@ -126,6 +132,18 @@ function showError(message) {
 
 function say(text, ...more) {
   replace($('#policy-save-status'), text, ...more);
+}
+
+async function remove() {
+  const { name, version } = opened;
+  const answer = await api('DELETE', `policies/${encodeURIComponent(name)}?expectedVersion=${version}`);
+  $('#policy-delete-confirm').hidden = true;
+  if (answer.status !== 200) {
+    say(`Not deleted: ${reason(answer)}.`);
+    return;
+  }
+  closePolicy();
+  changed();
 }
 
 async function save() {

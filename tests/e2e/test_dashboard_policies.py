@@ -1,9 +1,11 @@
 """The Policies tab in a real browser, on the local stack (docs/policies.md): an admin edits a
 policy and sees the refusal beside the field it names, backtests the draft over the decision
-log, saves it, reads the diff in its versions and restores one; a moderator and triage read
-it and are offered no save; the cards and channels say which policy applied and whether the
-channel is watchlisted; and the issue's "Done when": one channel made stricter, another
-laxer, and the next frames decided by the new policies."""
+log, saves it, reads the diff in its versions, restores one and deletes it; a save over
+another admin's is refused naming them; a backtest asks again with its cursor and can be
+cancelled; a moderator and triage read a policy and are offered no save; the cards and
+channels say which policy applied and whether the channel is watchlisted; and the issue's
+"Done when": one channel made stricter, another laxer, and the next frames decided by the
+new policies."""
 
 # ruff: noqa: F811 (the browser tests' fixtures are imported, and named as the tests' arguments)
 from __future__ import annotations
@@ -189,6 +191,12 @@ def test_an_admin_is_told_which_field_is_wrong_backtests_saves_and_restores(
     restored = editor.locator('.thresholds[data-prefix=""] tr[data-category="*"]')
     expect(restored.get_by_label("Alert at, *")).to_have_value("80")
     expect(editor.locator('tr[data-category="Weapon Violence"]')).to_have_count(0)
+
+    # WHEN they delete it (confirming it), THEN it is no longer listed
+    editor.get_by_role("button", name="Delete…").click()
+    editor.get_by_role("button", name="Delete it").click()
+    expect(editor).to_be_hidden()
+    expect(page.locator(f'#policy-rows tr[data-policy="{name}"]')).to_have_count(0)
 
 
 def test_a_save_over_another_admins_is_refused_naming_them_and_offers_to_reload(
