@@ -249,3 +249,39 @@ def test_GIVEN_a_ban_THEN_the_token_issuers_lookup_says_so(app_module):
     }
     assert free == {"banned": False, "kind": "", "until": "", "reason": ""}
     assert "error" in bad
+
+
+def test_GIVEN_the_rooms_channel_has_a_policy_with_chat_toxicity_THEN_its_thresholds_decide(
+    chat, monkeypatch
+):
+    import boto3
+    from support import POLICIES_TABLE, seed_channel
+
+    from chalicelib.policies.model import PolicyDocument
+    from chalicelib.policies.store import PolicyStore
+
+    store = PolicyStore(boto3.client("dynamodb"), POLICIES_TABLE)
+    now = datetime.now(UTC)
+    # A stricter policy for the channel's kind (tagged), a lax one by name that loses to it.
+    strict = {"alert": {"*": 80}, "chat": {"toxicity": {"PROFANITY": 30}}}
+    strict["appliesTo"] = {"tags": {"audience": "kids"}, "priority": 5}
+    lax = {
+        "alert": {"*": 80},
+        "chat": {"toxicity": {"*": 99}},
+        "appliesTo": {"namePatterns": ["*"]},
+    }
+    store.save("kids", PolicyDocument.parse(strict, "kids"), expected_version=0, by="a", at=now)
+    store.save("lax", PolicyDocument.parse(lax, "lax"), expected_version=0, by="a", at=now)
+    chat.toxicity["darn it"] = {"PROFANITY": 0.4}
+
+    # The stage's CHAT_TOXICITY_THRESHOLDS (*=70) would keep it; the lax policy decides first.
+    assert chat.moderate(queued("you are an idiot", message_id="Msg000000001")) == [
+        {"decision": "clean"}
+    ]
+    seed_channel(tags={"audience": "kids"})
+    from chalicelib import dependencies
+
+    dependencies.policy_book().invalidate()
+    [outcome] = chat.moderate(queued("darn it", message_id="Msg000000002"))
+
+    assert (outcome["decision"], outcome["reason"]) == ("removed", "profanity")

@@ -351,6 +351,35 @@ def run_api_paths(client, ivs, ivschat) -> None:
     assert client.http.get(f"/frames?key={key}", headers=signed_in()).status_code == 200
 
 
+def run_policy_paths(client) -> None:
+    """The policies' routes (docs/policies.md), each once, as an admin."""
+    from urllib.parse import quote
+
+    headers = {"Content-Type": "application/json", **signed_in(role_token("admin"))}
+    arn = quote(CHANNEL_ARN, safe="")
+    document = {"alert": {"Violence": 60}, "appliesTo": {"namePatterns": ["arena-*"]}}
+
+    def send(method: str, path: str, body=None) -> dict:
+        kwargs = {"body": json.dumps(body)} if body is not None else {}
+        response = client.http.request(method.upper(), path, headers=headers, **kwargs)
+        assert response.status_code == 200, (path, response.body)
+        return response.json_body
+
+    send("put", "/policies/arena", {"document": document, "expectedVersion": 0})
+    send("put", "/policies/arena", {"document": {"alert": {"*": 70}}, "expectedVersion": 1})
+    send("post", "/policies/arena/restore", {"version": 1, "expectedVersion": 2})
+    send("get", "/policies")
+    send("get", "/policies/arena")
+    send("get", "/policies/arena/versions/1")
+    send("put", f"/channels/{arn}/policy", {"policy": "arena"})
+    send("get", f"/channels/{arn}/policy")
+    send("post", "/policies/backtest", {"name": "arena", "draft": document, "hours": 6})
+    send("put", f"/watchlist/{arn}", {"hours": 2, "reason": "by hand"})
+    send("get", "/watchlist")
+    send("delete", f"/watchlist/{arn}")
+    send("delete", "/policies/arena?expectedVersion=3")
+
+
 @pytest.mark.parametrize("function", EVENT_FUNCTIONS)
 def test_event_function_policy_grants_exactly_what_it_calls(
     function, recorder, attributed, rekognition, ivschat, ivs, monkeypatch
@@ -440,6 +469,7 @@ def test_api_policy_grants_exactly_what_it_calls(
         run_incident_paths(client, ivschat, incident_id.payload["incidentId"])  # ends open
         ivschat.add_response("send_event", {"id": "AbCdEfGh0002"})  # the stop resolves it
         run_api_paths(client, ivs, ivschat)
+        run_policy_paths(client)
     run_api_chat_paths(client, app_module, recorder, monkeypatch, ivschat, rekognition)
 
     called = recorder.of("api_handler")

@@ -114,6 +114,14 @@ def test_ignoring_a_category_ignores_everything_under_it_and_covers_its_parents(
     )
 
 
+def test_a_label_is_read_back_from_the_decision_log_as_it_was():
+    from chalicelib.frames.record import label_item
+
+    original = Label("Weapon Violence", "Graphic Violence", 3, 91.25)
+
+    assert Label.from_item(label_item(original)) == original
+
+
 def test_parsing_accepts_categories_of_every_level():
     assert parse_thresholds("Weapon Violence=50; *=80").by_category == {
         "Weapon Violence": 50.0,
@@ -140,6 +148,9 @@ def test_a_content_type_overlay_replaces_the_categories_it_lists():
     assert policy.evaluate(cartoon_gore).decision == ALERT
     assert policy.evaluate(cartoon_gore, [ContentType("Animated", 88.0)]).decision == CLEAN
     assert policy.evaluate(cartoon_gore, [("Animated", 49.9)]).decision == ALERT  # under 50
+    # as the decision log records them (a backtest recomputes from these)
+    recorded = [{"name": "Animated", "confidence": 88.0}]
+    assert policy.evaluate(cartoon_gore, recorded).decision == CLEAN
     assert policy.evaluate([label("Weapons", 99)], [("Animated", 90)]).decision == CLEAN
     assert policy.evaluate([label("Alcohol", 70)], [("Animated", 90)]).decision == ALERT
 

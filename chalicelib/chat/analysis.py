@@ -5,7 +5,8 @@ logging (everything delivered, including what IVS let through by fallback); the 
 message by both ways is decided once (Powertools idempotency, keyed by room and id,
 handlers/chat.py). Checked, in order: a ban or timeout in force; the room's blocked terms;
 links outside CHAT_ALLOWED_HOSTS; the text with Amazon Comprehend DetectToxicContent
-against CHAT_TOXICITY_THRESHOLDS; images the message points to (images.py) with Amazon
+against the room's channel's policy `chat.toxicity` (docs/policies.md), or
+CHAT_TOXICITY_THRESHOLDS when it sets none; images the message points to (images.py) with Amazon
 Rekognition DetectModerationLabels against the stage's alert thresholds.
 
 A violating message is deleted (DeleteMessage, with the reason), the room is told in a
@@ -112,7 +113,10 @@ class DeepPass:
         incidents: ChatIncidents,
         clock: Callable[[], datetime],
         fetch: Callable[..., bytes] | None = None,  # images.fetch
+        # the room's channel's policy's toxicity thresholds (None: the stage's)
+        toxicity_for: Callable[[str], Mapping[str, float] | None] = lambda room_arn: None,
     ) -> None:
+        self._toxicity_for = toxicity_for
         self._settings = settings
         self._policy = policy
         self._min_confidence = min_confidence
@@ -169,16 +173,17 @@ class DeepPass:
         if outside:
             host = outside[0].host or "an address"
             return self._flagged(message, f"a link to {host}", [("Link", host, 100.0)], "link")
-        toxic = self._toxicity(message.content)
+        toxic = self._toxicity(message.content, message.room_arn)
         if toxic:
             names = ", ".join(label.lower().replace("_", " ") for _, label, _ in toxic)
             return self._flagged(message, names, toxic, "comprehend")
         return self._image_violation(message)
 
-    def _toxicity(self, content: str) -> list[tuple[str, str, float]]:
+    def _toxicity(self, content: str, room_arn: str) -> list[tuple[str, str, float]]:
         """Comprehend's labels at or over their thresholds, strongest first."""
         if not content.strip():
             return []
+        thresholds = self._toxicity_for(room_arn) or self._settings.toxicity
         response = self._comprehend.detect_toxic_content(
             TextSegments=[{"Text": part} for part in segments(content)], LanguageCode=LANGUAGE
         )
@@ -186,9 +191,7 @@ class DeepPass:
         for result in response.get("ResultList", []):
             for label in result.get("Labels", []):
                 name, score = label.get("Name", ""), float(label.get("Score", 0.0)) * 100
-                threshold = self._settings.toxicity.get(
-                    name, self._settings.toxicity.get(ANY_LABEL)
-                )
+                threshold = thresholds.get(name, thresholds.get(ANY_LABEL))
                 if threshold is not None and score >= threshold:
                     found[name] = max(score, found.get(name, 0.0))
         ranked = sorted(found.items(), key=lambda item: -item[1])

@@ -42,9 +42,9 @@ MAX_QUERIES_PER_REQUEST = 8
 ITEMS_PER_QUERY = 200
 
 KINDS = ("frame", "stop", "incident")
-DECISIONS = ("clean", "alert", "auto-stop", "unscannable", "failed", "superseded")
+DECISIONS = ("clean", "alert", "auto-stop", "unscannable", "failed", "superseded", "sampled")
 DEFAULT_DECISIONS = ("alert", "auto-stop", "unscannable", "failed")
-PER_CHANNEL_DECISIONS = frozenset({"clean", "superseded"})  # frames without `day`
+PER_CHANNEL_DECISIONS = frozenset({"clean", "superseded", "sampled"})  # frames without `day`
 
 PARAMS = ("channelArn", "from", "to", "kind", "decision", "limit", "cursor")
 _QUERY_PARAMS = {"channelArn", "from", "to", "kind", "decision"}

@@ -4,6 +4,7 @@ as the rest of the house's are (dependencies/__init__.py)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import dependencies
@@ -85,7 +86,20 @@ def deep_pass() -> DeepPass:
         rooms=viewer_rooms(),
         incidents=incidents,
         clock=dependencies.now,
+        toxicity_for=room_toxicity,
     )
+
+
+def room_toxicity(room_arn: str) -> Mapping[str, float] | None:
+    """The `chat.toxicity` of the policy of the room's channel (None: the stage's). The
+    channel's name and tags are those the thumbnail path last read from IVS."""
+    channel_arn = viewer_rooms().link(room_arn)["channelArn"]
+    if not channel_arn:
+        return None
+    known = dependencies.channel_store().get(channel_arn)
+    name, tags = known.get("name", ""), known.get("tags") or {}
+    book = dependencies.policy_book()
+    return book.resolve(channel_arn, name, tags, dependencies.now()).chat_toxicity
 
 
 @once

@@ -241,7 +241,8 @@ def honesty(tally: Tally, *, min_confidence: float, lowest_threshold: float | No
     }
     for reason in NOT_RECOMPUTABLE:
         if n[reason]:
-            lines.append(f"{n[reason]} frame{'s' if n[reason] != 1 else ''} {said[reason]}.")
+            words = said[reason] if n[reason] != 1 else said[reason].replace("were ", "was ", 1)
+            lines.append(f"{_frames(n[reason])} {words}.")
     if lowest_threshold is not None and lowest_threshold < min_confidence:
         lines.append(
             f"Labels under {min_confidence:g}% are not recorded (MIN_CONFIDENCE): the draft's "
@@ -250,8 +251,9 @@ def honesty(tally: Tally, *, min_confidence: float, lowest_threshold: float | No
         )
     if tally.watchlisted:
         lines.append(
-            f"{tally.watchlisted} frames were decided under the watchlist: the watchlist policy "
-            "is laid over the draft for them, as it would be live."
+            f"{_frames(tally.watchlisted)} {'was' if tally.watchlisted == 1 else 'were'} decided "
+            "under the watchlist: the watchlist policy is laid over the draft for them, as it "
+            "would be live."
         )
     if tally.frames:
         lines.append(
@@ -260,3 +262,7 @@ def honesty(tally: Tally, *, min_confidence: float, lowest_threshold: float | No
             "sides, without moderators' resolutions or quiet times after a dismissal."
         )
     return lines
+
+
+def _frames(n: int) -> str:
+    return f"{n} frame" if n == 1 else f"{n} frames"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib.rules.taxonomy import CATEGORIES, TOP_LEVEL, category_path, top_level_category
 
@@ -41,6 +41,13 @@ class Label:
     @property
     def category(self) -> str:
         return top_level_category(self.name, self.parent)
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Label:
+        """A label as the decision log keeps it (`{name, parent, level, confidence}`)."""
+        return cls(
+            item["name"], item.get("parent", ""), int(item["level"]), float(item["confidence"])
+        )
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -109,7 +116,9 @@ class Policy:
     ignored: frozenset[str] = frozenset()
     content_types: Mapping[str, Overlay] = field(default_factory=dict)  # name -> its rules
 
-    def for_content(self, content_types: Iterable[ContentKind | tuple[str, float]] = ()) -> Policy:
+    def for_content(
+        self, content_types: Iterable[ContentKind | tuple[str, float] | Mapping[str, Any]] = ()
+    ) -> Policy:
         """This policy with the overlays of the frame's content types (confidence >= 50) laid
         over it; where two set the same category, the lower (stricter) confidence wins."""
         names = sorted(
@@ -131,7 +140,9 @@ class Policy:
         )
 
     def evaluate(
-        self, labels: Iterable[Label], content_types: Iterable[ContentKind | tuple[str, float]] = ()
+        self,
+        labels: Iterable[Label],
+        content_types: Iterable[ContentKind | tuple[str, float] | Mapping[str, Any]] = (),
     ) -> Verdict:
         """Decide what a frame with these labels (and content types) calls for."""
         policy = self.for_content(content_types)
@@ -185,9 +196,11 @@ class Policy:
         return False
 
 
-def _kind(kind: ContentKind | tuple[str, float]) -> tuple[str, float]:
+def _kind(kind: ContentKind | tuple[str, float] | Mapping[str, Any]) -> tuple[str, float]:
     if isinstance(kind, tuple):
         return kind[0], float(kind[1])
+    if isinstance(kind, Mapping):  # as the decision log keeps it: {name, confidence}
+        return kind["name"], float(kind["confidence"])
     return kind.name, float(kind.confidence)
 
 
