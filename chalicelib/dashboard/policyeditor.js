@@ -85,7 +85,8 @@ function show(detail, isNew) {
   $('#policy-delete-confirm').hidden = true;
   $('#policy-json-use').hidden = !editable;
   $('#policy-json').value = '';
-  $('#backtest').hidden = !may(state.me, 'POST /policies/backtest') || detail.readOnly;
+  // the watchlist policy is laid over others: it is not backtested on its own (docs/policies.md)
+  $('#backtest').hidden = !may(state.me, 'POST /policies/backtest') || detail.readOnly || detail.name === 'watchlist';
   say('');
   clearBacktest();
   showVersions(detail, { editable, onRestored: reopen });
