@@ -24,8 +24,9 @@ export function wirePolicies() {
   });
 }
 
+/** Read again each time the tab is shown: other admins and moderators change them. */
 export function showPolicies() {
-  if (!state.policies.loaded && !state.policies.loading) load();
+  if (!state.policies.loading) load();
 }
 
 export async function load() {

@@ -30,6 +30,12 @@ export function wireWatchlist(ask) {
   asker = ask;
 }
 
+function whichPolicy(channelArn) {
+  $('#applies-channel').value = channelArn;
+  $('#applies-title').scrollIntoView?.({ block: 'start' });
+  asker(channelArn);
+}
+
 function watchOf(channel, s) {
   const listed = s.policies.watchlist.find((item) => item.channelArn === channel.channelArn);
   if (listed) return { until: listed.until, reason: listed.reason };
@@ -96,7 +102,7 @@ export function renderChannelList(s) {
       watchBadge(watch),
       policyLine(channel) || h('span', { class: 'hint' }, 'policy not known yet'),
       h('span', { class: 'channel-actions' },
-        h('button', { type: 'button', onclick: () => asker(channel.channelArn) }, 'Which policy?'),
+        h('button', { type: 'button', onclick: () => whichPolicy(channel.channelArn) }, 'Which policy?'),
         mayWatch && watch ? h('button', { type: 'button', onclick: () => remove(channel, name) }, 'Remove from the watchlist') : null,
         mayWatch && !watch ? h('button', { type: 'button', onclick: () => openAdd(channel, name) }, 'Watch…') : null));
   }));

@@ -419,10 +419,11 @@ def test_an_admin_makes_one_channel_stricter_and_another_laxer_and_the_next_fram
         return next((i for i in answer.json()["items"] if decided_by(i)[0] == strict), None)
 
     frames_until(lambda: strict_channel.flag(BORDERLINE), strict_flagged, f"flagged by {strict}")
+    # (the room's event opened the card; the dashboard reads a card's incident when it is seen)
     page.get_by_role("tab", name="Queue").click()
-    expect(card(page, strict_channel.name).locator(".policy")).to_contain_text(
-        f"Policy: {strict} v1"
-    )
+    flagged = card(page, strict_channel.name)
+    flagged.scroll_into_view_if_needed()
+    expect(flagged.locator(".policy")).to_contain_text(f"Policy: {strict} v1")
 
     # AND the lax channel's next violating frame is clean, decided by its new policy
     def lax_clean():
