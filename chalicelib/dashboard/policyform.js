@@ -20,6 +20,7 @@ function confidence(map, value, editable) {
   return h('input', {
     type: 'number', min: 0, max: 100, step: 'any', class: 'confidence', dataset: { map },
     value: value === undefined ? '' : String(value), disabled: !editable, inputmode: 'decimal',
+    placeholder: map === 'alert' ? 'Alert at %' : 'Auto-stop at %', // the column's head, on a phone
   });
 }
 

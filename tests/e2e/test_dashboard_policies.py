@@ -17,7 +17,7 @@ import time
 from urllib.parse import quote
 
 import pytest
-from dashboard_helpers import VIOLENCE, Channel, card, sign_in_as
+from dashboard_helpers import VIOLENCE, Channel, card, horizontal_overflow, sign_in_as
 from playwright.sync_api import Locator, Page, expect
 from stack_helpers import wait_for
 from test_dashboard import (  # noqa: F401 (the browser tests' fixtures)
@@ -352,6 +352,28 @@ def test_which_policy_applies_names_it_and_why(page, stack, admin_token):
     expect(tab.locator(".applies-policy")).to_contain_text(f"{name} v1 — ")
     expect(tab.locator(".applies-watch")).to_have_text("Not on the watchlist.")
     expect(tab.locator("#applies-set")).to_have_count(0)  # only an admin sets one
+
+
+def test_on_a_390px_phone_the_policies_tab_and_an_open_policy_fit(open_page, stack, admin_token):
+    name = policy_name("phone")
+    document = {
+        "description": "Children's channels: stricter on everything",
+        "alert": {"*": 60, "Non-Explicit Nudity of Intimate parts and Kissing": 50},
+        "autoStop": {"Drugs & Tobacco Paraphernalia & Use": 90},
+        "contentTypes": {"Animated": {"alert": {"Violence": 95}}},
+        "appliesTo": {"tags": {"moderation-policy": "kids"}, "priority": 10},
+    }
+    save_policy(stack, admin_token, name, document)
+    save_policy(stack, admin_token, name, {**document, "ignored": ["Gambling"]}, version=1)
+    page = open_page(width=390, height=844)
+    sign_in_as(page, stack, stack["admin"])
+
+    policies_tab(page)
+    assert horizontal_overflow(page) <= 0
+    editor = open_policy(page, name)
+    editor.locator(".overlay summary", has_text="Animated").scroll_into_view_if_needed()
+    expect(versions(editor)).to_have_count(2)
+    assert horizontal_overflow(page) <= 0
 
 
 # --- the issue's "Done when" --------------------------------------------------------------
