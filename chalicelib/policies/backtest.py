@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chalicelib.core.detection import ContentType
 from chalicelib.rules.policy import ALERT, AUTO_STOP, CLEAN, Label, Verdict
 
 FLAGGED = (ALERT, AUTO_STOP)
@@ -34,22 +33,12 @@ class Evaluates(Protocol):
 
 def recorded_labels(item: Mapping[str, Any]) -> tuple[Label, ...]:
     """The labels a frame's record kept (frames/record.py `label_item`), as Rekognition's."""
-    return tuple(
-        Label(
-            name=label["name"],
-            parent=label.get("parent", ""),
-            level=int(label.get("level", 1)),
-            confidence=float(label["confidence"]),
-        )
-        for label in item.get("labels", [])
-    )
+    return tuple(Label.from_item(label) for label in item.get("labels", []))
 
 
-def recorded_content_types(item: Mapping[str, Any]) -> tuple[ContentType, ...]:
-    return tuple(
-        ContentType(kind["name"], float(kind.get("confidence", 0.0)))
-        for kind in item.get("contentTypes", [])
-    )
+def recorded_content_types(item: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
+    """The content types a frame's record kept, `{name, confidence}` (evaluate takes them)."""
+    return tuple(item.get("contentTypes", []))
 
 
 def why_not(item: Mapping[str, Any], *, needs_content_types: bool = False) -> str | None:
@@ -64,7 +53,8 @@ def why_not(item: Mapping[str, Any], *, needs_content_types: bool = False) -> st
         return "stale"
     if needs_content_types and "contentTypes" not in item:
         return "stale"  # recorded before content types were kept: the draft's rules need them
-    if any(not isinstance(label, Mapping) or "confidence" not in label for label in labels):
+    keys = ("name", "level", "confidence")
+    if any(not isinstance(label, Mapping) or any(k not in label for k in keys) for label in labels):
         return "stale"
     return None
 
