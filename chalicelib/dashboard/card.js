@@ -13,6 +13,7 @@ import { frameImage } from './frames.js';
 import { isBlind } from './sync.js';
 import { openIncident } from './lightbox.js';
 import { actionBar, labelList, pickBox } from './parts.js';
+import { policyLine, watchBadge } from './applied.js';
 import { ageText } from './ticker.js';
 import { update } from './store.js';
 
@@ -24,7 +25,13 @@ export function signature(incident, s) {
     incident.version, channel?.name, channel?.live, isBlind(channel, s.now),
     s.pending.get(incident.incidentId), s.notices.get(incident.incidentId),
     s.settings.blurFrames, s.picked.has(incident.incidentId), age(incident, s.now, s.config).urgent,
+    incident.policy, incident.policyVersion, incident.policyWhy, watchOf(incident, channel),
   ]);
+}
+
+/** The channel's watchlist standing: the incident's answer's, else the channel's. */
+function watchOf(incident, channel) {
+  return incident.watchlisted || channel?.watchlisted || null;
 }
 
 export function incidentCard(incident, s) {
@@ -57,12 +64,14 @@ export function incidentCard(incident, s) {
       pickBox(incident, s, name),
       h('h2', { id: `title-${id}`, class: 'channel-name' }, name),
       liveBadge(channel),
+      watchBadge(watchOf(incident, channel)),
       h('span', { class: 'severity' }, `${capitalised(incident.severity)} severity`)),
     labelList(incident),
     h('p', { class: 'facts' },
       h('span', { class: ['age', urgent && 'urgent'], dataset: { ageOf: id } }, since),
       h('span', {}, frameCount(incident)),
       incident.contentTypes.map((type) => h('span', { class: 'content-type' }, type))),
+    incident.policy ? h('p', { class: 'policy' }, policyLine(incident)) : null,
     h('p', { class: 'standing', id: `standing-${id}` }, standing(incident, s.user),
       incident.resolutionNote ? h('q', { class: 'note' }, incident.resolutionNote) : null),
     claimLine(incident, s.user),

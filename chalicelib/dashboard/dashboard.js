@@ -1,7 +1,7 @@
 // The moderators' dashboard, a triage queue: sign in, load the queue, keep it current over
 // the moderators' room, and act. Plain ES modules, no build step; the API serves them.
 // This module wires the others: session, api, live, sync, store, queue, card, lightbox,
-// actions, bulk, keyboard, history, stats, terms, settings, alerts, ticker, livecounts, links.
+// actions, bulk, keyboard, history, stats, terms, policies, settings, alerts, ticker, livecounts, links.
 
 import { wireAlerts } from './alerts.js';
 import { get } from './api.js';
@@ -17,11 +17,12 @@ import { wireSettings } from './settings.js';
 import { renderStats, showStats, wireStats } from './stats.js';
 import { state, subscribe, update } from './store.js';
 import { applyEvent, keepCurrent, sync } from './sync.js';
+import { renderPolicies, showPolicies, wirePolicies } from './policies.js';
 import { renderTerms, showTerms, wireTerms } from './terms.js';
 import { startTicker } from './ticker.js';
 import { wireKeyboard } from './keyboard.js';
 
-const VIEWS = { queue: null, history: showHistory, stats: showStats, terms: showTerms };
+const VIEWS = { queue: null, history: showHistory, stats: showStats, terms: showTerms, policies: showPolicies };
 
 function selectView(view) {
   update((s) => { s.view = view; });
@@ -71,6 +72,7 @@ function render(s) {
   if (s.view === 'history') renderHistory(s);
   if (s.view === 'stats') renderStats(s);
   if (s.view === 'terms') renderTerms(s);
+  if (s.view === 'policies') renderPolicies(s);
   renderLightbox(s);
 }
 
@@ -93,6 +95,7 @@ async function start() {
   wireHistory();
   wireStats();
   wireTerms();
+  wirePolicies();
   wireAlerts();
   wireLinks(selectView);
   wireSettings(() => state.settings, (settings) => update((s) => { s.settings = settings; }));

@@ -2,11 +2,13 @@
 // one, newest first, with thumbnails and times in the moderator's zone. Clean frames only
 // for one channel (the API lists clean frames per channel). A page of the API may hold
 // fewer items than asked (its filters apply after reading): Older reads on until it has some.
-// Each row names its channel, and links to its incident when it has one (links.js).
+// Each row names its channel, and links to its incident when it has one (links.js); a frame
+// says which policy decided it (applied.js).
 
 import { get, reason } from './api.js';
 import { $, h, replace } from './dom.js';
 import { actionWords, capitalised, channelLabel, fullTime, percent, zoneLabel } from './format.js';
+import { policyLine } from './applied.js';
 import { frameImage, remember } from './frames.js';
 import { incidentLink } from './links.js';
 import { state, update } from './store.js';
@@ -156,6 +158,7 @@ function describe(item) {
     h('p', { class: 'what' }, h('strong', {}, `${DECISION_WORDS[item.decision] || capitalised(item.decision)}${action}`),
       labels ? `: ${labels}` : ''),
     item.skipped ? h('p', { class: 'hint' }, 'Near-duplicate of an analysed frame: its decision reused') : null,
+    item.policy ? h('p', { class: 'decided-by' }, policyLine(item), item.watchlisted === true ? ' (watchlisted)' : '') : null,
     item.error ? h('p', { class: 'hint' }, item.error) : null,
     item.thumbnailKey ? h('details', { class: 'frame-key' }, h('summary', {}, 'Frame key'),
       h('p', { class: 'id' }, item.thumbnailKey)) : null,

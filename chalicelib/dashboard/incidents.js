@@ -3,6 +3,7 @@
 // incidents have fields of their own (chatmodel.js).
 
 import { chatActionsFor, chatFields } from './chatmodel.js';
+import { appliedOf } from './applied.js';
 import { permitted } from './roles.js';
 
 export const CATEGORIES = [
@@ -10,6 +11,20 @@ export const CATEGORIES = [
   'Violence', 'Visually Disturbing', 'Rude Gestures', 'Drugs & Tobacco', 'Alcohol', 'Gambling',
   'Hate Symbols',
 ];
+
+/** The policy that decided its frames (docs/policies.md), and the channel's watchlist standing;
+ * an event that does not carry them keeps what was known. */
+function policyFields(item, previous) {
+  let watchlisted = item.watchlisted ?? previous?.watchlisted ?? null;
+  if (typeof watchlisted === 'string') watchlisted = watchlisted ? { until: watchlisted } : null; // an event's attribute
+  const applied = appliedOf(item);
+  return {
+    policy: applied.policy || previous?.policy || '',
+    policyVersion: applied.policy ? applied.policyVersion : previous?.policyVersion ?? '',
+    policyWhy: applied.policy ? applied.policyWhy : previous?.policyWhy || '',
+    watchlisted,
+  };
+}
 
 const list = (text) => String(text || '').split(',').map((part) => part.trim()).filter(Boolean);
 
@@ -58,6 +73,7 @@ export function fromApi(item) {
     lastAction: last.action || '',
     lastAt: last.at || '',
     lastNote: last.note || '',
+    ...policyFields(item),
     ...chatFields(item),
   };
 }
@@ -120,6 +136,7 @@ export function fromEvent(a, previous) {
     lastAction: a.actor ? a.type.replace('incident-', '') : previous?.lastAction || '',
     lastAt: a.actor ? acted : previous?.lastAt || '',
     lastNote: a.actor ? a.note || '' : previous?.lastNote || '',
+    ...policyFields(a, previous),
     ...chatFields(a, previous),
   };
 }

@@ -4,6 +4,7 @@
 
 import { get, reason } from './api.js';
 import { actionBar, labelList } from './parts.js';
+import { policyLine } from './applied.js';
 import { claimLine } from './claims.js';
 import { channelName, frameCount, standing } from './describe.js';
 import { ageText } from './ticker.js';
@@ -129,6 +130,7 @@ export function renderLightbox(s) {
       h('p', { class: 'severity' }, `${capitalised(incident.severity)} severity`,
         channel?.live === true ? ', channel live' : channel?.live === false ? ', channel offline' : ''),
       labelList(incident),
+      incident.policy ? h('p', { class: 'policy' }, policyLine(incident)) : null,
       h('p', {}, h('span', { dataset: { ageOf: incident.incidentId } }, ageText(incident, Date.now(), s.config).text),
         `, ${frameCount(incident)}`,
         incident.contentTypes.length ? `, ${incident.contentTypes.join(', ')}` : ''),

@@ -9,7 +9,7 @@ export const state = {
   user: '', // the signed-in username
   me: null, // GET /me: {username, role, may, limits} (roles.js); null until it answers
   access: 'unknown', // 'moderator' once the API agreed; 'denied' for a non-moderator
-  view: 'queue', // queue | history | stats
+  view: 'queue', // queue | history | stats | terms | policies
   connection: { state: 'offline', text: 'Not connected' },
   incidents: new Map(), // incidentId -> incident (incidents.js), the highest version seen
   channels: new Map(), // channelArn -> {channelArn, name, live, stateAt, blind}
@@ -37,6 +37,11 @@ export const state = {
   },
   stats: { hours: 168, data: null, loading: false, error: '' },
   terms: { roomArn: '*', items: [], loading: false, loaded: false, error: '', message: '' },
+  policies: { // policies.js, watchlist.js (the editor keeps its own form: policyeditor.js)
+    items: [], default: null, watchPolicy: null, refreshSeconds: null, loading: false, loaded: false, error: '',
+    watchlist: [], watchlistLoaded: false, message: '',
+    applies: { channelArn: '', answer: null, error: '' }, // "which policy applies to …?"
+  },
 };
 
 const listeners = new Set();

@@ -8,6 +8,7 @@ import { handover } from './claims.js';
 import { subject } from './describe.js';
 import { announce } from './dom.js';
 import { channelLabel, percent } from './format.js';
+import { appliedOf } from './applied.js';
 import { fromApi, fromEvent, isNewer } from './incidents.js';
 import { state, update } from './store.js';
 
@@ -40,6 +41,9 @@ async function load() {
           // An event that arrived while this answer was on its way is newer than it.
           live: typeof item.live === 'boolean' && !(known.seq > since) ? item.live : known.live,
           activeIncidents: item.activeIncidents,
+          // the policy that applies to it, and its watchlist standing (docs/policies.md)
+          ...appliedOf(item),
+          watchlisted: item.watchlisted || null,
         });
       }
     }
