@@ -91,6 +91,7 @@ PROTECTED = [
     ("GET", "/channels/{channel_arn}/policy"),
     ("PUT", "/channels/{channel_arn}/policy"),
     ("GET", "/watchlist"),
+    ("GET", "/policy-log"),
     ("PUT", "/watchlist/{channel_arn}"),
     ("DELETE", "/watchlist/{channel_arn}"),
 ]

@@ -343,6 +343,7 @@ def test_GIVEN_a_stage_WHEN_packaged_THEN_the_api_serves_the_moderator_routes(sa
         "/policies/backtest": ["options", "post"],
         "/channels/{channel_arn}/policy": ["get", "options", "put"],
         "/watchlist": ["get", "options"],
+        "/policy-log": ["get", "options"],
         "/watchlist/{channel_arn}": ["delete", "options", "put"],
         "/": ["get"],
         "/static/{name}": ["get"],

@@ -176,6 +176,7 @@ BASES: dict[tuple[str, str], Base] = {
         body={"policy": POLICY_TO_READ}, path_params={"channel_arn": CHANNEL_ARN}
     ),
     ("/watchlist", "GET"): Base(),
+    ("/policy-log", "GET"): Base(params={"limit": "10"}),
     ("/watchlist/{channel_arn}", "PUT"): Base(
         body={"hours": 12, "reason": "stopped twice today"},
         path_params={"channel_arn": CHANNEL_ARN},

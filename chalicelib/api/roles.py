@@ -79,6 +79,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/policies/{name}/versions/{version}"): Rule(TRIAGE, "read policies' versions"),
     ("GET", "/channels/{channel_arn}/policy"): Rule(TRIAGE, "see which policy applies"),
     ("GET", "/watchlist"): Rule(TRIAGE, "read the watchlist"),
+    ("GET", "/policy-log"): Rule(TRIAGE, "read who changed channels' policies and the watchlist"),
     # triage: acknowledge, escalate, watch the room
     ("POST", "/incidents/{incident_id}/acknowledge"): Rule(TRIAGE, "acknowledge incidents"),
     ("POST", "/incidents/{incident_id}/release"): Rule(TRIAGE, "release incidents"),

@@ -8,11 +8,13 @@ gateway has not (an ARN never holds `%`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote
 
 from chalicelib.api import ApiBlueprint, signed_in
 from chalicelib.api.requests import json_body, query_params
+from chalicelib.core.cursors import encode_cursor, part, read_cursor
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.schema import Field, Integer, Text, fields
 from chalicelib.core.validation import channel_arn as valid_channel_arn
@@ -72,6 +74,29 @@ def unwatch_channel(channel_arn: str):
     arn = _channel(channel_arn)
     query_params(watchlist.current_request, ())
     return _service().unwatch(arn, by=moderator.username)
+
+
+@watchlist.route("/policy-log", methods=["GET", "OPTIONS"])
+def policy_log():
+    """Who set which policy on a channel, and who put which channel on the watchlist or took
+    it off, newest first (`limit` 1-200, `cursor` from the last page)."""
+    signed_in(watchlist)
+    params = query_params(watchlist.current_request, ("limit", "cursor"))
+    limit = _limit(params.get("limit", "50"))
+    start = None
+    if "cursor" in params:
+        start = read_cursor(params["cursor"], {"after": part("position", str)})["after"]
+        if not start.startswith("20") or "#" not in start:
+            raise BadRequest("cursor is not one this API returned")
+    answer = _service().changes(limit, start)
+    following = answer.pop("next")
+    return {**answer, "cursor": encode_cursor({"after": following}) if following else None}
+
+
+def _limit(raw: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= 200:
+        raise BadRequest("limit must be a whole number from 1 to 200")
+    return int(raw)
 
 
 def _service():

@@ -15,6 +15,7 @@ from chalicelib.core.config import Settings
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.times import iso_time
 from chalicelib.core.validation import shown
+from chalicelib.policies.assignments import LOG
 from chalicelib.policies.backtest_run import Backtests, Draft
 from chalicelib.policies.book import Applied
 from chalicelib.policies.defaults import default_watchlist, stage_default
@@ -180,6 +181,16 @@ class PolicyService:
                 }
                 for item in sorted(watches, key=lambda w: (w["until"], w["channelArn"]))
             ]
+        }
+
+    def changes(self, limit: int, start: str | None) -> dict[str, Any]:
+        """GET /policy-log: channel assignments and watchlist changes, newest first (a policy's
+        own changes are its versions)."""
+        lines, last = self._store.log(limit, {"pk": LOG, "sk": start} if start else None)
+        fields = ("at", "who", "what", "channelArn", "before", "after")
+        return {
+            "items": [{k: line.get(k) for k in fields} for line in lines],
+            "next": last["sk"] if last else None,
         }
 
     def watch(self, channel_arn: str, *, hours: int | None, reason: str, by: str):
